@@ -1,0 +1,98 @@
+"""Command line: argument parsing only. Each command lives in its own module, imported lazily
+so that `presencectl validate` does not pay for the emulator or the engine."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+# command name -> "module:function"; the function takes the parsed namespace and returns the exit code.
+_HANDLERS = {
+    "emulator": "controller.emulator.cli:run",
+    "validate": "controller.model.validate_cmd:run",
+    "plan": "controller.engine.commands:run_plan",
+    "apply": "controller.engine.commands:run_apply",
+    "run": "controller.engine.commands:run_daemon",
+    "audit": "controller.audit:run_cli",
+    "demo": "controller.demo:run",
+}
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """How to reach Genesys Cloud (or the emulator); flags override the environment."""
+    group = parser.add_argument_group("connection (flags override GENESYS_* environment variables)")
+    group.add_argument("--region", default=os.environ.get("GENESYS_REGION"), help="e.g. us_east_1, eu_west_1")
+    group.add_argument("--api-base", default=os.environ.get("GENESYS_API_BASE"), help="API base URL")
+    group.add_argument("--login-base", default=os.environ.get("GENESYS_LOGIN_BASE"), help="login base URL")
+    group.add_argument(
+        "--client-id-file", help="file holding the OAuth client id (default: $GENESYS_CLIENT_ID)"
+    )
+    group.add_argument(
+        "--client-secret-file", help="file holding the OAuth client secret (default: $GENESYS_CLIENT_SECRET)"
+    )
+    group.add_argument(
+        "--rate-per-minute", type=int, help="shared request budget (default: desired config or 300)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="presencectl", description=__doc__)
+    parser.add_argument("--log-level", default=os.environ.get("PRESENCECTL_LOG_LEVEL", "INFO"))
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    emu = sub.add_parser("emulator", help="serve the Genesys Cloud emulator until SIGTERM")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    emu.add_argument("--org", help="org fixture file (YAML or JSON); default: generated")
+    emu.add_argument("--agents", type=int, default=200, help="agents in the generated org")
+    emu.add_argument("--seed", type=int, default=1, help="generator seed")
+    emu.add_argument("--client-id", default="presencectl-demo")
+    emu.add_argument("--client-secret", default="presencectl-demo-secret")
+    emu.add_argument("--rate-limit", type=int, default=300, help="requests per minute per client")
+
+    val = sub.add_parser("validate", help="validate a desired/ directory (exit 0 valid, 2 invalid)")
+    val.add_argument("directory")
+    val.add_argument("--output", choices=["text", "json"], default="text")
+    val.add_argument("--offline", action="store_true", help="skip checks against the live org")
+    add_connection_options(val)
+
+    for name, text in (
+        ("plan", "show what would change (exit 0 none, 1 changes, 2 error)"),
+        ("apply", "reconcile once and print what was done"),
+        ("run", "run the reconcile daemon until SIGTERM"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("directory")
+        if name == "plan":
+            cmd.add_argument("--output", choices=["text", "json"], default="text")
+        add_connection_options(cmd)
+
+    aud = sub.add_parser("audit", help="read the audit log")
+    aud.add_argument("--path", default="audit/audit.jsonl")
+    aud.add_argument("--agent", help="user id or email")
+    aud.add_argument("--since", help="ISO-8601 time")
+    aud.add_argument("--until", help="ISO-8601 time")
+    aud.add_argument("--output", choices=["text", "json"], default="text")
+
+    demo = sub.add_parser("demo", help="emulator + daemon on the example desired/ (Ctrl-C stops)")
+    demo.add_argument("directory", nargs="?", default="desired")
+    demo.add_argument("--agents", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from controller.log import setup_logging
+
+    setup_logging(args.log_level)
+    module_name, func_name = _HANDLERS[args.command].split(":")
+    handler = getattr(importlib.import_module(module_name), func_name)
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Desired state: typed kinds (types.py), loading and validation (loader.py)."""
