@@ -1,0 +1,1 @@
+"""The Genesys Cloud emulator: API + OAuth + notification streaming + fault injection."""
