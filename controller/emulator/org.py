@@ -9,10 +9,25 @@ Time values are timezone-aware UTC.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from controller.presence import SystemPresence
+
+# Fixed namespace of every emulator id: ids are uuid5(ORG_NAMESPACE, name), so they never change
+# between runs, machines or --agents sizes (docs/emulator-org.md lists the names).
+ORG_NAMESPACE = uuid.UUID("5b0c1d9e-7a52-4e0f-9c2d-2f6a1e3b8c47")
+
+
+def stable_id(name: str) -> str:
+    """uuid5 of `name` in the emulator namespace, e.g. stable_id("businessunit:Customer Care")."""
+    return str(uuid.uuid5(ORG_NAMESPACE, name))
+
+
+def agent_id(index: int) -> str:
+    """Id of generated agent number `index` (0-based), whatever the org size."""
+    return stable_id(f"agent-{index}")
 
 
 @dataclass(slots=True)
@@ -101,6 +116,19 @@ class OrgTimeOff:
     description: str = "Time off"
 
 
+@dataclass(slots=True)
+class OrgIndex:
+    """Lookups over an Org, built once (see Org.index)."""
+
+    agents: dict[str, OrgAgent]
+    business_units: dict[str, OrgBusinessUnit]
+    management_units: dict[str, OrgManagementUnit]
+    presence_definitions: dict[str, OrgPresenceDefinition]
+    activity_codes: dict[tuple[str, str], OrgActivityCode]  # (business unit id, code id) -> code
+    time_off: dict[str, list[OrgTimeOff]]  # agent id -> markers by date
+    fingerprint: tuple[int, ...]
+
+
 @dataclass
 class Org:
     id: str
@@ -113,3 +141,43 @@ class Org:
     activity_codes: list[OrgActivityCode] = field(default_factory=list)
     shifts: dict[str, list[OrgShift]] = field(default_factory=dict)  # agent id -> shifts by start
     time_off: list[OrgTimeOff] = field(default_factory=list)
+    _index: OrgIndex | None = field(default=None, init=False, repr=False, compare=False)
+
+    def index(self) -> OrgIndex:
+        """Id lookups, cached. The org is static once built; the cache is rebuilt when a list grows
+        or shrinks, and `reindex()` covers in-place edits that keep every length."""
+        fingerprint = (
+            len(self.agents),
+            len(self.business_units),
+            len(self.management_units),
+            len(self.presence_definitions),
+            len(self.activity_codes),
+            len(self.time_off),
+            len(self.shifts),
+        )
+        if self._index is None or self._index.fingerprint != fingerprint:
+            time_off: dict[str, list[OrgTimeOff]] = {}
+            for marker in sorted(self.time_off, key=lambda m: m.business_unit_date):
+                time_off.setdefault(marker.agent_id, []).append(marker)
+            self._index = OrgIndex(
+                agents={a.id: a for a in self.agents},
+                business_units={b.id: b for b in self.business_units},
+                management_units={m.id: m for m in self.management_units},
+                presence_definitions={p.id: p for p in self.presence_definitions},
+                activity_codes={(c.business_unit_id, c.id): c for c in self.activity_codes},
+                time_off=time_off,
+                fingerprint=fingerprint,
+            )
+        return self._index
+
+    def reindex(self) -> None:
+        self._index = None
+
+    def business_unit_of(self, agent_id: str) -> tuple[OrgManagementUnit, OrgBusinessUnit] | None:
+        """The agent's management unit and business unit; None when the agent is not in WFM."""
+        idx = self.index()
+        agent = idx.agents.get(agent_id)
+        if agent is None or agent.management_unit_id is None:
+            return None
+        mu = idx.management_units[agent.management_unit_id]
+        return mu, idx.business_units[mu.business_unit_id]
