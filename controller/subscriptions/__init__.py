@@ -1,0 +1,28 @@
+"""Process Automation trigger provisioning from EventSubscription kinds.
+
+Pure planning lives in `plan` (`plan_triggers`, `TriggerPlan`, `LiveTrigger`, ownership marker);
+the imperative shell that lists, creates, updates and deletes through the Genesys client lives in
+`apply` (`apply_triggers`).
+"""
+
+from controller.subscriptions.plan import (
+    Action,
+    FieldDiff,
+    LiveTrigger,
+    TriggerPlan,
+    TriggerStep,
+    is_owned,
+    plan_triggers,
+    trigger_body,
+)
+
+__all__ = [
+    "Action",
+    "FieldDiff",
+    "LiveTrigger",
+    "TriggerPlan",
+    "TriggerStep",
+    "is_owned",
+    "plan_triggers",
+    "trigger_body",
+]
