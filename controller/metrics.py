@@ -1,0 +1,193 @@
+"""Every Prometheus metric of presencectl, defined once.
+
+`Metrics()` owns its own `CollectorRegistry`, so tests build fresh instances; the daemon uses
+`default_metrics()`. Names are in base units (seconds, ratio) with `_total` on counters; labels
+take bounded values only (result words, policy names, system presence names, endpoint path
+templates, status classes); there is never a per-agent label.
+
+Public API (besides the metric attributes themselves):
+- `Metrics.observe_api_call(endpoint, status, seconds, retries=0, rate_limited=0)`: what the
+  Genesys client reports per logical request (`endpoint` is the path template).
+- `Metrics.observe_cycle(result, seconds)`, `Metrics.observe_correction(presence, result)`.
+- `Metrics.render() -> bytes` and `CONTENT_TYPE` for the /metrics endpoint.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from controller.presence import SystemPresence
+
+# What `render()` produces; the classic 0.0.4 text type is what every Prometheus version accepts
+# (the library's own HTTP handler answers with it too unless the scraper asks for more).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+# In the 0.0.4 text format every counter/histogram would also get a `*_created` gauge family,
+# doubling the series for no use on our dashboards; the library only offers a process-wide switch.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+# Latencies we care about span tens of milliseconds (a write) to minutes (a backed-off agent).
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0)
+_API_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+CYCLE_RESULTS = ("ok", "failed", "held")
+CORRECTION_RESULTS = ("ok", "failed", "skipped")
+WEBHOOK_RESULTS = ("accepted", "rejected", "invalid")
+
+
+def status_class(status: int | None) -> str:
+    """`2xx`..`5xx`, or `error` when no HTTP answer came back (connection reset, timeout)."""
+    if status is None or not 100 <= status <= 599:
+        return "error"
+    return f"{status // 100}xx"
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        self.reconcile_duration_seconds = Histogram(
+            "presencectl_reconcile_duration_seconds",
+            "Wall time of one reconcile cycle (observe, plan, execute).",
+            buckets=_CYCLE_BUCKETS,
+            registry=r,
+        )
+        self.reconcile_cycles_total = Counter(
+            "presencectl_reconcile_cycles", "Reconcile cycles by result.", ["result"], registry=r
+        )
+        self.managed_agents = Gauge(
+            "presencectl_managed_agents", "Agents selected by at least one policy.", registry=r
+        )
+        self.agents_out_of_desired = Gauge(
+            "presencectl_agents_out_of_desired",
+            "Managed agents whose live presence differs from the desired one, at the last cycle.",
+            ["policy"],
+            registry=r,
+        )
+        self.corrections_total = Counter(
+            "presencectl_corrections",
+            "Presence writes by target system presence and result.",
+            ["presence", "result"],
+            registry=r,
+        )
+        self.plans_held_total = Counter(
+            "presencectl_plans_held", "Plans held by the blast-radius guard.", registry=r
+        )
+        self.api_calls_total = Counter(
+            "presencectl_api_calls",
+            "Genesys API requests by endpoint (path template) and status class.",
+            ["endpoint", "status_class"],
+            registry=r,
+        )
+        self.api_retries_total = Counter(
+            "presencectl_api_retries", "Genesys API request retries by endpoint.", ["endpoint"], registry=r
+        )
+        self.api_rate_limited_total = Counter(
+            "presencectl_api_rate_limited", "Genesys API 429 answers by endpoint.", ["endpoint"], registry=r
+        )
+        self.api_call_duration_seconds = Histogram(
+            "presencectl_api_call_duration_seconds",
+            "Genesys API request duration including retries, by endpoint.",
+            ["endpoint"],
+            buckets=_API_BUCKETS,
+            registry=r,
+        )
+        self.event_lag_seconds = Histogram(
+            "presencectl_event_lag_seconds",
+            "Notification event time to its receipt by the daemon.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.boundary_to_write_seconds = Histogram(
+            "presencectl_boundary_to_write_seconds",
+            "Desired-presence boundary (schedule or window edge) to the write that enacts it.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.write_to_event_seconds = Histogram(
+            "presencectl_write_to_event_seconds",
+            "Presence write to its confirmation (read-back or matching event).",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.event_to_correction_seconds = Histogram(
+            "presencectl_event_to_correction_seconds",
+            "Drift event receipt to the corrective write.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.next_boundary_timestamp_seconds = Gauge(
+            "presencectl_next_boundary_timestamp_seconds",
+            "Unix time of the next instant any managed agent's desired presence changes.",
+            registry=r,
+        )
+        self.last_successful_resync_timestamp_seconds = Gauge(
+            "presencectl_last_successful_resync_timestamp_seconds",
+            "Unix time of the last full resync that completed without error.",
+            registry=r,
+        )
+        self.webhook_requests_total = Counter(
+            "presencectl_webhook_requests", "Inbound webhook requests by result.", ["result"], registry=r
+        )
+        self.adherence_ratio = Gauge(
+            "presencectl_adherence_ratio",
+            "Share of managed agents in their desired presence, by policy (0..1).",
+            ["policy"],
+            registry=r,
+        )
+        self.stream_connected = Gauge(
+            "presencectl_stream_connected",
+            "1 while the Notifications API WebSocket is connected, else 0.",
+            registry=r,
+        )
+        # Known label values exist from the start, so rates and absent-alerts work at zero.
+        for result in CYCLE_RESULTS:
+            self.reconcile_cycles_total.labels(result=result)
+        for result in WEBHOOK_RESULTS:
+            self.webhook_requests_total.labels(result=result)
+
+    def observe_api_call(
+        self, endpoint: str, status: int | None, seconds: float, retries: int = 0, rate_limited: int = 0
+    ) -> None:
+        """Record one logical API request: its final status, total time, retries and 429s seen."""
+        self.api_calls_total.labels(endpoint=endpoint, status_class=status_class(status)).inc()
+        self.api_call_duration_seconds.labels(endpoint=endpoint).observe(seconds)
+        if retries:
+            self.api_retries_total.labels(endpoint=endpoint).inc(retries)
+        if rate_limited:
+            self.api_rate_limited_total.labels(endpoint=endpoint).inc(rate_limited)
+
+    def observe_cycle(self, result: str, seconds: float) -> None:
+        if result not in CYCLE_RESULTS:
+            raise ValueError(f"cycle result {result!r} not in {CYCLE_RESULTS}")
+        self.reconcile_cycles_total.labels(result=result).inc()
+        self.reconcile_duration_seconds.observe(seconds)
+
+    def observe_correction(self, presence: SystemPresence, result: str) -> None:
+        if result not in CORRECTION_RESULTS:
+            raise ValueError(f"correction result {result!r} not in {CORRECTION_RESULTS}")
+        self.corrections_total.labels(presence=presence.value, result=result).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this registry."""
+        return generate_latest(self.registry)
+
+
+_default: Metrics | None = None
+
+
+def default_metrics() -> Metrics:
+    """The daemon's process-wide instance (created on first use)."""
+    global _default
+    if _default is None:
+        _default = Metrics()
+    return _default
