@@ -1,0 +1,188 @@
+"""Apply a trigger plan through the Genesys client, idempotently.
+
+`apply_triggers(client, desired, owner, mode)` lists every trigger (all pages), plans with
+`plan_triggers`, then executes the plan's writes in order:
+
+- create: list again with a `topicName` filter right before creating and create only when no
+  owned trigger of that name and topic exists, so a crash between create and record (or another
+  replica racing) still leaves exactly one trigger; extra owned duplicates are deleted by the
+  next plan (the oldest is kept);
+- update: PUT with the listed version; on 409 (someone edited it meanwhile) re-read the trigger,
+  re-plan it and retry once with the fresh version;
+- replace: create the trigger on the new topic, then delete the old one;
+- delete: a 404 counts as done (already gone).
+
+A failing step never stops the others; each outcome is reported. Observe mode writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from controller.genesys.errors import Conflict, GenesysError, NotFound
+from controller.genesys.models import Trigger, TriggerSpec
+from controller.model.types import EventSubscription, MatchCriterion, Mode
+from controller.subscriptions.plan import (
+    Action,
+    LiveTrigger,
+    TriggerPlan,
+    TriggerStep,
+    is_owned,
+    plan_triggers,
+    trigger_body,
+)
+
+log = logging.getLogger(__name__)
+
+
+class TriggerClient(Protocol):
+    """The part of controller.genesys.GenesysClient this module uses."""
+
+    def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]: ...
+    def get_trigger(self, trigger_id: str) -> Trigger: ...
+    def create_trigger(self, spec: TriggerSpec) -> Trigger: ...
+    def update_trigger(self, trigger_id: str, spec: TriggerSpec, version: int) -> Trigger: ...
+    def delete_trigger(self, trigger_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    step: TriggerStep
+    status: str  # "done" | "skipped" (nothing left to do) | "failed"
+    detail: str = ""
+    trigger_id: str | None = None  # the trigger created or updated
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerApplyResult:
+    plan: TriggerPlan
+    outcomes: tuple[StepOutcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.plan.errors and all(o.status != "failed" for o in self.outcomes)
+
+    def failed(self) -> tuple[StepOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "failed")
+
+
+def live_trigger(t: Trigger) -> LiveTrigger:
+    s = t.spec
+    return LiveTrigger(
+        id=t.id,
+        name=s.name,
+        topic_name=s.topic_name,
+        enabled=s.enabled,
+        workflow_id=s.workflow_id,
+        data_format=s.data_format,
+        match_criteria=tuple(
+            MatchCriterion(
+                json_path=str(c.get("jsonPath", "")),
+                operator=str(c.get("operator", "")),
+                value=c.get("value"),
+                values=tuple(str(v) for v in c["values"]) if c.get("values") is not None else None,
+            )
+            for c in s.match_criteria
+        ),
+        event_ttl_seconds=s.event_ttl_seconds,
+        delay_by_seconds=s.delay_by_seconds,
+        description=s.description,
+        version=t.version,
+    )
+
+
+def trigger_spec(sub: EventSubscription, owner: str) -> TriggerSpec:
+    body = trigger_body(sub, owner)
+    return TriggerSpec(
+        name=sub.name,
+        topic_name=sub.topic_name,
+        workflow_id=sub.workflow_id,
+        enabled=sub.enabled,
+        match_criteria=tuple(body["matchCriteria"]),
+        event_ttl_seconds=sub.event_ttl_seconds,
+        delay_by_seconds=sub.delay_by_seconds,
+        description=body["description"],
+        data_format=sub.data_format,
+    )
+
+
+def _create(client: TriggerClient, sub: EventSubscription, owner: str, step: TriggerStep) -> StepOutcome:
+    for t in client.list_triggers([sub.topic_name]):
+        live = live_trigger(t)
+        if live.name == sub.name and is_owned(live, owner):
+            return StepOutcome(step, "skipped", f"already exists as {live.id}", live.id)
+    created = client.create_trigger(trigger_spec(sub, owner))
+    return StepOutcome(step, "done", f"created {created.id}", created.id)
+
+
+def _update(
+    client: TriggerClient, sub: EventSubscription, live: LiveTrigger, owner: str, step: TriggerStep
+) -> StepOutcome:
+    try:
+        updated = client.update_trigger(live.id, trigger_spec(sub, owner), live.version)
+    except NotFound:
+        return _create(client, sub, owner, step)
+    except Conflict:
+        fresh = live_trigger(client.get_trigger(live.id))
+        (again, *_) = plan_triggers([sub], [fresh], owner).steps
+        if again.action is Action.UNCHANGED:
+            return StepOutcome(step, "skipped", "already matches after a concurrent edit", fresh.id)
+        if again.action is not Action.UPDATE:
+            detail = f"changed concurrently; the next run will {again.action.value} it"
+            return StepOutcome(step, "failed", detail)
+        updated = client.update_trigger(fresh.id, trigger_spec(sub, owner), fresh.version)
+        return StepOutcome(step, "done", f"updated to version {updated.version} after a 409", updated.id)
+    return StepOutcome(step, "done", f"updated to version {updated.version}", updated.id)
+
+
+def _delete(client: TriggerClient, live: LiveTrigger, step: TriggerStep) -> StepOutcome:
+    try:
+        client.delete_trigger(live.id)
+    except NotFound:
+        return StepOutcome(step, "skipped", f"{live.id} already gone")
+    return StepOutcome(step, "done", f"deleted {live.id}")
+
+
+def _execute(client: TriggerClient, owner: str, step: TriggerStep) -> StepOutcome:
+    if step.action is Action.CREATE and step.desired is not None:
+        return _create(client, step.desired, owner, step)
+    if step.action is Action.UPDATE and step.desired is not None and step.live is not None:
+        return _update(client, step.desired, step.live, owner, step)
+    if step.action is Action.REPLACE and step.desired is not None and step.live is not None:
+        created = _create(client, step.desired, owner, step)
+        gone = _delete(client, step.live, step)
+        return StepOutcome(step, "done", f"{created.detail}; {gone.detail}", created.trigger_id)
+    if step.action is Action.DELETE and step.live is not None:
+        return _delete(client, step.live, step)
+    return StepOutcome(step, "skipped", "nothing to do")
+
+
+def apply_triggers(
+    client: TriggerClient,
+    desired: Sequence[EventSubscription],
+    owner: str,
+    mode: Mode = Mode.ENFORCE,
+) -> TriggerApplyResult:
+    """List, plan and (in enforce mode) execute; one outcome per written step."""
+    live = [live_trigger(t) for t in client.list_triggers()]
+    plan = plan_triggers(desired, live, owner, mode)
+    outcomes = []
+    for step in plan.writes():
+        try:
+            outcome = _execute(client, owner, step)
+        except GenesysError as exc:
+            outcome = StepOutcome(step, "failed", str(exc))
+        level = logging.WARNING if outcome.status == "failed" else logging.INFO
+        log.log(
+            level,
+            "trigger %s %s: %s",
+            step.action.value,
+            step.name,
+            outcome.detail,
+            extra={"trigger": step.name, "action": step.action.value, "status": outcome.status},
+        )
+        outcomes.append(outcome)
+    return TriggerApplyResult(plan, tuple(outcomes))
