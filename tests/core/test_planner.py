@@ -1,0 +1,191 @@
+"""plan(): each skip rule, observe/suspend, the blast-radius guard, selection conflicts, adherence."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from controller.domain import Agent, ObservedAgent
+from controller.model.types import (
+    AgentSelector,
+    ControllerConfig,
+    DesiredState,
+    Mode,
+    PresencePolicy,
+    Rules,
+)
+from controller.planner import Plan, SkipKind, adherence, plan
+from controller.presence import RoutingStatus, SystemPresence
+from controller.selection import select_agents
+from controller.timeline import ReasonKind
+from tests.core.builders import CATALOG, CODES, LUNCH_ID, SYS, agent, policy, utc, window
+
+NOW = utc(2026, 11, 23, 10)  # Monday, inside 09:00-17:00
+ON_QUEUE = SYS[SystemPresence.ON_QUEUE]
+AGENTS = [agent(n) for n in range(1, 11)]
+
+
+def live(
+    a: Agent,
+    presence: SystemPresence = SystemPresence.AVAILABLE,
+    *,
+    modified: datetime | None = None,
+    routing: RoutingStatus = RoutingStatus.OFF_QUEUE,
+    presence_id: str | None = None,
+) -> ObservedAgent:
+    return ObservedAgent(
+        a.id,
+        presence_id or SYS[presence],
+        presence,
+        routing,
+        modified if modified is not None else NOW - timedelta(hours=2),
+    )
+
+
+def state(*policies: PresencePolicy, blast_radius: float = 1.0) -> DesiredState:
+    return DesiredState(policies=policies, config=ControllerConfig(blast_radius=blast_radius))
+
+
+def base(**rules: object) -> PresencePolicy:
+    return policy(windows=(window("09:00", "17:00", "On Queue"),), rules=Rules(**rules))  # type: ignore[arg-type]
+
+
+def run(s: DesiredState, observed: dict[str, ObservedAgent], **kw: object) -> Plan:
+    return plan(s, AGENTS, observed, {}, CODES, CATALOG, NOW, **kw)  # type: ignore[arg-type]
+
+
+def kinds(p: Plan) -> dict[str, SkipKind]:
+    return {s.user_id: s.kind for s in p.skipped}
+
+
+def test_out_of_desired_agent_gets_an_explained_action() -> None:
+    p = run(state(base()), {AGENTS[0].id: live(AGENTS[0])})
+    (a,) = p.actions
+    assert (a.user_id, a.from_presence_id, a.from_label, a.to.definition_id) == (
+        AGENTS[0].id,
+        SYS[SystemPresence.AVAILABLE],
+        "Available",
+        ON_QUEUE,
+    )
+    assert a.reason.kind is ReasonKind.WINDOW and a.mode is Mode.ENFORCE and a.writable and a.message == ""
+    assert kinds(p)[AGENTS[1].id] is SkipKind.UNOBSERVED
+    (row,) = p.adherence
+    assert (row.managed, row.in_desired, row.out_of_desired, row.unobserved) == (10, 0, 1, 9)
+
+
+def test_in_desired_is_exact_definition_id() -> None:
+    a, b = AGENTS[0], AGENTS[1]
+    lunch_policy = policy(windows=(window("09:00", "17:00", "Lunch"),))
+    observed = {
+        a.id: live(a, SystemPresence.MEAL, presence_id=LUNCH_ID),  # the Lunch secondary: in desired
+        b.id: live(b, SystemPresence.MEAL),  # system Meal is not the Lunch secondary
+    }
+    p = run(state(lunch_policy), observed)
+    assert kinds(p)[a.id] is SkipKind.IN_DESIRED
+    assert [x.user_id for x in p.actions] == [b.id]
+    assert p.actions[0].to.definition_id == LUNCH_ID
+
+
+def test_interacting_agents_are_left_alone_unless_the_rule_is_off() -> None:
+    a = AGENTS[0]
+    observed = {a.id: live(a, routing=RoutingStatus.INTERACTING)}
+    assert kinds(run(state(base()), observed))[a.id] is SkipKind.INTERACTING
+    assert kinds(run(state(base()), {a.id: live(a, routing=RoutingStatus.COMMUNICATING)}))[a.id] is (
+        SkipKind.INTERACTING
+    )
+    assert len(run(state(base(respect_active_interactions=False)), observed).actions) == 1
+
+
+def test_grace_lets_an_own_recent_change_stand_after_the_boundary_only() -> None:
+    a = AGENTS[0]
+    recent = {a.id: live(a, modified=NOW - timedelta(seconds=30))}
+    assert kinds(run(state(base(grace_seconds=60)), recent))[a.id] is SkipKind.GRACE
+    assert len(run(state(base(grace_seconds=20)), recent).actions) == 1  # grace over
+    # a change made before the desired presence took effect (09:00) gets no grace
+    early = replace(policy(windows=(window("09:59:50", "17:00", "On Queue"),)), rules=Rules(grace_seconds=60))
+    assert len(run(state(early), recent).actions) == 1
+    # our own write is not the agent's change
+    ours = {a.id: NOW - timedelta(seconds=31)}
+    assert len(run(state(base(grace_seconds=60)), recent, last_written=ours).actions) == 1
+
+
+def test_allowed_presences_are_corrected_without_grace_or_break_tolerance() -> None:
+    a = AGENTS[0]
+    recent = {a.id: live(a, SystemPresence.BREAK, modified=NOW - timedelta(seconds=5))}
+    lax = base(grace_seconds=60, max_break_minutes=15)
+    assert kinds(run(state(lax), recent))[a.id] is SkipKind.GRACE
+    strict = base(grace_seconds=60, max_break_minutes=15, allowed_presences=frozenset({"On Queue", "Meal"}))
+    assert len(run(state(strict), recent).actions) == 1
+    inside = base(grace_seconds=60, allowed_presences=frozenset({"On Queue", "break"}))
+    assert kinds(run(state(inside), recent))[a.id] is SkipKind.GRACE
+
+
+def test_own_break_is_tolerated_up_to_max_break_minutes() -> None:
+    a = AGENTS[0]
+    p = base(grace_seconds=0, max_break_minutes=15)
+    ten = {a.id: live(a, SystemPresence.MEAL, modified=NOW - timedelta(minutes=10))}
+    assert kinds(run(state(p), ten))[a.id] is SkipKind.TOLERATED_BREAK
+    twenty = {a.id: live(a, SystemPresence.BREAK, modified=NOW - timedelta(minutes=20))}
+    assert len(run(state(p), twenty).actions) == 1
+    away = {a.id: live(a, SystemPresence.AWAY, modified=NOW - timedelta(minutes=10))}
+    assert len(run(state(p), away).actions) == 1
+
+
+def test_message_required_carries_the_reason() -> None:
+    a = AGENTS[0]
+    p = base(message_required=frozenset({"on queue"}))
+    (action,) = run(state(p), {a.id: live(a)}).actions
+    assert action.message == "window Mon-Fri 09:00-17:00"
+
+
+def test_observe_mode_and_suspend() -> None:
+    a = AGENTS[0]
+    observed = {a.id: live(a)}
+    (obs,) = run(state(replace(base(), mode=Mode.OBSERVE)), observed).actions
+    assert obs.mode is Mode.OBSERVE and not obs.writable
+    suspended = run(state(replace(base(), suspend=True)), observed)
+    assert suspended.actions == () and kinds(suspended)[a.id] is SkipKind.SUSPENDED
+
+
+def test_no_opinion_and_unmanaged_agents() -> None:
+    outside = replace(base(), windows=(window("11:00", "12:00", "On Queue"),))
+    other_group = [agent(99, frozenset({"g2"}))]
+    observed = {x.id: live(x) for x in AGENTS + other_group}
+    p = plan(state(outside), AGENTS + other_group, observed, {}, CODES, CATALOG, NOW)
+    assert p.actions == ()
+    assert set(kinds(p).values()) == {SkipKind.NO_OPINION}
+    assert agent(99).id not in kinds(p) and p.managed == len(AGENTS)
+
+
+def test_blast_radius_holds_the_whole_plan() -> None:
+    observed = {x.id: live(x) for x in AGENTS}
+    held = run(state(base(), blast_radius=0.25), observed)  # limit floor(2.5) = 2 < 10
+    assert held.held and held.limit == 2 and len(held.actions) == 10
+    assert all(a.held and not a.writable for a in held.actions) and held.writable == ()
+    assert "10 corrections exceed the blast-radius limit of 2" in held.held_reason
+    three = {x.id: observed[x.id] for x in AGENTS[:2]}
+    assert not run(state(base(), blast_radius=0.25), three).held  # 2 <= 2
+    assert run(state(base(), blast_radius=0.0), {AGENTS[0].id: live(AGENTS[0])}).limit == 1  # min 1
+    # observe-mode actions do not count towards the limit
+    assert not run(state(replace(base(), mode=Mode.OBSERVE), blast_radius=0.25), observed).held
+
+
+def test_overlapping_policies_first_by_name_and_reported() -> None:
+    b = policy("b-policy")
+    a = policy("a-policy")
+    sel = select_agents(state(b, a), AGENTS[:1])
+    assert sel.by_agent[AGENTS[0].id].name == "a-policy"
+    (conflict,) = sel.conflicts
+    assert conflict.chosen == "a-policy" and conflict.ignored == ("b-policy",)
+    email_only = PresencePolicy("mail", AgentSelector(emails=frozenset({AGENTS[2].email})), "UTC")
+    assert set(select_agents(state(email_only), AGENTS).by_agent) == {AGENTS[2].id}
+
+
+def test_adherence_percentages_per_policy() -> None:
+    observed = {x.id: live(x, SystemPresence.ON_QUEUE) for x in AGENTS[:3]}
+    observed[AGENTS[3].id] = live(AGENTS[3])
+    p = run(state(base(), policy("idle", group="nobody")), observed)
+    rows = {r.policy: r for r in adherence(p.decisions, observed, ["idle", "p"])}
+    assert rows["p"].percent == 75.0 and rows["p"].out_of_desired == 1
+    assert rows["idle"].managed == 0 and rows["idle"].percent is None
+    assert p.adherence == tuple(rows[k] for k in sorted(rows))
