@@ -1,0 +1,139 @@
+"""The emulator's aiohttp application: one middleware applies what every /api/v2 call gets on
+the real platform (bearer auth, the per-client budget, injected faults, correlation and rate-limit
+headers, ErrorBody errors, the request log); the route modules stay thin over the World."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from controller.emulator import (
+    control,
+    routes_auth,
+    routes_notifications,
+    routes_presence,
+    routes_triggers,
+    routes_users,
+    routes_wfm,
+)
+from controller.emulator.httpkit import (
+    CLIENT_ID,
+    CORRELATION_ID,
+    CREDENTIALS,
+    HUB,
+    TOKEN,
+    WORLD,
+    ApiError,
+    error_body,
+    json_response,
+)
+from controller.emulator.notifications import Hub
+from controller.emulator.world import World
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_FAULT_BODIES = {
+    500: ("internal.server.error", "The server encountered an unexpected condition."),
+    502: ("internal.server.error", "Bad gateway."),
+    503: ("service.unavailable", "Service Unavailable"),
+    504: ("request.timeout", "The request timed out."),
+}
+
+
+def _route_template(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else request.path
+
+
+def _rate_limited(retry_after: int | None, correlation_id: str) -> web.Response:
+    seconds = retry_after if retry_after is not None else 1
+    body = error_body(
+        429,
+        "too.many.requests.retry.after",
+        f"Rate limit exceeded the maximum. Retry the request in [{seconds}] seconds",
+        correlation_id,
+    )
+    response = json_response(body, 429)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+async def _api_call(request: web.Request, handler: Handler, headers: dict[str, str]) -> web.StreamResponse:
+    world = request.app[WORLD]
+    authorization = request.headers.get("Authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(
+            401,
+            "authentication.required",
+            "No authentication bearer token specified in authorization header.",
+        )
+    client_id = world.token_client(token.strip())
+    if client_id is None:
+        raise ApiError(401, "bad.credentials", "Invalid login credentials.")
+    CLIENT_ID.set(client_id)
+    TOKEN.set(token.strip())
+    decision = world.limiter.take(client_id, world.clock.now())
+    headers["inin-ratelimit-allowed"] = str(decision.limit)
+    headers["inin-ratelimit-count"] = str(decision.count)
+    headers["inin-ratelimit-reset"] = str(decision.reset_seconds)
+    correlation_id = CORRELATION_ID.get()
+    if not decision.allowed:
+        return _rate_limited(decision.reset_seconds, correlation_id)
+    fault = world.faults.decide(request.path)
+    if fault.latency_seconds:
+        await asyncio.sleep(fault.latency_seconds)
+    if fault.status == 429:
+        return _rate_limited(fault.retry_after, correlation_id)
+    if fault.status is not None:
+        code, message = _FAULT_BODIES.get(fault.status, ("bad.request", "Injected error."))
+        return json_response(error_body(fault.status, code, message, correlation_id), fault.status)
+    return await handler(request)
+
+
+@web.middleware
+async def platform_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if path.startswith("/channels/"):  # the WebSocket: headers are sent by the handshake
+        return await handler(request)
+    correlation_id = str(uuid.uuid4())
+    CORRELATION_ID.set(correlation_id)
+    headers = {"inin-correlation-id": correlation_id}
+    try:
+        if path.startswith("/api/v2/"):
+            response = await _api_call(request, handler, headers)
+        else:
+            response = await handler(request)
+    except ApiError as error:
+        response = json_response(
+            error_body(error.status, error.code, error.message, correlation_id), error.status
+        )
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        message = f"Unable to find the resource {request.method} {path}."
+        response = json_response(error_body(404, "not.found", message, correlation_id), 404)
+    if path.startswith("/_emulator/"):
+        return response
+    response.headers.update(headers)
+    request.app[WORLD].log_request(request.method, path, _route_template(request), response.status)
+    return response
+
+
+def build_app(world: World, hub: Hub, credentials: dict[str, str]) -> web.Application:
+    app = web.Application(middlewares=[platform_middleware])
+    app[WORLD], app[HUB], app[CREDENTIALS] = world, hub, credentials
+    for module in (
+        routes_auth,
+        routes_users,
+        routes_presence,
+        routes_wfm,
+        routes_triggers,
+        routes_notifications,
+        control,
+    ):
+        module.register(app)
+    app.on_shutdown.append(lambda _app: hub.close_all(reason="shutdown"))
+    return app

@@ -1,0 +1,70 @@
+"""`presencectl emulator`: serve the Genesys Cloud emulator until SIGTERM / SIGINT.
+
+The first stdout line, printed once the server accepts connections, is
+`API <api_base> STREAMING <ws base>` so scripts can wait for it and read the URLs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from controller.emulator.org import Org
+from controller.emulator.server import start_emulator
+
+
+def build_org(args: argparse.Namespace) -> Org:
+    if args.org:
+        from controller.emulator.orgfile import load_org
+
+        return load_org(args.org)
+    from controller.emulator.generate import generate_org
+
+    return generate_org(agents=args.agents, seed=args.seed)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        org = build_org(args)
+    except (OSError, ValueError) as error:
+        print(f"presencectl emulator: cannot build the org: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        emulator = start_emulator(
+            org=org,
+            host=args.host,
+            port=args.port,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            rate_limit=args.rate_limit,
+        )
+    except OSError as error:
+        print(f"presencectl emulator: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 2
+    with emulator:
+        print(f"API {emulator.api_base} STREAMING {emulator.streaming_base}", flush=True)
+        print(
+            f"org {org.name}: {len(org.agents)} agents, {len(org.business_units)} business units, "
+            f"{len(org.management_units)} management units, {len(org.presence_definitions)} presence "
+            f"definitions, {emulator.world.scheduled_now()} agents scheduled now",
+            flush=True,
+        )
+        print(
+            f"client id {emulator.client_id} (secret given with --client-secret); control surface "
+            f"{emulator.api_base}/_emulator/...; SIGTERM or Ctrl-C stops",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    print("emulator stopped", flush=True)
+    return 0

@@ -1,0 +1,97 @@
+"""Start the emulator in-process: an aiohttp server on its own event loop in a daemon thread.
+
+with start_emulator(agents=50, seed=1, rate_limit=300) as emu:
+    emu.api_base, emu.login_base, emu.client_id, emu.client_secret, emu.control, emu.org
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import TracebackType
+
+from aiohttp import web
+
+from controller.emulator.app import build_app
+from controller.emulator.control import EmulatorControl
+from controller.emulator.notifications import Hub
+from controller.emulator.org import Org
+from controller.emulator.world import DEFAULT_TOKEN_TTL_SECONDS, World
+from controller.log import register_secret
+
+DEFAULT_CLIENT_ID = "presencectl-demo"
+DEFAULT_CLIENT_SECRET = "presencectl-demo-secret"
+
+
+class RunningEmulator:
+    def __init__(self, org: Org, world: World, hub: Hub, client_id: str, client_secret: str) -> None:
+        self.org, self.world, self.hub = org, world, hub
+        self.client_id, self.client_secret = client_id, client_secret
+        self.api_base = self.login_base = self.streaming_base = ""
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._runner: web.AppRunner | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, name="genesys-emulator", daemon=True)
+        self.control: EmulatorControl
+
+    def _start(self, host: str, port: int) -> None:
+        self._thread.start()
+        app = build_app(self.world, self.hub, {self.client_id: self.client_secret})
+        future = asyncio.run_coroutine_threadsafe(self._serve(app, host, port), self._loop)
+        self.port = future.result(timeout=30)
+        shown = f"[{host}]" if ":" in host else host
+        self.api_base = self.login_base = f"http://{shown}:{self.port}"
+        self.streaming_base = f"ws://{shown}:{self.port}"
+        self.control = EmulatorControl(self.api_base)
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> int:
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        address = self._runner.addresses[0]
+        return int(address[1])
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self.control.close()
+
+    def __enter__(self) -> RunningEmulator:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_emulator(
+    *,
+    agents: int = 50,
+    seed: int = 1,
+    rate_limit: int = 300,
+    org: Org | None = None,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    heartbeat_seconds: float = 30.0,
+    token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
+) -> RunningEmulator:
+    """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`."""
+    if org is None:
+        from controller.emulator.generate import generate_org
+
+        org = generate_org(agents=agents, seed=seed)
+    register_secret(client_secret)
+    world = World(org, rate_limit=rate_limit, token_ttl=token_ttl)
+    hub = Hub(world, heartbeat_seconds=heartbeat_seconds)
+    emulator = RunningEmulator(org, world, hub, client_id, client_secret)
+    emulator._start(host, port)
+    return emulator
