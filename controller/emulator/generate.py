@@ -115,11 +115,16 @@ def _local_to_utc(zone: str, day: date, minute_of_day: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=_zone(zone)).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def week_start(day: date) -> date:
     """The Monday of `day`'s week (WFM published-schedule weekDate)."""
     return day - timedelta(days=day.weekday())
 
 
+_MINUTES = tuple(timedelta(minutes=m) for m in range(24 * 60 + 1))  # shared offsets: fewer allocations
+
+
+@lru_cache(maxsize=4096)
 def schedule_id(business_unit_name: str, week: date) -> str:
     return stable_id(f"schedule:{business_unit_name}:{week.isoformat()}")
 
@@ -308,7 +313,7 @@ def generate_org(agents: int = 200, seed: int = 1, start: date | None = None, da
             shift_start = _local_to_utc(mu.time_zone, day, start_minute)
             activities = [
                 OrgActivity(
-                    start=shift_start + timedelta(minutes=offset),
+                    start=shift_start + _MINUTES[offset],
                     length_minutes=minutes,
                     activity_code_id=code.id,
                     description=text,

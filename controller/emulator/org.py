@@ -9,6 +9,7 @@ Time values are timezone-aware UTC.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,9 +21,19 @@ from controller.presence import SystemPresence
 ORG_NAMESPACE = uuid.UUID("5b0c1d9e-7a52-4e0f-9c2d-2f6a1e3b8c47")
 
 
+_NAMESPACE_BYTES = ORG_NAMESPACE.bytes
+
+
 def stable_id(name: str) -> str:
-    """uuid5 of `name` in the emulator namespace, e.g. stable_id("businessunit:Customer Care")."""
-    return str(uuid.uuid5(ORG_NAMESPACE, name))
+    """uuid5 of `name` in the emulator namespace, e.g. stable_id("businessunit:Customer Care").
+
+    Equal to str(uuid.uuid5(ORG_NAMESPACE, name)) (tested), computed without building UUID objects:
+    the generator makes tens of thousands of ids."""
+    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode()).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def agent_id(index: int) -> str:

@@ -199,3 +199,12 @@ def test_ten_thousand_agents_is_fast() -> None:
     elapsed = time.perf_counter() - began
     assert len(org.agents) == 10_000
     assert elapsed < 6.0  # generous: 2 shared cores; bench/emulator_org.py has the real figure
+
+
+def test_stable_id_is_uuid5_in_the_emulator_namespace() -> None:
+    import uuid
+
+    from controller.emulator.org import ORG_NAMESPACE
+
+    for name in ("agent-0", "businessunit:Customer Care", "presence:Café ☕"):
+        assert stable_id(name) == str(uuid.uuid5(ORG_NAMESPACE, name))
