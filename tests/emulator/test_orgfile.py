@@ -181,3 +181,15 @@ def test_empty_file_is_the_default_org_without_agents(tmp_path: Path) -> None:
     org = load_org(_write(tmp_path, ""))
     generated = generate_org(agents=0, days=0)
     assert dump_org(org) == dump_org(generated)
+
+
+def test_documented_example_loads(tmp_path: Path) -> None:
+    import re
+
+    doc = (Path(__file__).parents[2] / "docs" / "emulator-org.md").read_text(encoding="utf-8")
+    match = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert match is not None
+    org = load_org(_write(tmp_path, match.group(1)))
+    ada = next(a for a in org.agents if a.email == "ada@acme.example")
+    assert [a.length_minutes for a in org.shifts[ada.id][0].activities] == [120, 30, 90]
+    assert [t.business_unit_date for t in org.time_off] == [date(2026, 11, 26)]
