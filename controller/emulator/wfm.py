@@ -56,8 +56,7 @@ _SAME_NAME = {
 
 def iso(t: datetime) -> str:
     """The API's date-time style: UTC, milliseconds, "Z" ("2026-11-24T13:00:00.000Z")."""
-    t = t.astimezone(UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    return t.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 def _ref(kind: str, entity_id: str) -> dict[str, str]:
