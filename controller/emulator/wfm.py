@@ -501,7 +501,8 @@ def historical_adherence_result(
     OnQueueWork scheduled). Exceptions are the out-of-adherence pieces of scheduled time, offsets
     in seconds from `start`. Computed exactly by interval intersection."""
     members = [a.id for a in org.agents if a.management_unit_id == mu_id]
-    wanted = members if user_ids is None else [u for u in dict.fromkeys(user_ids) if u in set(members)]
+    member_set = set(members)
+    wanted = members if user_ids is None else [u for u in dict.fromkeys(user_ids) if u in member_set]
     lookup: dict[str, str] = {}  # secondary presence id -> lookup id
 
     def lookup_id(presence_id: str) -> str:

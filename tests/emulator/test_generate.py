@@ -6,6 +6,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org, agent_id, stable_id
 from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
@@ -208,3 +211,26 @@ def test_stable_id_is_uuid5_in_the_emulator_namespace() -> None:
 
     for name in ("agent-0", "businessunit:Customer Care", "presence:Café ☕"):
         assert stable_id(name) == str(uuid.uuid5(ORG_NAMESPACE, name))
+
+
+@given(
+    seed=st.integers(min_value=0, max_value=2**31),
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
+    days=st.integers(min_value=1, max_value=4),
+)
+@settings(max_examples=25, deadline=None)
+def test_any_seed_and_date_gives_tiled_local_shifts(seed: int, start: date, days: int) -> None:
+    org = generate_org(agents=60, seed=seed, start=start, days=days)
+    zones = {m.id: ZoneInfo(m.time_zone) for m in org.management_units}
+    for agent in org.agents:
+        for shift in org.shifts.get(agent.id, []):
+            assert agent.management_unit_id is not None
+            local = shift.start.astimezone(zones[agent.management_unit_id])
+            assert start <= local.date() < start + timedelta(days=days)
+            assert local.minute % 15 == 0 and (
+                6 * 60 <= local.hour * 60 + local.minute <= 14 * 60 or local.hour == 22
+            )
+            ends = [a.start + timedelta(minutes=a.length_minutes) for a in shift.activities]
+            assert [a.start for a in shift.activities[1:]] == ends[:-1]
+            assert shift.activities[0].start == shift.start
+            assert ends[-1] == shift.start + timedelta(minutes=shift.length_minutes)

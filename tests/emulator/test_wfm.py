@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controller.emulator import wfm
 from controller.emulator.generate import generate_org
@@ -384,3 +386,44 @@ def test_generated_org_agent_schedule_round_trips_through_search() -> None:
         assert cursor == datetime.fromisoformat(shift["startDate"]) + timedelta(
             minutes=shift["lengthMinutes"]
         )
+
+
+PRESENCES = [ON_QUEUE, BREAK, OFFLINE, AVAILABLE, MEAL, LUNCH, COFFEE]
+
+
+@given(
+    changes=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=8 * 60), st.sampled_from(PRESENCES)), max_size=12
+    ),
+    window=st.tuples(st.integers(min_value=0, max_value=8 * 60), st.integers(min_value=1, max_value=8 * 60)),
+)
+@settings(max_examples=60, deadline=None)
+def test_historical_adherence_equals_minute_by_minute_realtime_verdicts(
+    changes: list[tuple[int, str]], window: tuple[int, int]
+) -> None:
+    """Exact interval arithmetic agrees with sampling the real-time verdict every minute (all
+    boundaries fall on whole minutes, so sampling is exact)."""
+    org = hand_org()
+    base = _at(8)  # an hour before the shift, to an hour after; the range is any sub-window
+    start = base + timedelta(minutes=window[0])
+    end = start + timedelta(minutes=window[1])
+    history = [
+        (base + timedelta(minutes=m), pid, "OFF_QUEUE") for m, pid in sorted(changes, key=lambda c: c[0])
+    ]
+    systems = {p.id: p.system_presence for p in org.presence_definitions}
+    scheduled = adhered = 0
+    t = start
+    while t < end:
+        current = [h for h in history if h[0] <= t]
+        pid = current[-1][1] if current else OFFLINE
+        body = wfm.realtime_adherence(org, ALICE, t, pid, systems[pid], "OFF_QUEUE", base)
+        if body["adherenceState"] != "Unscheduled":
+            scheduled += 1
+            adhered += body["adherenceState"] == "InAdherence"
+        t += timedelta(minutes=1)
+    result = wfm.historical_adherence_result(org, SALES, [ALICE], start, end, {ALICE: history})
+    row = result["data"][0]  # type: ignore[index]
+    expected = round(100 * adhered / scheduled, 2) if scheduled else 100.0
+    assert row["adherencePercentage"] == expected
+    out_minutes = sum(e["endOffsetSeconds"] - e["startOffsetSeconds"] for e in row["exceptionInfo"]) / 60
+    assert out_minutes == scheduled - adhered
