@@ -172,10 +172,13 @@ class Metrics:
         self.reconcile_cycles_total.labels(result=result).inc()
         self.reconcile_duration_seconds.observe(seconds)
 
-    def observe_correction(self, presence: SystemPresence, result: str) -> None:
+    def observe_correction(self, presence: SystemPresence | None, result: str) -> None:
+        """One presence write (or skipped write); `presence` is the target's system presence
+        (None: unknown, e.g. the definition vanished), so the label stays bounded."""
         if result not in CORRECTION_RESULTS:
             raise ValueError(f"correction result {result!r} not in {CORRECTION_RESULTS}")
-        self.corrections_total.labels(presence=presence.value, result=result).inc()
+        label = presence.value if presence is not None else "unknown"
+        self.corrections_total.labels(presence=label, result=result).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

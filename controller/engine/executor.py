@@ -1,0 +1,473 @@
+"""Executor: turns a Plan into presence writes, confirms them, and records every one.
+
+Public API:
+- `Executor(client, audit, metrics, clock, *, backoff=None, workers=4, monotonic=time.monotonic)`
+- `Executor.execute(plan, cycle_id, boundary=None, *, digest="", agents=None, observed=None,
+  catalog=None) -> ExecutionReport` (thread-safe; returns once writes are confirmed and audited)
+- `Executor.backoff` (`AgentBackoff`): `due(user_id)`, `snapshot()` so the loop can wake when the
+  earliest backed-off agent is due; `Executor.close(timeout=None)` waits for in-flight executes.
+- `backoff_delay(failures, rand) -> float` (pure).
+
+What one `execute` does:
+1. A held plan (blast-radius guard) writes nothing: one `held` audit record per action.
+2. Observe-mode actions write nothing: one `observed` record each.
+3. An agent still in backoff is skipped with error code `backoff` until it is due.
+4. The rest are written through the client (and so its shared rate budget): agents going to a
+   presence without a message in bulk (PUT /users/presences/bulk, chunks of 50) when there are
+   at least two, the others one by one (PATCH), on a small thread pool. A failed bulk chunk is
+   retried agent by agent so the one bad agent is isolated — unless the failure is one every
+   agent would share (401, 403, 429: auth, permission, quota), which fails the chunk as is.
+5. The written agents are read back in bulk (GET …/presences/purecloud/bulk); a write counts as
+   ok only once the read-back shows the target. Write -> confirmed latency goes to the audit and
+   `presencectl_write_to_event_seconds`; boundary -> write to `presencectl_boundary_to_write_seconds`.
+6. Failures put the agent in exponential backoff (5 s doubling to 15 min, ±20 % jitter); a
+   confirmed write clears it. All records of the cycle go to the audit in one fsync'd batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import MappingProxyType
+
+from controller.audit import AuditMode, AuditRecord, AuditResult, AuditWriter, PresenceRef
+from controller.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence
+from controller.metrics import Metrics
+from controller.model.types import NOWHERE, Mode
+from controller.planner import Action, Plan
+from controller.presence import SystemPresence
+
+_log = logging.getLogger(__name__)
+
+BULK_CHUNK = 50  # PUT /api/v2/users/presences/bulk: limit unconfirmed, 50 like the bulk GET (doc §1.2)
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 15 * 60.0
+BACKOFF_JITTER = 0.2
+# Failures every agent of a bulk chunk would share: retrying one by one only burns the budget.
+_SHARED_FAILURES = frozenset({401, 403, 429})
+
+
+def backoff_delay(failures: int, rand: float) -> float:
+    """Seconds to wait after the `failures`-th consecutive failure (>= 1); `rand` in [0, 1)."""
+    raw = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** min(max(failures, 1) - 1, 30))
+    return min(BACKOFF_CAP_SECONDS, raw * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * rand))
+
+
+class AgentBackoff:
+    """Per-agent failure count and due time; thread-safe."""
+
+    def __init__(self, rand: Callable[[], float] = random.random) -> None:
+        self._rand = rand
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[int, datetime]] = {}  # user id -> (failures, due)
+
+    def failed(self, user_id: str, now: datetime) -> datetime:
+        with self._lock:
+            failures = self._state.get(user_id, (0, now))[0] + 1
+            due = now + timedelta(seconds=backoff_delay(failures, self._rand()))
+            self._state[user_id] = (failures, due)
+            return due
+
+    def succeeded(self, user_id: str) -> None:
+        with self._lock:
+            self._state.pop(user_id, None)
+
+    def due(self, user_id: str) -> datetime | None:
+        with self._lock:
+            entry = self._state.get(user_id)
+            return entry[1] if entry else None
+
+    def failures(self, user_id: str) -> int:
+        with self._lock:
+            return self._state.get(user_id, (0, None))[0]
+
+    def ready(self, user_id: str, now: datetime) -> bool:
+        due = self.due(user_id)
+        return due is None or due <= now
+
+    def snapshot(self) -> Mapping[str, datetime]:
+        """User id -> when the agent may be written again."""
+        with self._lock:
+            return MappingProxyType({uid: due for uid, (_, due) in self._state.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """One attempted write, after confirmation."""
+
+    user_id: str
+    ok: bool
+    via: str  # "bulk" | "single"
+    error_code: str | None = None
+    correlation_id: str | None = None
+    latency_seconds: float | None = None  # write -> confirmed by read-back
+    live: UserPresence | None = None  # what the read-back showed (None: not read)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    cycle_id: str
+    held: bool
+    writes: tuple[WriteOutcome, ...] = ()
+    observed: tuple[str, ...] = ()  # observe-mode agents: drift recorded, not written
+    backed_off: tuple[str, ...] = ()  # skipped: still in backoff
+    held_actions: tuple[str, ...] = ()  # agents of a held plan
+
+    @property
+    def ok(self) -> tuple[str, ...]:
+        return tuple(w.user_id for w in self.writes if w.ok)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(w.user_id for w in self.writes if not w.ok)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    action: Action
+    via: str
+    started: float = 0.0  # monotonic, write sent
+    written_at: datetime | None = None  # wall clock, write answered
+    answer: UserPresence | None = None
+    error: GenesysError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    cycle_id: str
+    digest: str
+    agents: Mapping[str, Agent]
+    observed: Mapping[str, ObservedAgent]
+    catalog: PresenceCatalog | None
+    extra_reason: str = ""
+    records: list[AuditRecord] = field(default_factory=list)
+
+
+def _error_code(error: GenesysError) -> str:
+    if error.code:
+        return error.code
+    return f"http.{error.status}" if error.status else "no-response"
+
+
+class ExecutorClosed(RuntimeError):
+    """execute() after close()."""
+
+
+class Executor:
+    def __init__(
+        self,
+        client: GenesysClient,
+        audit: AuditWriter,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        *,
+        backoff: AgentBackoff | None = None,
+        workers: int = 4,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._audit = audit
+        self._metrics = metrics
+        self._clock = clock
+        self._monotonic = monotonic
+        self.backoff = backoff or AgentBackoff()
+        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="executor")
+        self._cond = threading.Condition()
+        self._inflight = 0
+        self._closed = False
+
+    # ---- lifecycle ----
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Refuse new executes, wait for in-flight ones (their writes, read-backs and audit
+        batch) to finish; True when nothing was left running."""
+        with self._cond:
+            self._closed = True
+            drained = self._cond.wait_for(lambda: self._inflight == 0, timeout)
+        self._pool.shutdown(wait=drained)
+        return drained
+
+    def _enter(self) -> None:
+        with self._cond:
+            if self._closed:
+                raise ExecutorClosed("the executor is closed (shutting down); nothing was written")
+            self._inflight += 1
+
+    def _leave(self) -> None:
+        with self._cond:
+            self._inflight -= 1
+            self._cond.notify_all()
+
+    # ---- execute ----
+
+    def execute(
+        self,
+        plan: Plan,
+        cycle_id: str,
+        boundary: datetime | None = None,
+        *,
+        digest: str = "",
+        agents: Mapping[str, Agent] | None = None,
+        observed: Mapping[str, ObservedAgent] | None = None,
+        catalog: PresenceCatalog | None = None,
+    ) -> ExecutionReport:
+        """Apply `plan` (see the module docstring). `agents` adds emails to the audit, `observed`
+        the routing status before, `catalog` the labels and system presences of targets."""
+        self._enter()
+        try:
+            ctx = _Context(cycle_id, digest, agents or {}, observed or {}, catalog)
+            report = self._execute(plan, ctx, boundary)
+            self._audit.write_batch(ctx.records)
+            return report
+        finally:
+            self._leave()
+
+    def _execute(self, plan: Plan, ctx: _Context, boundary: datetime | None) -> ExecutionReport:
+        if plan.held:
+            self._metrics.plans_held_total.inc()
+            held_ctx = replace(ctx, extra_reason=plan.held_reason)
+            for action in plan.actions:
+                ctx.records.append(
+                    self._record(held_ctx, action, AuditMode.HELD, AuditResult.SKIPPED, error_code="held")
+                )
+            return ExecutionReport(
+                ctx.cycle_id, held=True, held_actions=tuple(a.user_id for a in plan.actions)
+            )
+        now = self._clock()
+        observed: list[str] = []
+        backed_off: list[str] = []
+        to_write: list[Action] = []
+        for action in plan.actions:
+            if action.mode is Mode.OBSERVE:
+                observed.append(action.user_id)
+                ctx.records.append(self._record(ctx, action, AuditMode.OBSERVED, AuditResult.SKIPPED))
+            elif not action.writable:  # held per action without the plan flag: never written
+                ctx.records.append(
+                    self._record(ctx, action, AuditMode.HELD, AuditResult.SKIPPED, error_code="held")
+                )
+            elif not self.backoff.ready(action.user_id, now):
+                backed_off.append(action.user_id)
+                self._metrics.observe_correction(self._system_presence(ctx, action), "skipped")
+                ctx.records.append(
+                    self._record(ctx, action, AuditMode.ENFORCED, AuditResult.SKIPPED, error_code="backoff")
+                )
+            else:
+                to_write.append(action)
+        attempts = self._write(to_write)
+        outcomes = self._confirm(attempts)
+        for attempt, outcome in zip(attempts, outcomes, strict=True):
+            self._finish(ctx, attempt, outcome, boundary)
+        return ExecutionReport(
+            ctx.cycle_id,
+            held=False,
+            writes=tuple(outcomes),
+            observed=tuple(observed),
+            backed_off=tuple(backed_off),
+        )
+
+    # ---- writing ----
+
+    def _write(self, actions: Sequence[Action]) -> list[_Attempt]:
+        bulk = [a for a in actions if not a.message]
+        singles = [a for a in actions if a.message]
+        if len(bulk) < 2:  # one agent: a PATCH is the same one call, and its errors are its own
+            singles += bulk
+            bulk = []
+        futures = [
+            self._pool.submit(self._write_chunk, list(bulk[i : i + BULK_CHUNK]))
+            for i in range(0, len(bulk), BULK_CHUNK)
+        ]
+        futures += [self._pool.submit(lambda a: [self._write_one(a, "single")], a) for a in singles]
+        return [attempt for future in futures for attempt in future.result()]
+
+    def _write_one(self, action: Action, via: str) -> _Attempt:
+        attempt = _Attempt(action, via, started=self._monotonic())
+        target = action.to.definition_id
+        assert target is not None, "the planner only emits resolved targets"
+        try:
+            attempt.answer = self._client.set_presence(action.user_id, target, action.message or None)
+        except GenesysError as error:
+            attempt.error = error
+        attempt.written_at = self._clock()
+        return attempt
+
+    def _write_chunk(self, chunk: list[Action]) -> list[_Attempt]:
+        started = self._monotonic()
+        updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
+        try:
+            answers = self._client.set_presences(updates)
+        except GenesysError as error:
+            if error.status in _SHARED_FAILURES:
+                return [_Attempt(a, "bulk", started, self._clock(), None, error) for a in chunk]
+            _log.warning(
+                "bulk presence write failed; writing agent by agent to isolate the failure",
+                extra={"agents": len(chunk), "error": str(error), "correlation_id": error.context_id},
+            )
+            return [self._write_one(a, "single") for a in chunk]
+        written_at = self._clock()
+        out: list[_Attempt] = []
+        for action in chunk:
+            answer = answers.get(action.user_id)
+            if answer is None:  # accepted but not echoed back: write it alone to know
+                out.append(self._write_one(action, "single"))
+            else:
+                out.append(_Attempt(action, "bulk", started, written_at, answer))
+        return out
+
+    # ---- confirming ----
+
+    def _confirm(self, attempts: Sequence[_Attempt]) -> list[WriteOutcome]:
+        written = [a.action.user_id for a in attempts if a.error is None]
+        live: dict[str, UserPresence] = {}
+        readback_error: GenesysError | None = None
+        if written:
+            try:
+                live = self._client.get_presences(written)
+            except GenesysError as error:
+                readback_error = error
+                _log.warning(
+                    "presence read-back failed; writes stay unconfirmed", extra={"error": str(error)}
+                )
+        confirmed_at = self._monotonic()
+        outcomes: list[WriteOutcome] = []
+        for attempt in attempts:
+            action = attempt.action
+            if attempt.error is not None:
+                outcomes.append(
+                    WriteOutcome(
+                        action.user_id,
+                        ok=False,
+                        via=attempt.via,
+                        error_code=_error_code(attempt.error),
+                        correlation_id=attempt.error.context_id or None,
+                    )
+                )
+                continue
+            correlation = attempt.answer.correlation_id if attempt.answer else ""
+            now_live = live.get(action.user_id)
+            if readback_error is not None:  # accepted by the API; we just could not look
+                outcomes.append(WriteOutcome(action.user_id, True, attempt.via, None, correlation or None))
+            elif now_live is not None and now_live.presence_id == action.to.definition_id:
+                latency = confirmed_at - attempt.started
+                outcomes.append(
+                    WriteOutcome(
+                        action.user_id, True, attempt.via, None, correlation or None, latency, now_live
+                    )
+                )
+            else:
+                outcomes.append(
+                    WriteOutcome(
+                        action.user_id, False, attempt.via, "unconfirmed", correlation or None, None, now_live
+                    )
+                )
+        return outcomes
+
+    def _finish(
+        self, ctx: _Context, attempt: _Attempt, outcome: WriteOutcome, boundary: datetime | None
+    ) -> None:
+        action = attempt.action
+        now = self._clock()
+        if outcome.ok:
+            self.backoff.succeeded(action.user_id)
+            if outcome.latency_seconds is not None:
+                self._metrics.write_to_event_seconds.observe(outcome.latency_seconds)
+            if boundary is not None and attempt.written_at is not None:
+                self._metrics.boundary_to_write_seconds.observe(
+                    max(0.0, (attempt.written_at - boundary).total_seconds())
+                )
+        else:
+            due = self.backoff.failed(action.user_id, now)
+            _log.warning(
+                "presence write failed; agent backs off",
+                extra={
+                    "agent": action.user_id,
+                    "error_code": outcome.error_code,
+                    "correlation_id": outcome.correlation_id,
+                    "retry_at": due.isoformat(),
+                    "failures": self.backoff.failures(action.user_id),
+                },
+            )
+        self._metrics.observe_correction(self._system_presence(ctx, action), "ok" if outcome.ok else "failed")
+        after = None
+        if outcome.live is not None:
+            after = PresenceRef(self._label(ctx, outcome.live.presence_id, action), outcome.live.presence_id)
+        elif outcome.ok:  # confirmed by the write's answer only (read-back failed)
+            after = PresenceRef(action.to.name, action.to.definition_id)
+        ctx.records.append(
+            self._record(
+                ctx,
+                action,
+                AuditMode.ENFORCED,
+                AuditResult.OK if outcome.ok else AuditResult.FAILED,
+                error_code=outcome.error_code,
+                after=after,
+                correlation_id=outcome.correlation_id,
+                latency_ms=None if outcome.latency_seconds is None else outcome.latency_seconds * 1000,
+                time=attempt.written_at or now,
+            )
+        )
+
+    # ---- audit helpers ----
+
+    def _system_presence(self, ctx: _Context, action: Action) -> SystemPresence | None:
+        catalog = ctx.catalog or self._cached_catalog()
+        found = catalog.by_id(action.to.definition_id or "") if catalog else None
+        return found.system_presence if found else None
+
+    def _cached_catalog(self) -> PresenceCatalog | None:
+        try:
+            return self._client.presence_catalog()  # cached by the client; the loop keeps it warm
+        except GenesysError:
+            return None
+
+    def _label(self, ctx: _Context, presence_id: str, action: Action) -> str:
+        if presence_id == action.to.definition_id:
+            return action.to.name
+        found = ctx.catalog.by_id(presence_id) if ctx.catalog else None
+        return found.label if found else presence_id
+
+    def _record(
+        self,
+        ctx: _Context,
+        action: Action,
+        mode: AuditMode,
+        result: AuditResult,
+        *,
+        error_code: str | None = None,
+        after: PresenceRef | None = None,
+        correlation_id: str | None = None,
+        latency_ms: float | None = None,
+        time: datetime | None = None,
+    ) -> AuditRecord:
+        agent = ctx.agents.get(action.user_id)
+        live = ctx.observed.get(action.user_id)
+        reason = action.reason
+        text = reason.detail + (f" [held: {ctx.extra_reason}]" if ctx.extra_reason else "")
+        return AuditRecord(
+            time=time or self._clock(),
+            agent_id=action.user_id,
+            agent_email=agent.email if agent else None,
+            policy=action.policy,
+            mode=mode,
+            result=result,
+            reason=text,
+            reason_kind=str(reason.kind),
+            reason_source=None if reason.location == NOWHERE else str(reason.location),
+            cycle_id=ctx.cycle_id,
+            desired=PresenceRef(action.to.name, action.to.definition_id),
+            before=PresenceRef(
+                action.from_label, action.from_presence_id, str(live.routing_status) if live else None
+            ),
+            after=after,
+            error_code=error_code,
+            correlation_id=correlation_id,
+            latency_ms=latency_ms,
+            digest=ctx.digest,
+        )
