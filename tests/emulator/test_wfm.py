@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,7 +66,7 @@ def test_business_and_management_unit_listings() -> None:
             },
         ]
     }
-    listing = wfm.management_units_listing(org, CC)["entities"]
+    listing: Any = wfm.management_units_listing(org, CC)["entities"]
     assert isinstance(listing, list)
     assert [e["name"] for e in listing] == ["Inbound Sales", "Support"]
     assert set(listing[0]) == {"id", "name", "selfUri"}
@@ -84,7 +85,7 @@ def test_agent_management_unit() -> None:
 
 
 def test_activity_codes_listing() -> None:
-    entities = wfm.activity_codes_listing(hand_org(), CC)["entities"]
+    entities: Any = wfm.activity_codes_listing(hand_org(), CC)["entities"]
     assert isinstance(entities, list) and len(entities) == 13
     lunch = next(e for e in entities if e["id"] == LUNCH_CODE)
     assert lunch == {
@@ -104,7 +105,7 @@ def test_activity_codes_listing() -> None:
 
 
 def test_schedule_search_shape() -> None:
-    result = wfm.schedule_search_result(hand_org(), CC, [ALICE], _at(0), _at(23))
+    result: Any = wfm.schedule_search_result(hand_org(), CC, [ALICE], _at(0), _at(23))
     assert result["businessUnitTimeZone"] == "America/New_York"
     assert result["publishedSchedules"] == [
         {
@@ -114,7 +115,7 @@ def test_schedule_search_shape() -> None:
             "selfUri": f"/api/v2/workforcemanagement/businessunits/{CC}/weeks/2026-11-23/schedules/sched",
         }
     ]
-    (agent,) = result["agentSchedules"]  # type: ignore[misc]
+    (agent,) = result["agentSchedules"]
     assert agent["user"] == {"id": ALICE, "selfUri": "/api/v2/users/alice"}
     assert agent["fullDayTimeOffMarkers"] == []
     (shift,) = agent["shifts"]
@@ -144,8 +145,8 @@ def test_schedule_search_shape() -> None:
 def test_schedule_search_includes_overlapping_shifts_only(
     start: datetime, end: datetime, found: bool
 ) -> None:
-    result = wfm.schedule_search_result(hand_org(), CC, None, start, end)
-    (agent,) = result["agentSchedules"]  # type: ignore[misc]
+    result: Any = wfm.schedule_search_result(hand_org(), CC, None, start, end)
+    (agent,) = result["agentSchedules"]
     assert agent["user"]["id"] == ALICE  # None = every WFM agent of the BU
     assert bool(agent["shifts"]) is found
     assert bool(result["publishedSchedules"]) is found
@@ -154,17 +155,17 @@ def test_schedule_search_includes_overlapping_shifts_only(
 def test_schedule_search_filters_users_by_business_unit() -> None:
     org = hand_org()
     assert wfm.schedule_search_result(org, EMEA, [ALICE], _at(0), _at(23))["agentSchedules"] == []
-    result = wfm.schedule_search_result(org, CC, [ALICE, "nobody", "ghost"], _at(0), _at(23))
-    assert [s["user"]["id"] for s in result["agentSchedules"]] == [ALICE]  # type: ignore[attr-defined]
+    result: Any = wfm.schedule_search_result(org, CC, [ALICE, "nobody", "ghost"], _at(0), _at(23))
+    assert [s["user"]["id"] for s in result["agentSchedules"]] == [ALICE]
 
 
 def test_time_off_marker_covers_its_local_day() -> None:
     org = hand_org()
     midnight = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 00:00 New York (EST)
-    inside = wfm.schedule_search_result(
+    inside: Any = wfm.schedule_search_result(
         org, CC, [ALICE], midnight + timedelta(hours=23), midnight + timedelta(hours=30)
     )
-    assert inside["agentSchedules"][0]["fullDayTimeOffMarkers"] == [  # type: ignore[index]
+    assert inside["agentSchedules"][0]["fullDayTimeOffMarkers"] == [
         {
             "businessUnitDate": "2026-11-26",
             "lengthMinutes": 480,
@@ -174,11 +175,11 @@ def test_time_off_marker_covers_its_local_day() -> None:
             "payableMinutes": 480,
         }
     ]
-    after = wfm.schedule_search_result(
+    after: Any = wfm.schedule_search_result(
         org, CC, [ALICE], midnight + timedelta(hours=24), midnight + timedelta(hours=30)
     )
-    assert after["agentSchedules"][0]["fullDayTimeOffMarkers"] == []  # type: ignore[index]
-    found = wfm.time_off_at(org, ALICE, midnight + timedelta(hours=12))
+    assert after["agentSchedules"][0]["fullDayTimeOffMarkers"] == []
+    found: Any = wfm.time_off_at(org, ALICE, midnight + timedelta(hours=12))
     assert found is not None and found[1].category == "TimeOff"
     assert wfm.time_off_at(org, ALICE, midnight - timedelta(seconds=1)) is None
 
@@ -192,14 +193,16 @@ def test_dst_day_lengths_and_weeks(bu_name: str, zone_day: date, hours: int) -> 
     bu = next(b for b in org.business_units if b.name == bu_name)
     begin, end = wfm.time_off_span(bu, OrgTimeOff("x", zone_day, "5"))
     assert end - begin == timedelta(hours=hours)
-    result = wfm.schedule_search_result(org, bu.id, None, begin - timedelta(days=6), end + timedelta(days=7))
-    weeks = [p["weekDate"] for p in result["publishedSchedules"]]  # type: ignore[index]
+    result: Any = wfm.schedule_search_result(
+        org, bu.id, None, begin - timedelta(days=6), end + timedelta(days=7)
+    )
+    weeks = [p["weekDate"] for p in result["publishedSchedules"]]
     assert weeks == (["2026-10-19", "2026-10-26"] if zone_day.month == 10 else ["2026-10-26", "2026-11-02"])
-    mus = {m.id: m for m in org.management_units}
-    agents = {a.id: a for a in org.agents}
     seen_offsets = set()
-    for schedule in result["agentSchedules"]:  # type: ignore[attr-defined]
-        zone = ZoneInfo(mus[agents[schedule["user"]["id"]].management_unit_id].time_zone)  # type: ignore[index]
+    for schedule in result["agentSchedules"]:
+        units = org.business_unit_of(schedule["user"]["id"])
+        assert units is not None
+        zone = ZoneInfo(units[0].time_zone)
         for shift in schedule["shifts"]:
             assert ISO.match(shift["startDate"])
             local = datetime.fromisoformat(shift["startDate"]).astimezone(zone)
@@ -212,7 +215,7 @@ def test_dst_day_lengths_and_weeks(bu_name: str, zone_day: date, hours: int) -> 
 
 def test_activity_at() -> None:
     org = hand_org()
-    found = wfm.activity_at(org, ALICE, _at(11, 10))
+    found: Any = wfm.activity_at(org, ALICE, _at(11, 10))
     assert found is not None and found[1].name == "Lunch" and found[0].start == _at(11)
     assert wfm.activity_at(org, ALICE, _at(13)) is None  # end is exclusive
     assert wfm.activity_at(org, ALICE, _at(8, 59)) is None
@@ -303,9 +306,9 @@ def test_historical_adherence_arithmetic() -> None:
             (_at(12, 30), AVAILABLE, "OFF_QUEUE"),  # left 30 min early
         ]
     }
-    result = wfm.historical_adherence_result(org, SALES, [ALICE, "nobody"], _at(8), _at(14), history)
+    result: Any = wfm.historical_adherence_result(org, SALES, [ALICE, "nobody"], _at(8), _at(14), history)
     assert result["entityId"] == SALES
-    (row,) = result["data"]  # type: ignore[misc]
+    (row,) = result["data"]
     # Scheduled 240 min; out: 10 (offline at start) + 15 (break on queue) + 30 (available) = 55.
     assert row["adherencePercentage"] == round(100 * 185 / 240, 2)
     # On queue 110 + 60 = 170 of 195 scheduled On Queue Work minutes.
@@ -348,8 +351,8 @@ def test_historical_adherence_clips_to_range_and_counts_time_off() -> None:
     org = hand_org()
     perfect = {ALICE: [(_at(0), ON_QUEUE, "IDLE")]}
     # Range cut in the middle of the first On Queue Work block: fully adherent.
-    result = wfm.historical_adherence_result(org, SALES, None, _at(10), _at(10, 30), perfect)
-    (row,) = result["data"]  # type: ignore[misc]
+    result: Any = wfm.historical_adherence_result(org, SALES, None, _at(10), _at(10, 30), perfect)
+    (row,) = result["data"]
     assert (row["adherencePercentage"], row["conformancePercentage"], row["exceptionInfo"]) == (
         100.0,
         100.0,
@@ -357,13 +360,13 @@ def test_historical_adherence_clips_to_range_and_counts_time_off() -> None:
     )
     # The whole time-off day (24 h, New York): offline all day is 100 % adherent.
     day = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    off = wfm.historical_adherence_result(
+    off: Any = wfm.historical_adherence_result(
         org, SALES, [ALICE], day - timedelta(hours=1), day + timedelta(hours=25), {}
     )
-    assert off["data"][0]["adherencePercentage"] == 100.0  # type: ignore[index]
+    assert off["data"][0]["adherencePercentage"] == 100.0
     half = {ALICE: [(day + timedelta(hours=6), AVAILABLE, "OFF_QUEUE")]}
-    late = wfm.historical_adherence_result(org, SALES, [ALICE], day, day + timedelta(hours=24), half)
-    assert late["data"][0]["adherencePercentage"] == 25.0  # type: ignore[index]
+    late: Any = wfm.historical_adherence_result(org, SALES, [ALICE], day, day + timedelta(hours=24), half)
+    assert late["data"][0]["adherencePercentage"] == 25.0
 
 
 def test_generated_org_agent_schedule_round_trips_through_search() -> None:
@@ -371,10 +374,10 @@ def test_generated_org_agent_schedule_round_trips_through_search() -> None:
     user = agent_id(7)
     units = org.business_unit_of(user)
     assert units is not None
-    result = wfm.schedule_search_result(
+    result: Any = wfm.schedule_search_result(
         org, units[1].id, [user], datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
     )
-    shifts = result["agentSchedules"][0]["shifts"]  # type: ignore[index]
+    shifts = result["agentSchedules"][0]["shifts"]
     assert [s["id"] for s in shifts] == [s.id for s in org.shifts[user]]
     for shift in shifts:
         cursor = datetime.fromisoformat(shift["startDate"])
@@ -421,8 +424,8 @@ def test_historical_adherence_equals_minute_by_minute_realtime_verdicts(
             scheduled += 1
             adhered += body["adherenceState"] == "InAdherence"
         t += timedelta(minutes=1)
-    result = wfm.historical_adherence_result(org, SALES, [ALICE], start, end, {ALICE: history})
-    row = result["data"][0]  # type: ignore[index]
+    result: Any = wfm.historical_adherence_result(org, SALES, [ALICE], start, end, {ALICE: history})
+    row = result["data"][0]
     expected = round(100 * adhered / scheduled, 2) if scheduled else 100.0
     assert row["adherencePercentage"] == expected
     out_minutes = sum(e["endOffsetSeconds"] - e["startOffsetSeconds"] for e in row["exceptionInfo"]) / 60
