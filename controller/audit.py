@@ -336,5 +336,8 @@ def run_cli(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | N
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        print(format_table(list(records)), file=out)
+        rows = list(records)
+        print(format_table(rows), file=out)
+        if not rows:
+            print("no audit records match these filters", file=err)
     return 0

@@ -7,7 +7,10 @@ templates, status classes); there is never a per-agent label.
 
 Public API (besides the metric attributes themselves):
 - `Metrics.observe_api_call(endpoint, status, seconds, retries=0, rate_limited=0)`: what the
-  Genesys client reports per logical request (`endpoint` is the path template).
+  Genesys client reports once per logical request (after its retries): `endpoint` is
+  "METHOD /path/template" (e.g. "PUT /api/v2/users/presences/bulk", the emulator's
+  request_counts() spelling), `status` the final HTTP status (None: no answer), `retries` the
+  repeats it took and `rate_limited` the 429 answers among them.
 - `Metrics.observe_cycle(result, seconds)`, `Metrics.observe_correction(presence, result)`.
 - `Metrics.render() -> bytes` and `CONTENT_TYPE` for the /metrics endpoint.
 """

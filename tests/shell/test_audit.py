@@ -192,3 +192,12 @@ def test_cli_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     err = io.StringIO()
     assert run_cli(_args(tmp_path / "none.jsonl"), io.StringIO(), err) == 2
     assert "no audit log at" in err.getvalue()
+
+
+def test_cli_says_when_nothing_matches(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditWriter(path).write_batch([record(1)])
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(_args(path, agent="someone-else"), out, err) == 0
+    assert out.getvalue().split() == ["TIME", "AGENT", "BEFORE", "->", "AFTER", "MODE", "REASON"]
+    assert "no audit records match" in err.getvalue()
