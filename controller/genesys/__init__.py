@@ -1,0 +1,111 @@
+"""Genesys Cloud API client: a thin typed layer over `requests` (not the 172 MB official SDK).
+
+Public API (stable; other packages import only these names):
+
+    from controller.genesys import GenesysClient, ClientConfig, RateBudget, ...
+
+    config = ClientConfig.from_args(args)            # cli.add_connection_options namespace
+    config = ClientConfig.from_settings(region=..., api_base=..., login_base=..., client_id=...,
+                                        client_secret=..., client_id_file=..., client_secret_file=...,
+                                        rate_per_minute=..., env=None)
+    client = GenesysClient(config, budget=None,       # None: the process-wide shared_budget(rate)
+                           registry=None,             # prometheus CollectorRegistry for the metrics
+                           workers=4, catalog_ttl_seconds=300.0)
+    client.stats.snapshot() -> StatsSnapshot          # calls by (method, route, status), retries, latency
+    client.budget.snapshot() -> BudgetSnapshot
+
+  users:     list_users(with_groups=False) -> list[Agent]; iter_users(expand) -> Iterator[dict]
+             get_user(user_id, with_groups=False) -> Agent; find_user_by_email(email) -> Agent | None
+             list_groups() -> list[Group]; group_members(group_id) -> list[Agent]
+  presence:  presence_catalog(refresh=False) -> PresenceCatalog   (cached for catalog_ttl_seconds)
+             get_presence(user_id) -> UserPresence
+             set_presence(user_id, definition_id, message=None) -> UserPresence
+             get_presences(user_ids) -> dict[str, UserPresence]   (bulk, 50 a call, concurrent)
+             set_presences(Iterable[PresenceUpdate]) -> dict[str, UserPresence]  (bulk PUT, 50 a call)
+             get_routing_status(user_id) -> RoutingState; set_routing_status(user_id, RoutingStatus)
+             observe(user_ids) -> dict[str, ObservedAgent]         (cheapest bulk read; README)
+             observe_via_activity(user_ids), observe_via_users(user_ids)  (the two strategies)
+  WFM:       agent_units(user_id) -> AgentUnits | None; business_units() -> list[BusinessUnit]
+             management_units(bu_id) -> list[ManagementUnit]; activity_codes(bu_id) -> list[ActivityCode]
+             search_schedules(bu_id, start, end, user_ids=None) -> dict[str, AgentSchedule]
+             realtime_adherence(user_ids) -> dict[str, AdherenceRecord]
+             historical_adherence(mu_id, start, end, user_ids=None, ...) -> list[HistoricalAdherence]
+  triggers:  list_triggers(topic_names=()) -> list[Trigger]; get_trigger(id); create_trigger(TriggerSpec)
+             update_trigger(id, TriggerSpec, version); delete_trigger(id)
+  channels:  create_channel() -> Channel; channel_exists(id) -> bool; list_channels()
+             set_subscriptions(id, topics) (PUT, replaces); add_subscriptions; get_subscriptions;
+             delete_subscriptions
+
+Errors (controller.genesys.errors): GenesysError(message, status, code, context_id, method, path)
+and BadRequest, Unauthorized, Forbidden, NotFound, Conflict, RateLimited, ServerError,
+ConnectionFailed; ConfigError for bad settings. str() never contains a registered secret.
+
+Streaming (controller.genesys.streaming): NotificationStream(client, topics, on_event) with
+PresenceEvent, RoutingStatusEvent, ActivityEvent, StreamStatus; see that module.
+"""
+
+from controller.genesys.api import GenesysClient, Group, PresenceUpdate, ScheduleSearchPending
+from controller.genesys.budget import BudgetSnapshot, RateBudget, shared_budget
+from controller.genesys.config import REGIONS, ClientConfig, ConfigError
+from controller.genesys.errors import (
+    BadRequest,
+    Conflict,
+    ConnectionFailed,
+    Forbidden,
+    GenesysError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unauthorized,
+)
+from controller.genesys.models import (
+    AdherenceRecord,
+    AgentUnits,
+    BusinessUnit,
+    Channel,
+    ChannelTopic,
+    HistoricalAdherence,
+    ManagementUnit,
+    RoutingState,
+    Trigger,
+    TriggerSpec,
+    UserPresence,
+)
+from controller.genesys.stats import ClientStats, StatsSnapshot
+from controller.genesys.transport import Backoff
+
+__all__ = [
+    "REGIONS",
+    "AdherenceRecord",
+    "AgentUnits",
+    "Backoff",
+    "BadRequest",
+    "BudgetSnapshot",
+    "BusinessUnit",
+    "Channel",
+    "ChannelTopic",
+    "ClientConfig",
+    "ClientStats",
+    "ConfigError",
+    "Conflict",
+    "ConnectionFailed",
+    "Forbidden",
+    "GenesysClient",
+    "GenesysError",
+    "Group",
+    "HistoricalAdherence",
+    "ManagementUnit",
+    "NotFound",
+    "PresenceUpdate",
+    "RateBudget",
+    "RateLimited",
+    "RoutingState",
+    "ScheduleSearchPending",
+    "ServerError",
+    "StatsSnapshot",
+    "Trigger",
+    "TriggerSpec",
+    "Unauthorized",
+    "UserPresence",
+    "shared_budget",
+]

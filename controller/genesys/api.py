@@ -1,0 +1,613 @@
+"""GenesysClient: typed endpoint methods over the Transport (shared API doc for every shape).
+
+Reads return controller.domain values or the small dataclasses of controller.genesys.models.
+Batch reads are chunked to the documented limits and run on a small thread pool; every request
+still passes the one shared rate budget, so concurrency shortens latency without raising the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from prometheus_client import CollectorRegistry
+
+from controller.domain import (
+    ActivityCode,
+    Agent,
+    AgentSchedule,
+    ObservedAgent,
+    PresenceCatalog,
+    PresenceDefinition,
+)
+from controller.genesys.budget import RateBudget, shared_budget
+from controller.genesys.config import ClientConfig
+from controller.genesys.errors import Forbidden, GenesysError, NotFound
+from controller.genesys.models import (
+    AdherenceRecord,
+    AgentUnits,
+    BusinessUnit,
+    Channel,
+    ChannelTopic,
+    HistoricalAdherence,
+    ManagementUnit,
+    RoutingState,
+    Trigger,
+    TriggerSpec,
+    UserPresence,
+    format_time,
+    observed_from_activity,
+    observed_from_user,
+    parse_activity_code,
+    parse_adherence,
+    parse_agent,
+    parse_channel,
+    parse_channel_topics,
+    parse_historical_adherence,
+    parse_presence_definition,
+    parse_routing_state,
+    parse_schedule_result,
+    parse_trigger,
+    parse_user_presence,
+)
+from controller.genesys.paging import iter_cursor, iter_page_numbers
+from controller.genesys.stats import ClientStats
+from controller.genesys.transport import DEFAULT_BACKOFF, ApiResponse, Backoff, Transport
+from controller.presence import RoutingStatus
+
+T = TypeVar("T")
+
+BULK_PRESENCE_MAX = 50  # GET …/presences/purecloud/bulk: "Limit 50" (doc §1.2); PUT chunked the same
+USERS_BY_ID_MAX = 100  # GET /api/v2/users?id=…
+ACTIVITY_MAX = 100  # POST /workforcemanagement/users/activity (no documented cap; 100 is safe)
+ADHERENCE_MAX = 100  # GET /workforcemanagement/adherence: "Max of 100 userIds per request"
+USERS_PAGE_SIZE = 500
+WFM = "/api/v2/workforcemanagement"
+
+
+def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceUpdate:
+    """One entry of a bulk presence write."""
+
+    user_id: str
+    definition_id: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str
+    member_count: int = 0
+
+
+class ScheduleSearchPending(GenesysError):
+    """The schedule search answered Processing and no notification arrived within the wait."""
+
+
+class GenesysClient:
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        budget: RateBudget | None = None,
+        session: requests.Session | None = None,
+        registry: CollectorRegistry | None = None,
+        stats: ClientStats | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        workers: int = 4,
+        catalog_ttl_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.budget = budget if budget is not None else shared_budget(config.rate_per_minute)
+        self.stats = stats if stats is not None else ClientStats(registry)
+        self.transport = Transport(
+            config,
+            budget=self.budget,
+            session=session,
+            stats=self.stats,
+            backoff=backoff,
+            sleep=sleep,
+            clock=clock,
+        )
+        self._clock = clock
+        self._sleep = sleep
+        self._workers = max(1, workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._catalog_ttl = catalog_ttl_seconds
+        self._catalog: tuple[float, PresenceCatalog] | None = None
+        self._catalog_lock = threading.Lock()
+        self._activity_unavailable = False  # set once the org answers 404/403 to users/activity
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **kwargs: Any) -> GenesysClient:
+        return cls(ClientConfig.from_args(args), **kwargs)
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _call(self, method: str, route: str, **kw: Any) -> ApiResponse:
+        return self.transport.request(method, route, **kw)
+
+    def _body(self, method: str, route: str, **kw: Any) -> Any:
+        return self.transport.request(method, route, **kw).body
+
+    def _map(self, fn: Callable[[Sequence[str]], T], batches: list[Sequence[str]]) -> list[T]:
+        """Run `fn` over the batches on the pool (one batch runs inline), results in order."""
+        if len(batches) <= 1 or self._workers == 1:
+            return [fn(b) for b in batches]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="genesys")
+        return list(self._pool.map(fn, batches))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self.transport.close()
+
+    def __enter__(self) -> GenesysClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- users --------------------------------------------------------------------------------
+
+    def iter_users(
+        self, expand: Sequence[str] = (), page_size: int = USERS_PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
+        """Every user of the org, raw JSON, page after page (no cap)."""
+
+        def fetch(page: int, size: int) -> Mapping[str, Any]:
+            params = {"pageSize": size, "pageNumber": page, "expand": list(expand) or None}
+            body: Mapping[str, Any] = self._body("GET", "/api/v2/users", params=params)
+            return body
+
+        return iter_page_numbers(fetch, page_size)
+
+    def list_users(self, *, with_groups: bool = False) -> list[Agent]:
+        return [parse_agent(u) for u in self.iter_users(["groups"] if with_groups else [])]
+
+    def get_user(self, user_id: str, *, with_groups: bool = False) -> Agent:
+        params = {"expand": "groups"} if with_groups else None
+        return parse_agent(
+            self._body("GET", "/api/v2/users/{userId}", path_params={"userId": user_id}, params=params)
+        )
+
+    def find_user_by_email(self, email: str) -> Agent | None:
+        """POST /api/v2/users/search with an EXACT email criterion; None when nobody matches."""
+        body = {
+            "query": [{"type": "EXACT", "fields": ["email"], "value": email}],
+            "pageSize": 25,
+            "pageNumber": 1,
+            "expand": ["groups"],
+        }
+        found = self._body("POST", "/api/v2/users/search", json=body, idempotent=True) or {}
+        results = [
+            r for r in found.get("results") or [] if str(r.get("email", "")).casefold() == email.casefold()
+        ]
+        return parse_agent(results[0]) if results else None
+
+    def list_groups(self) -> list[Group]:
+        def fetch(page: int, size: int) -> Mapping[str, Any]:
+            body: Mapping[str, Any] = self._body(
+                "GET", "/api/v2/groups", params={"pageSize": size, "pageNumber": page}
+            )
+            return body
+
+        return [
+            Group(str(g["id"]), str(g.get("name") or ""), int(g.get("memberCount") or 0))
+            for g in iter_page_numbers(fetch, 100)
+        ]
+
+    def group_members(self, group_id: str) -> list[Agent]:
+        def fetch(page: int, size: int) -> Mapping[str, Any]:
+            body: Mapping[str, Any] = self._body(
+                "GET",
+                "/api/v2/groups/{groupId}/members",
+                path_params={"groupId": group_id},
+                params={"pageSize": size, "pageNumber": page},
+            )
+            return body
+
+        return [parse_agent(u) for u in iter_page_numbers(fetch, 100)]
+
+    # ---- presence -----------------------------------------------------------------------------
+
+    def presence_catalog(self, *, refresh: bool = False) -> PresenceCatalog:
+        """GET /api/v2/presence/definitions (active and deactivated), cached for the TTL."""
+        with self._catalog_lock:
+            now = self._clock()
+            if not refresh and self._catalog is not None and now - self._catalog[0] < self._catalog_ttl:
+                return self._catalog[1]
+            defs: list[PresenceDefinition] = []
+            for flag in ("false", "true"):
+                body = self._body("GET", "/api/v2/presence/definitions", params={"deactivated": flag}) or {}
+                defs.extend(parse_presence_definition(d) for d in body.get("entities") or [])
+            catalog = PresenceCatalog(tuple({d.id: d for d in defs}.values()))
+            self._catalog = (now, catalog)
+            return catalog
+
+    def get_presence(self, user_id: str) -> UserPresence:
+        body = self._body(
+            "GET", "/api/v2/users/{userId}/presences/purecloud", path_params={"userId": user_id}
+        )
+        return parse_user_presence(body, user_id)
+
+    def set_presence(self, user_id: str, definition_id: str, message: str | None = None) -> UserPresence:
+        """PATCH …/presences/purecloud. Setting an absolute value is safe to repeat, so 5xx retry."""
+        body: dict[str, Any] = {"presenceDefinition": {"id": definition_id}}
+        if message is not None:
+            body["message"] = message
+        resp = self._call(
+            "PATCH",
+            "/api/v2/users/{userId}/presences/purecloud",
+            path_params={"userId": user_id},
+            json=body,
+            idempotent=True,
+        )
+        return replace(parse_user_presence(resp.body, user_id), correlation_id=resp.correlation_id)
+
+    def get_presences(self, user_ids: Iterable[str]) -> dict[str, UserPresence]:
+        """Bulk GET in chunks of 50, run concurrently; users the API does not return are absent."""
+
+        def one(batch: Sequence[str]) -> list[UserPresence]:
+            body = self._body("GET", "/api/v2/users/presences/purecloud/bulk", params={"id": list(batch)})
+            return [parse_user_presence(p) for p in body or []]
+
+        out: dict[str, UserPresence] = {}
+        for result in self._map(one, chunks(_unique(user_ids), BULK_PRESENCE_MAX)):
+            out.update((p.user_id, p) for p in result)
+        return out
+
+    def set_presences(self, updates: Iterable[PresenceUpdate]) -> dict[str, UserPresence]:
+        """Bulk PUT /api/v2/users/presences/bulk in chunks of 50 (the real cap is unconfirmed)."""
+        entries = list({u.user_id: u for u in updates}.values())
+
+        def one(batch: Sequence[PresenceUpdate]) -> list[UserPresence]:
+            body = []
+            for u in batch:
+                entry: dict[str, Any] = {"id": u.user_id, "presenceDefinition": {"id": u.definition_id}}
+                if u.message is not None:
+                    entry["message"] = u.message
+                body.append(entry)
+            resp = self._call("PUT", "/api/v2/users/presences/bulk", json=body)
+            correlation = resp.correlation_id
+            return [replace(parse_user_presence(p), correlation_id=correlation) for p in resp.body or []]
+
+        out: dict[str, UserPresence] = {}
+        for batch in chunks(entries, BULK_PRESENCE_MAX):
+            out.update((p.user_id, p) for p in one(batch))
+        return out
+
+    def get_routing_status(self, user_id: str) -> RoutingState:
+        body = self._body("GET", "/api/v2/users/{userId}/routingstatus", path_params={"userId": user_id})
+        return parse_routing_state(body, user_id)
+
+    def set_routing_status(self, user_id: str, status: RoutingStatus) -> RoutingState:
+        body = self._body(
+            "PUT",
+            "/api/v2/users/{userId}/routingstatus",
+            path_params={"userId": user_id},
+            json={"userId": user_id, "status": status.value},
+        )
+        return parse_routing_state(body, user_id)
+
+    def observe(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
+        """Presence and routing status of many agents at the fewest calls (README "Reading presence
+        in bulk"): POST /workforcemanagement/users/activity, 100 users a call. An org where that
+        endpoint is missing or forbidden falls back to GET /users?id=…&expand=presence,routingStatus
+        (also 100 a call), and stays there for the life of the client."""
+        ids = _unique(user_ids)
+        if not ids:
+            return {}
+        if not self._activity_unavailable:
+            try:
+                return self.observe_via_activity(ids)
+            except (NotFound, Forbidden):
+                self._activity_unavailable = True
+        return self.observe_via_users(ids)
+
+    def observe_via_activity(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
+        def one(batch: Sequence[str]) -> list[ObservedAgent]:
+            body = (
+                self._body("POST", f"{WFM}/users/activity", json={"userIds": list(batch)}, idempotent=True)
+                or {}
+            )
+            return [observed_from_activity(a) for a in body.get("entities") or []]
+
+        out: dict[str, ObservedAgent] = {}
+        for result in self._map(one, chunks(_unique(user_ids), ACTIVITY_MAX)):
+            out.update((a.user_id, a) for a in result)
+        return out
+
+    def observe_via_users(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
+        def one(batch: Sequence[str]) -> list[ObservedAgent]:
+            params = {"id": list(batch), "expand": ["presence", "routingStatus"], "pageSize": len(batch)}
+            body = self._body("GET", "/api/v2/users", params=params) or {}
+            return [observed_from_user(u) for u in body.get("entities") or [] if u.get("presence")]
+
+        out: dict[str, ObservedAgent] = {}
+        for result in self._map(one, chunks(_unique(user_ids), USERS_BY_ID_MAX)):
+            out.update((a.user_id, a) for a in result)
+        return out
+
+    # ---- WFM ----------------------------------------------------------------------------------
+
+    def agent_units(self, user_id: str) -> AgentUnits | None:
+        """The agent's management unit and business unit; None when the agent is in no MU."""
+        try:
+            body = self._body(
+                "GET", f"{WFM}/agents/{{agentId}}/managementunit", path_params={"agentId": user_id}
+            )
+        except NotFound:
+            return None
+        if not body or not body.get("managementUnit"):
+            return None
+        return AgentUnits(
+            user_id=user_id,
+            management_unit_id=str(body["managementUnit"]["id"]),
+            business_unit_id=str((body.get("businessUnit") or {}).get("id") or ""),
+        )
+
+    def business_units(self) -> list[BusinessUnit]:
+        body = self._body("GET", f"{WFM}/businessunits") or {}
+        return [BusinessUnit(str(b["id"]), str(b.get("name") or "")) for b in body.get("entities") or []]
+
+    def management_units(self, business_unit_id: str) -> list[ManagementUnit]:
+        body = (
+            self._body(
+                "GET",
+                f"{WFM}/businessunits/{{businessUnitId}}/managementunits",
+                path_params={"businessUnitId": business_unit_id},
+            )
+            or {}
+        )
+        return [
+            ManagementUnit(str(m["id"]), str(m.get("name") or ""), business_unit_id)
+            for m in body.get("entities") or []
+        ]
+
+    def activity_codes(self, business_unit_id: str) -> list[ActivityCode]:
+        """Inline entities, or the downloadUrl's document when the listing is too large."""
+        body = (
+            self._body(
+                "GET",
+                f"{WFM}/businessunits/{{businessUnitId}}/activitycodes",
+                path_params={"businessUnitId": business_unit_id},
+            )
+            or {}
+        )
+        if body.get("downloadUrl"):
+            body = self.download(str(body["downloadUrl"]))
+        return [parse_activity_code(c) for c in body.get("entities") or []]
+
+    def download(self, url: str) -> Any:
+        """GET a downloadUrl (a result too large to inline); bearer + budget only on the API host."""
+        return self.transport.request("GET", "downloadUrl", url=url).body
+
+    def search_schedules(
+        self,
+        business_unit_id: str,
+        start: datetime,
+        end: datetime,
+        user_ids: Sequence[str] | None = None,
+        *,
+        wait_seconds: float = 60.0,
+        force_async: bool = False,
+    ) -> dict[str, AgentSchedule]:
+        """POST …/businessunits/{buId}/agentschedules/search -> published schedule per user.
+
+        The answer is "maybe async" (doc §2.2): inline `result`, a `downloadUrl`, or `Processing`
+        with an operationId whose result arrives by notification. For the last, see
+        `search_schedules_async_result`.
+        """
+        body: dict[str, Any] = {"startDate": format_time(start), "endDate": format_time(end)}
+        if user_ids is not None:
+            body["userIds"] = list(user_ids)
+        answer = (
+            self._body(
+                "POST",
+                f"{WFM}/businessunits/{{businessUnitId}}/agentschedules/search",
+                path_params={"businessUnitId": business_unit_id},
+                params={"forceAsync": True} if force_async else None,
+                json=body,
+                idempotent=True,
+            )
+            or {}
+        )
+        return self._schedule_answer(answer, wait_seconds)
+
+    def _schedule_answer(self, answer: Mapping[str, Any], wait_seconds: float) -> dict[str, AgentSchedule]:
+        if answer.get("result"):
+            return parse_schedule_result(answer["result"])
+        if answer.get("downloadUrl"):
+            return parse_schedule_result(_unwrap_result(self.download(str(answer["downloadUrl"]))))
+        status = str(answer.get("status") or "")
+        raise ScheduleSearchPending(
+            f"schedule search is {status or 'incomplete'} (operation {answer.get('operationId')}); "
+            "its result arrives by notification",
+            code=str(answer.get("operationId") or ""),
+        )
+
+    def realtime_adherence(self, user_ids: Iterable[str]) -> dict[str, AdherenceRecord]:
+        """GET /workforcemanagement/adherence?userId=…, 100 ids a call."""
+
+        def one(batch: Sequence[str]) -> list[AdherenceRecord]:
+            body = self._body("GET", f"{WFM}/adherence", params={"userId": list(batch)})
+            return [parse_adherence(r) for r in body or []]
+
+        out: dict[str, AdherenceRecord] = {}
+        for result in self._map(one, chunks(_unique(user_ids), ADHERENCE_MAX)):
+            out.update((r.user_id, r) for r in result)
+        return out
+
+    def historical_adherence(
+        self,
+        management_unit_id: str,
+        start: datetime,
+        end: datetime,
+        user_ids: Sequence[str] | None = None,
+        *,
+        time_zone: str = "UTC",
+        include_exceptions: bool = True,
+        wait_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+    ) -> list[HistoricalAdherence]:
+        """Start the MU historical adherence query, poll its job until Complete, download the rows."""
+        body: dict[str, Any] = {
+            "startDate": format_time(start),
+            "endDate": format_time(end),
+            "timeZone": time_zone,
+            "includeExceptions": include_exceptions,
+        }
+        if user_ids is not None:
+            body["userIds"] = list(user_ids)
+        job = (
+            self._body(
+                "POST",
+                f"{WFM}/managementunits/{{managementUnitId}}/historicaladherencequery",
+                path_params={"managementUnitId": management_unit_id},
+                json=body,
+            )
+            or {}
+        )
+        deadline = self._clock() + wait_seconds
+        while str(job.get("queryState")) == "Processing":
+            if self._clock() >= deadline:
+                raise GenesysError(
+                    f"historical adherence query {job.get('id')} still Processing after {wait_seconds:.0f}s",
+                    code="timeout",
+                )
+            self._sleep(poll_seconds)
+            job = (
+                self._body(
+                    "GET", f"{WFM}/adherence/historical/jobs/{{jobId}}", path_params={"jobId": str(job["id"])}
+                )
+                or {}
+            )
+        if str(job.get("queryState")) != "Complete":
+            raise GenesysError(f"historical adherence query {job.get('id')} ended {job.get('queryState')}")
+        urls = list(job.get("downloadUrls") or ([job["downloadUrl"]] if job.get("downloadUrl") else []))
+        rows: list[HistoricalAdherence] = []
+        if job.get("downloadResult"):
+            rows.extend(parse_historical_adherence(job["downloadResult"]))
+        for url in urls:
+            rows.extend(parse_historical_adherence(self.download(str(url))))
+        return rows
+
+    # ---- process automation triggers ----------------------------------------------------------
+
+    def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]:
+        """Every trigger (cursor paging, all pages), optionally filtered by topic."""
+
+        def fetch(after: str | None) -> Mapping[str, Any]:
+            params = {"pageSize": 200, "after": after, "topicName": list(topic_names) or None}
+            body: Mapping[str, Any] = self._body("GET", "/api/v2/processautomation/triggers", params=params)
+            return body
+
+        return [parse_trigger(t) for t in iter_cursor(fetch)]
+
+    def get_trigger(self, trigger_id: str) -> Trigger:
+        return parse_trigger(
+            self._body(
+                "GET", "/api/v2/processautomation/triggers/{triggerId}", path_params={"triggerId": trigger_id}
+            )
+        )
+
+    def create_trigger(self, spec: TriggerSpec) -> Trigger:
+        return parse_trigger(self._body("POST", "/api/v2/processautomation/triggers", json=spec.to_json()))
+
+    def update_trigger(self, trigger_id: str, spec: TriggerSpec, version: int) -> Trigger:
+        body = {**spec.to_json(), "version": version}
+        return parse_trigger(
+            self._body(
+                "PUT",
+                "/api/v2/processautomation/triggers/{triggerId}",
+                path_params={"triggerId": trigger_id},
+                json=body,
+            )
+        )
+
+    def delete_trigger(self, trigger_id: str) -> None:
+        self._call(
+            "DELETE", "/api/v2/processautomation/triggers/{triggerId}", path_params={"triggerId": trigger_id}
+        )
+
+    # ---- notifications ------------------------------------------------------------------------
+
+    def create_channel(self) -> Channel:
+        return parse_channel(self._body("POST", "/api/v2/notifications/channels"))
+
+    def channel_exists(self, channel_id: str) -> bool:
+        try:
+            self._call(
+                "HEAD", "/api/v2/notifications/channels/{channelId}", path_params={"channelId": channel_id}
+            )
+        except NotFound:
+            return False
+        return True
+
+    def list_channels(self) -> list[Channel]:
+        body = self._body("GET", "/api/v2/notifications/channels") or {}
+        return [parse_channel(c) for c in body.get("entities") or []]
+
+    def set_subscriptions(self, channel_id: str, topics: Sequence[str]) -> list[ChannelTopic]:
+        """PUT: replace the channel's subscriptions with exactly `topics` (idempotent)."""
+        body = self._body(
+            "PUT",
+            "/api/v2/notifications/channels/{channelId}/subscriptions",
+            path_params={"channelId": channel_id},
+            json=[{"id": t} for t in topics],
+        )
+        return parse_channel_topics(body)
+
+    def add_subscriptions(self, channel_id: str, topics: Sequence[str]) -> list[ChannelTopic]:
+        body = self._body(
+            "POST",
+            "/api/v2/notifications/channels/{channelId}/subscriptions",
+            path_params={"channelId": channel_id},
+            json=[{"id": t} for t in topics],
+        )
+        return parse_channel_topics(body)
+
+    def get_subscriptions(self, channel_id: str) -> list[ChannelTopic]:
+        body = self._body(
+            "GET",
+            "/api/v2/notifications/channels/{channelId}/subscriptions",
+            path_params={"channelId": channel_id},
+        )
+        return parse_channel_topics(body)
+
+    def delete_subscriptions(self, channel_id: str) -> None:
+        self._call(
+            "DELETE",
+            "/api/v2/notifications/channels/{channelId}/subscriptions",
+            path_params={"channelId": channel_id},
+        )
+
+
+def _unwrap_result(document: Any) -> Mapping[str, Any]:
+    """A schedule download is the BuAgentSchedulesSearchResponse, possibly wrapped in {result}."""
+    if isinstance(document, Mapping) and isinstance(document.get("result"), Mapping):
+        inner: Mapping[str, Any] = document["result"]
+        return inner
+    return document if isinstance(document, Mapping) else {}

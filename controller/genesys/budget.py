@@ -1,0 +1,156 @@
+"""The one request budget of the process: a thread-safe token bucket shared by every caller.
+
+Genesys allows about 300 requests per minute per OAuth client (shared API doc §6) and counts
+them over a minute. A bucket refilling at r/min with capacity b lets r + b requests through in
+any 60 s, so the configured rate is split into a small burst (1/20th) and a refill of the
+remainder: any minute then sees at most `rate_per_minute` requests and the server has no reason
+to answer 429.
+
+After a 429 the whole process pauses until the server's Retry-After (or the caller's backoff)
+and the refill rate halves, recovering linearly to the full rate over `recovery_seconds`:
+one rate-limited endpoint slows every part of the daemon instead of each part retrying on its own.
+The clock and sleep are injected so the arithmetic is tested without waiting.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Clock = Callable[[], float]
+_EPSILON = 1e-9
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetSnapshot:
+    refill_per_minute: float  # current refill rate, after any post-429 slowdown
+    tokens: float
+    paused_for: float  # seconds until the post-429 pause ends
+    acquired: int
+    waited_seconds: float
+    slowdowns: int
+
+
+class RateBudget:
+    def __init__(
+        self,
+        rate_per_minute: int = 300,
+        *,
+        burst: int | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        slowdown_factor: float = 0.5,
+        recovery_seconds: float = 60.0,
+    ) -> None:
+        if rate_per_minute < 1:
+            raise ValueError("rate_per_minute must be >= 1")
+        self._burst = float(burst if burst is not None else max(1, rate_per_minute // 20))
+        # Refill of the remainder keeps refill*60 + burst <= rate_per_minute (for rates >= 2/min).
+        self._refill_per_s = max(rate_per_minute - self._burst, 1.0) / 60.0
+        self.rate_per_minute = rate_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._slowdown_factor = slowdown_factor
+        self._recovery_seconds = recovery_seconds
+        self._lock = threading.Lock()
+        self._tokens = self._burst
+        self._last = clock()
+        self._paused_until = 0.0
+        self._last_slowdown: float | None = None
+        self._acquired = 0
+        self._waited = 0.0
+        self._slowdowns = 0
+
+    def _multiplier(self, now: float) -> float:
+        if self._last_slowdown is None:
+            return 1.0
+        elapsed = now - max(self._last_slowdown, self._paused_until)
+        if elapsed <= 0:
+            return self._slowdown_factor
+        if elapsed >= self._recovery_seconds:
+            return 1.0
+        return self._slowdown_factor + (1 - self._slowdown_factor) * elapsed / self._recovery_seconds
+
+    def _refill(self, now: float) -> None:
+        if now > self._last:
+            start = max(self._last, self._paused_until)
+            if now > start:
+                # The rate at the end of the interval: slightly conservative while recovering.
+                self._tokens = min(
+                    self._burst, self._tokens + (now - start) * self._refill_per_s * self._multiplier(now)
+                )
+            self._last = now
+
+    def try_acquire(self) -> float:
+        """Take one token if available and return 0, else return the seconds to wait first."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            if now < self._paused_until:
+                return self._paused_until - now
+            if self._tokens >= 1.0 - _EPSILON:  # float sums of refills land a hair below 1
+                self._tokens -= 1.0
+                self._acquired += 1
+                return 0.0
+            return (1.0 - self._tokens) / (self._refill_per_s * self._multiplier(now))
+
+    def acquire(self) -> float:
+        """Block until a request may be sent; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            wait = self.try_acquire()
+            if wait <= 0:
+                if waited:
+                    with self._lock:
+                        self._waited += waited
+                return waited
+            self._sleep(wait)
+            waited += wait
+
+    def slow_down(self, pause_seconds: float = 0.0) -> None:
+        """A 429 was seen: pause everyone for `pause_seconds`, halve the rate, drop saved burst."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._paused_until = max(self._paused_until, now + max(0.0, pause_seconds))
+            self._last_slowdown = now
+            self._tokens = min(self._tokens, 0.0)
+            self._slowdowns += 1
+
+    def snapshot(self) -> BudgetSnapshot:
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            return BudgetSnapshot(
+                refill_per_minute=self._refill_per_s * 60 * self._multiplier(now),
+                tokens=self._tokens,
+                paused_for=max(0.0, self._paused_until - now),
+                acquired=self._acquired,
+                waited_seconds=self._waited,
+                slowdowns=self._slowdowns,
+            )
+
+
+_shared: RateBudget | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_budget(rate_per_minute: int = 300) -> RateBudget:
+    """The process-wide budget: created on first use with `rate_per_minute`, then always the same.
+
+    Asking again with a different rate is a configuration bug (two budgets would double the
+    traffic), so it raises instead of silently returning a budget with another rate.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = RateBudget(rate_per_minute)
+        elif _shared.rate_per_minute != rate_per_minute:
+            raise ValueError(
+                f"the process rate budget is already {_shared.rate_per_minute}/min; "
+                f"cannot create a second one at {rate_per_minute}/min"
+            )
+        return _shared

@@ -1,0 +1,413 @@
+"""API JSON -> typed values. Pure functions: no I/O, tested on literal payloads.
+
+Domain values (controller.domain) for what the core consumes; small dataclasses here for
+what only the shell needs (channels, triggers, adherence rows, WFM references).
+Every `systemPresence` passes through controller.presence.normalize_system_presence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from controller.domain import (
+    ActivityCategory,
+    ActivityCode,
+    Agent,
+    AgentSchedule,
+    ObservedAgent,
+    PresenceDefinition,
+    ScheduledActivity,
+    Shift,
+    TimeOffDay,
+)
+from controller.presence import RoutingStatus, SystemPresence, normalize_system_presence
+
+log = logging.getLogger(__name__)
+
+Json = Mapping[str, Any]
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """ISO-8601 with Z or an offset -> aware UTC datetime; None for a missing value."""
+    if not text:
+        return None
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Aware datetime -> `2025-04-15T00:00:00.000Z`, the form the API documents."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_routing_status(text: str | None) -> RoutingStatus:
+    """Unknown or missing values (adherence also sends OFFLINE and __EMPTY__) read as OFF_QUEUE."""
+    try:
+        return RoutingStatus(str(text).upper())
+    except ValueError:
+        return RoutingStatus.OFF_QUEUE
+
+
+# ---- presence ---------------------------------------------------------------------------------
+
+
+def parse_presence_definition(d: Json) -> PresenceDefinition:
+    system = normalize_system_presence(str(d["systemPresence"]))
+    is_system = str(d.get("type", "")).lower() == "system"
+    labels = d.get("languageLabels") or {}
+    label = system.label if is_system else str(labels.get("en_US") or d.get("name") or system.label)
+    return PresenceDefinition(
+        id=str(d["id"]),
+        system_presence=system,
+        label=label,
+        is_system=is_system,
+        deactivated=bool(d.get("deactivated", False)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UserPresence:
+    """One user's Genesys Cloud (PURECLOUD source) presence."""
+
+    user_id: str
+    presence_id: str
+    system_presence: SystemPresence
+    message: str = ""
+    modified: datetime | None = None
+    correlation_id: str = ""  # inin-correlation-id of the write that returned it (audit); "" on reads
+
+
+def parse_user_presence(d: Json, user_id: str | None = None) -> UserPresence:
+    definition = d.get("presenceDefinition") or {}
+    return UserPresence(
+        user_id=str(user_id or d.get("userId") or d.get("id") or ""),
+        presence_id=str(definition.get("id") or ""),
+        system_presence=normalize_system_presence(str(definition.get("systemPresence") or "Offline")),
+        message=str(d.get("message") or d.get("presenceMessage") or ""),
+        modified=parse_time(d.get("modifiedDate")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingState:
+    user_id: str
+    status: RoutingStatus
+    start_time: datetime | None = None
+
+
+def parse_routing_state(d: Json, user_id: str | None = None) -> RoutingState:
+    return RoutingState(
+        user_id=str(user_id or d.get("userId") or ""),
+        status=parse_routing_status(d.get("status")),
+        start_time=parse_time(d.get("startTime")),
+    )
+
+
+def observed_from_activity(d: Json) -> ObservedAgent:
+    """A `UserActivity` (POST /workforcemanagement/users/activity, or the v2.users.{id}.activity event)."""
+    presence = parse_user_presence(d.get("presence") or {}, str(d["id"]))
+    routing = parse_routing_state(d.get("routingStatus") or {}, str(d["id"]))
+    return ObservedAgent(
+        user_id=presence.user_id,
+        presence_id=presence.presence_id,
+        system_presence=presence.system_presence,
+        routing_status=routing.status,
+        presence_modified=presence.modified,
+        message=presence.message,
+    )
+
+
+def observed_from_user(d: Json) -> ObservedAgent:
+    """A user of GET /api/v2/users?expand=presence,routingStatus."""
+    presence = parse_user_presence(d.get("presence") or {}, str(d["id"]))
+    routing = parse_routing_state(d.get("routingStatus") or {}, str(d["id"]))
+    return ObservedAgent(
+        user_id=presence.user_id,
+        presence_id=presence.presence_id,
+        system_presence=presence.system_presence,
+        routing_status=routing.status,
+        presence_modified=presence.modified,
+        message=presence.message,
+    )
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+
+def parse_agent(d: Json, management_unit_id: str | None = None) -> Agent:
+    groups = frozenset(str(g["id"]) for g in d.get("groups") or [] if isinstance(g, Mapping) and g.get("id"))
+    return Agent(
+        id=str(d["id"]),
+        name=str(d.get("name") or ""),
+        email=str(d.get("email") or ""),
+        groups=groups,
+        management_unit_id=management_unit_id,
+    )
+
+
+# ---- WFM --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUnits:
+    """GET /workforcemanagement/agents/{agentId}/managementunit."""
+
+    user_id: str
+    management_unit_id: str
+    business_unit_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessUnit:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManagementUnit:
+    id: str
+    name: str
+    business_unit_id: str
+
+
+def parse_activity_code(d: Json) -> ActivityCode:
+    return ActivityCode(
+        id=str(d["id"]),
+        name=str(d.get("name") or ""),
+        category=ActivityCategory(str(d["category"])),
+        secondary_presence_ids=tuple(str(p["id"]) for p in d.get("secondaryPresences") or []),
+    )
+
+
+def _activity(d: Json) -> ScheduledActivity:
+    start = parse_time(d["startDate"])
+    assert start is not None
+    return ScheduledActivity(
+        start=start,
+        end=start + timedelta(minutes=int(d.get("lengthMinutes") or 0)),
+        activity_code_id=str(d.get("activityCodeId") or ""),
+        description=str(d.get("description") or ""),
+    )
+
+
+def _shift(d: Json) -> Shift:
+    start = parse_time(d["startDate"])
+    assert start is not None
+    activities = tuple(sorted((_activity(a) for a in d.get("activities") or []), key=lambda a: a.start))
+    return Shift(
+        start=start, end=start + timedelta(minutes=int(d.get("lengthMinutes") or 0)), activities=activities
+    )
+
+
+def _time_off(d: Json, zone: ZoneInfo) -> TimeOffDay:
+    """A full-day marker covers its businessUnitDate from local midnight to the next local midnight
+    in the BU zone (DST days are 23 or 25 h long). `lengthMinutes` is the paid length, not the span;
+    `startOffsetMinutes`/`endOffsetMinutes`, when sent, narrow the span (wall-clock minutes)."""
+    day = date.fromisoformat(str(d["businessUnitDate"]))
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+    following = day + timedelta(days=1)
+    start = midnight
+    end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    if d.get("startOffsetMinutes") is not None:
+        start = midnight + timedelta(minutes=int(d["startOffsetMinutes"]))
+    if d.get("endOffsetMinutes") is not None:
+        end = midnight + timedelta(minutes=int(d["endOffsetMinutes"]))
+    return TimeOffDay(
+        business_unit_date=day,
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        activity_code_id=str(d.get("activityCodeId") or ""),
+        description=str(d.get("description") or ""),
+    )
+
+
+def parse_schedule_result(result: Json) -> dict[str, AgentSchedule]:
+    """BuAgentSchedulesSearchResponse -> schedule per user id."""
+    zone = ZoneInfo(str(result.get("businessUnitTimeZone") or "UTC"))
+    out: dict[str, AgentSchedule] = {}
+    for entry in result.get("agentSchedules") or []:
+        user_id = str(entry["user"]["id"])
+        shifts = tuple(sorted((_shift(s) for s in entry.get("shifts") or []), key=lambda s: s.start))
+        time_off = tuple(
+            sorted(
+                (_time_off(m, zone) for m in entry.get("fullDayTimeOffMarkers") or [] if not m.get("delete")),
+                key=lambda t: t.start,
+            )
+        )
+        out[user_id] = AgentSchedule(user_id=user_id, shifts=shifts, time_off=time_off)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class AdherenceRecord:
+    """One UserScheduleAdherence (real-time adherence)."""
+
+    user_id: str
+    adherence_state: str  # InAdherence|OutOfAdherence|Unscheduled|Unknown|Ignored|Explained
+    impact: str
+    scheduled_activity_category: str
+    scheduled_activity_code_id: str
+    actual_activity_category: str
+    system_presence: SystemPresence | None
+    routing_status: RoutingStatus
+    secondary_presence_id: str
+    time_of_adherence_change: datetime | None
+    management_unit_id: str = ""
+
+
+def parse_adherence(d: Json) -> AdherenceRecord:
+    sp = d.get("systemPresence")
+    return AdherenceRecord(
+        user_id=str((d.get("user") or {}).get("id") or d.get("id") or ""),
+        adherence_state=str(d.get("adherenceState") or "Unknown"),
+        impact=str(d.get("impact") or "Unknown"),
+        scheduled_activity_category=str(d.get("scheduledActivityCategory") or ""),
+        scheduled_activity_code_id=str((d.get("scheduledActivityCode") or {}).get("id") or ""),
+        actual_activity_category=str(d.get("actualActivityCategory") or ""),
+        system_presence=normalize_system_presence(str(sp)) if sp else None,
+        routing_status=parse_routing_status(d.get("routingStatus")),
+        secondary_presence_id=str(d.get("organizationSecondaryPresenceId") or ""),
+        time_of_adherence_change=parse_time(d.get("timeOfAdherenceChange")),
+        management_unit_id=str((d.get("managementUnit") or {}).get("id") or ""),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalAdherence:
+    """One HistoricalAdherenceQueryResult row (raw `exceptions` kept for the reporting layer)."""
+
+    user_id: str
+    management_unit_id: str
+    start: datetime | None
+    end: datetime | None
+    adherence_percentage: float | None
+    conformance_percentage: float | None
+    impact: str
+    exceptions: tuple[Mapping[str, Any], ...] = ()
+
+
+def parse_historical_adherence(wrapper: Json) -> list[HistoricalAdherence]:
+    rows = []
+    for d in wrapper.get("data") or []:
+        rows.append(
+            HistoricalAdherence(
+                user_id=str(d.get("userId") or ""),
+                management_unit_id=str(d.get("managementUnitId") or ""),
+                start=parse_time(d.get("startDate")),
+                end=parse_time(d.get("endDate")),
+                adherence_percentage=_float_or_none(d.get("adherencePercentage")),
+                conformance_percentage=_float_or_none(d.get("conformancePercentage")),
+                impact=str(d.get("impact") or "Unknown"),
+                exceptions=tuple(d.get("exceptionInfo") or ()),
+            )
+        )
+    return rows
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+# ---- notifications ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str
+    connect_uri: str
+    expires: datetime | None
+
+
+def parse_channel(d: Json) -> Channel:
+    return Channel(id=str(d["id"]), connect_uri=str(d["connectUri"]), expires=parse_time(d.get("expires")))
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelTopic:
+    id: str
+    state: str = "Permitted"  # Permitted|Rejected
+    rejection_reason: str = ""
+    missing_permissions: tuple[str, ...] = ()
+
+
+def parse_channel_topics(listing: Json | Sequence[Json] | None) -> list[ChannelTopic]:
+    entities = listing.get("entities") if isinstance(listing, Mapping) else listing
+    return [
+        ChannelTopic(
+            id=str(t["id"]),
+            state=str(t.get("state") or "Permitted"),
+            rejection_reason=str(t.get("rejectionReason") or ""),
+            missing_permissions=tuple(str(p) for p in t.get("missingPermissions") or ()),
+        )
+        for t in entities or []
+    ]
+
+
+# ---- process automation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    """The body of CreateTriggerRequest (shared API doc §4.2); `version` is added on update."""
+
+    name: str
+    topic_name: str
+    workflow_id: str
+    enabled: bool = True
+    match_criteria: tuple[Mapping[str, Any], ...] = ()
+    event_ttl_seconds: int | None = None
+    delay_by_seconds: int | None = None
+    description: str = ""
+    data_format: str = "Json"
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": self.name,
+            "topicName": self.topic_name,
+            "enabled": self.enabled,
+            "target": {
+                "type": "Workflow",
+                "id": self.workflow_id,
+                "workflowTargetSettings": {"dataFormat": self.data_format},
+            },
+        }
+        if self.match_criteria:
+            body["matchCriteria"] = [dict(c) for c in self.match_criteria]
+        if self.event_ttl_seconds is not None:
+            body["eventTTLSeconds"] = self.event_ttl_seconds
+        if self.delay_by_seconds is not None:
+            body["delayBySeconds"] = self.delay_by_seconds
+        if self.description:
+            body["description"] = self.description
+        return body
+
+
+@dataclass(frozen=True)
+class Trigger:
+    id: str
+    version: int
+    spec: TriggerSpec
+    raw: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+
+def parse_trigger(d: Json) -> Trigger:
+    target = d.get("target") or {}
+    spec = TriggerSpec(
+        name=str(d.get("name") or ""),
+        topic_name=str(d.get("topicName") or ""),
+        workflow_id=str(target.get("id") or ""),
+        enabled=bool(d.get("enabled", False)),
+        match_criteria=tuple(d.get("matchCriteria") or ()),
+        event_ttl_seconds=d.get("eventTTLSeconds"),
+        delay_by_seconds=d.get("delayBySeconds"),
+        description=str(d.get("description") or ""),
+        data_format=str((target.get("workflowTargetSettings") or {}).get("dataFormat") or "Json"),
+    )
+    return Trigger(id=str(d["id"]), version=int(d.get("version") or 1), spec=spec, raw=dict(d))

@@ -1,0 +1,99 @@
+"""Per-call counters and a latency histogram, as plain thread-safe objects.
+
+The engine's metrics module reads `ClientStats.snapshot()`, or passes a prometheus
+CollectorRegistry so the same numbers are exported as `genesys_api_requests_total{method,route,status}`,
+`genesys_api_request_duration_seconds{method,route}` and `genesys_api_retries_total{reason}`.
+Routes are path templates (bounded label values), never URLs with ids.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter as PromCounter
+from prometheus_client import Histogram as PromHistogram
+
+LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    calls: dict[tuple[str, str, int], int]  # (method, route, status) -> HTTP attempts; status 0 = no response
+    retries: dict[str, int]  # reason ("429", "5xx", "connection", "401") -> count
+    latency_buckets: tuple[float, ...]
+    latency_counts: tuple[int, ...]  # per bucket upper bound, last entry = +Inf (not cumulative)
+    latency_sum: float
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def count(self, status: int | None = None, route: str | None = None, method: str | None = None) -> int:
+        return sum(
+            n
+            for (m, r, s), n in self.calls.items()
+            if (status is None or s == status)
+            and (route is None or r == route)
+            and (method is None or m == method)
+        )
+
+
+class ClientStats:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[tuple[str, str, int]] = Counter()
+        self._retries: Counter[str] = Counter()
+        self._buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self._sum = 0.0
+        self._prom_calls: PromCounter | None = None
+        self._prom_latency: PromHistogram | None = None
+        self._prom_retries: PromCounter | None = None
+        if registry is not None:
+            self._prom_calls = PromCounter(
+                "genesys_api_requests",
+                "HTTP requests sent to the Genesys Cloud API, by path template and status (0 = no response)",
+                ["method", "route", "status"],
+                registry=registry,
+            )
+            self._prom_latency = PromHistogram(
+                "genesys_api_request_duration_seconds",
+                "Latency of Genesys Cloud API requests",
+                ["method", "route"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            )
+            self._prom_retries = PromCounter(
+                "genesys_api_retries",
+                "Genesys API requests repeated, by reason",
+                ["reason"],
+                registry=registry,
+            )
+
+    def record(self, method: str, route: str, status: int, latency_s: float) -> None:
+        with self._lock:
+            self._calls[(method, route, status)] += 1
+            self._buckets[bisect.bisect_left(LATENCY_BUCKETS, latency_s)] += 1
+            self._sum += latency_s
+        if self._prom_calls is not None and self._prom_latency is not None:
+            self._prom_calls.labels(method, route, str(status)).inc()
+            self._prom_latency.labels(method, route).observe(latency_s)
+
+    def record_retry(self, reason: str) -> None:
+        with self._lock:
+            self._retries[reason] += 1
+        if self._prom_retries is not None:
+            self._prom_retries.labels(reason).inc()
+
+    def snapshot(self) -> StatsSnapshot:
+        with self._lock:
+            return StatsSnapshot(
+                calls=dict(self._calls),
+                retries=dict(self._retries),
+                latency_buckets=LATENCY_BUCKETS,
+                latency_counts=tuple(self._buckets),
+                latency_sum=self._sum,
+            )

@@ -1,0 +1,250 @@
+"""The one place that sends HTTP requests to Genesys Cloud.
+
+Each call: take a token from the shared budget, attach the OAuth token, send, then decide.
+- 2xx: return the parsed body.
+- 401: drop the token, fetch a fresh one, try once more (a revoked or expired token).
+- 429: pause the whole process' budget for Retry-After (or an exponential backoff with full
+  jitter when the header is missing), then retry; any method, since a 429 was not processed.
+  A Retry-After above `max_retry_after_seconds` means a daily cap: raise RateLimited at once.
+- 5xx / no response: bounded retries with full-jitter backoff, only for idempotent calls
+  (GET/HEAD/PUT/DELETE, or a read-only POST the caller marks idempotent).
+One structured log line per call carries method, path template, status, latency, retries and
+the inin-correlation-id; every HTTP attempt is counted in ClientStats.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from controller.genesys.auth import TokenProvider
+from controller.genesys.budget import RateBudget
+from controller.genesys.config import ClientConfig
+from controller.genesys.errors import ConnectionFailed, GenesysError, RateLimited, error_from_response
+from controller.genesys.stats import ClientStats
+
+log = logging.getLogger("controller.genesys")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRYABLE_5XX = frozenset({500, 502, 503, 504})
+
+Params = Mapping[str, str | int | bool | Iterable[str] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff with full jitter (AWS architecture blog): sleep U(0, min(cap, base*2^n))."""
+
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+
+    def delay(self, attempt: int, rand: float) -> float:
+        return float(rand * min(self.cap_seconds, self.base_seconds * 2.0 ** max(0, attempt)))
+
+
+DEFAULT_BACKOFF = Backoff()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiResponse:
+    status: int
+    body: Any  # parsed JSON, or None for an empty body
+    correlation_id: str
+    headers: Mapping[str, str]
+
+
+def encode_params(params: Params | None) -> dict[str, str]:
+    """Lists are comma-joined, as the SDK sends them (`?id=a,b,c`); None values are dropped."""
+    out: dict[str, str] = {}
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, str | int):
+            out[key] = str(value)
+        else:
+            out[key] = ",".join(value)
+    return out
+
+
+def fill_route(route: str, path_params: Mapping[str, str] | None) -> str:
+    """`/api/v2/users/{userId}` + {"userId": "x"} -> `/api/v2/users/x`, each value percent-encoded."""
+    if not path_params:
+        return route
+    return route.format(**{k: quote(str(v), safe="") for k, v in path_params.items()})
+
+
+class Transport:
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        budget: RateBudget,
+        session: requests.Session | None = None,
+        stats: ClientStats | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.budget = budget
+        self.session = session or _new_session()
+        self.stats = stats or ClientStats()
+        self.auth = TokenProvider(config, self.session, clock=clock, sleep=sleep)
+        self._backoff = backoff
+        self._sleep = sleep
+        self._rand = rand
+        self._clock = clock
+        self._api_host = urlsplit(config.api_base).netloc
+
+    def request(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Params | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        url: str | None = None,
+    ) -> ApiResponse:
+        """Send one logical call; `route` is the path template used in logs and metrics.
+
+        `url` overrides the target (a nextUri or a downloadUrl); the bearer token and the budget
+        apply only when it points at the API host.
+        """
+        method = method.upper()
+        target = url if url is not None else self.config.api_base + fill_route(route, path_params)
+        if target.startswith("/"):
+            target = self.config.api_base + target
+        on_api_host = urlsplit(target).netloc == self._api_host
+        may_retry_5xx = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        query = encode_params(params)
+        retries = 0
+        auth_retried = False
+        started = self._clock()
+        while True:
+            if on_api_host:
+                self.budget.acquire()
+            headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
+            token = self.auth.token() if on_api_host else None
+            if token is not None:
+                headers["Authorization"] = token.header
+            sent = self._clock()
+            try:
+                resp = self.session.request(
+                    method,
+                    target,
+                    params=query or None,
+                    json=json,
+                    headers=headers,
+                    timeout=self.config.timeout_seconds,
+                )
+            except requests.RequestException as exc:
+                self.stats.record(method, route, 0, self._clock() - sent)
+                if may_retry_5xx and retries < self.config.max_retries:
+                    retries += 1
+                    self._retry("connection", method, route, retries, type(exc).__name__)
+                    self._sleep(self._backoff.delay(retries - 1, self._rand()))
+                    continue
+                self._log(method, route, 0, started, retries, "")
+                raise ConnectionFailed(
+                    f"no response from {urlsplit(target).netloc} ({type(exc).__name__})",
+                    method=method,
+                    path=route,
+                ) from None
+            status = resp.status_code
+            self.stats.record(method, route, status, self._clock() - sent)
+            correlation = resp.headers.get("inin-correlation-id", "")
+            if status < 400:
+                self._log(method, route, status, started, retries, correlation)
+                return ApiResponse(status, _json_or_none(resp), correlation, resp.headers)
+            err = error_from_response(status, resp.text, resp.headers, method=method, path=route)
+            if status == 401 and token is not None and not auth_retried:
+                auth_retried = True
+                self.auth.invalidate(token)
+                self._retry("401", method, route, retries, err.code)
+                continue
+            if status == 429 and retries < self.config.max_retries:
+                if err.retry_after is not None and err.retry_after > self.config.max_retry_after_seconds:
+                    self._log(method, route, status, started, retries, correlation)
+                    raise RateLimited(
+                        f"{err.message}; Retry-After {err.retry_after:.0f}s exceeds the "
+                        f"{self.config.max_retry_after_seconds:.0f}s the client waits (a quota, not a burst)",
+                        status=429,
+                        code=err.code,
+                        context_id=err.context_id,
+                        method=method,
+                        path=route,
+                        retry_after=err.retry_after,
+                    )
+                retries += 1
+                pause = (
+                    err.retry_after
+                    if err.retry_after is not None
+                    else self._backoff.delay(retries - 1, self._rand())
+                )
+                self._retry("429", method, route, retries, f"pause {pause:.2f}s")
+                self.budget.slow_down(pause)  # the next acquire() waits, in every thread
+                continue
+            if status in RETRYABLE_5XX and may_retry_5xx and retries < self.config.max_retries:
+                retries += 1
+                self._retry("5xx", method, route, retries, str(status))
+                self._sleep(err.retry_after or self._backoff.delay(retries - 1, self._rand()))
+                continue
+            self._log(method, route, status, started, retries, correlation)
+            raise err
+
+    def _retry(self, reason: str, method: str, route: str, retries: int, detail: str) -> None:
+        self.stats.record_retry(reason)
+        log.warning(
+            "genesys call retried",
+            extra={"method": method, "route": route, "reason": reason, "retry": retries, "detail": detail},
+        )
+
+    def _log(
+        self, method: str, route: str, status: int, started: float, retries: int, correlation: str
+    ) -> None:
+        log.info(
+            "genesys call",
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "latency_ms": round((self._clock() - started) * 1000, 1),
+                "retries": retries,
+                "correlation_id": correlation,
+            },
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _json_or_none(resp: requests.Response) -> Any:
+    if not resp.content:
+        return None
+    try:
+        return resp.json()
+    except ValueError:
+        raise GenesysError(
+            f"expected JSON, got {resp.headers.get('Content-Type', 'no content type')}",
+            status=resp.status_code,
+        ) from None
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,295 @@
+"""The client against the emulator over real HTTP: auth, budget, retries, errors, endpoints.
+Every test asserts what the emulator saw (EmulatorControl.request_counts), not only results."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.genesys import (
+    ClientConfig,
+    ConnectionFailed,
+    GenesysClient,
+    NotFound,
+    PresenceUpdate,
+    RateBudget,
+    RateLimited,
+    ServerError,
+    TriggerSpec,
+    Unauthorized,
+)
+from controller.log import setup_logging
+from controller.presence import RoutingStatus, SystemPresence
+from tests.genesys.conftest import client_for
+
+BULK = "GET /api/v2/users/presences/purecloud/bulk"
+TOKEN = "POST /oauth/token"
+PRESENCE = "GET /api/v2/users/{userId}/presences/purecloud"
+
+
+def ids(emu: RunningEmulator, n: int) -> list[str]:
+    return [a.id for a in emu.org.agents[:n]]
+
+
+# ---- auth ---------------------------------------------------------------------------------------
+
+
+def test_token_is_cached_and_refreshed_once_after_revocation(
+    emu: RunningEmulator, client: GenesysClient
+) -> None:
+    uid = ids(emu, 1)[0]
+    for _ in range(3):
+        client.get_presence(uid)
+    emu.control.revoke_tokens()
+    assert client.get_presence(uid).user_id == uid
+    log = emu.control.requests_log()
+    statuses = [r["status"] for r in log if r["route"] == "/api/v2/users/{userId}/presences/purecloud"]
+    assert statuses == [200, 200, 200, 401, 200]
+    assert emu.control.request_counts()[TOKEN] == 2
+
+
+def test_token_refreshed_before_expiry_without_a_401(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    now = [0.0]
+    client = make_client(clock=lambda: now[0])
+    emu.control.token_ttl(300)
+    uid = ids(emu, 1)[0]
+    client.get_presence(uid)
+    now[0] += 200  # still fresh: no refresh
+    client.get_presence(uid)
+    now[0] += 50  # 250 s > 300 - 60 s margin: refresh proactively
+    client.get_presence(uid)
+    counts = emu.control.request_counts()
+    assert counts[TOKEN] == 2 and counts[PRESENCE] == 3
+    assert all(r["status"] == 200 for r in emu.control.requests_log())
+
+
+def test_token_expired_by_emulator_clock_is_replaced(emu: RunningEmulator, client: GenesysClient) -> None:
+    emu.control.token_ttl(120)
+    uid = ids(emu, 1)[0]
+    client.get_presence(uid)
+    emu.control.advance_clock(600)  # the server now considers our token expired; our clock does not
+    client.get_presence(uid)
+    assert emu.control.request_counts()[TOKEN] == 2
+    assert [r["status"] for r in emu.control.requests_log() if r["method"] == "GET"] == [200, 401, 200]
+
+
+def test_bad_credentials_give_a_clear_error_without_the_secret(emu: RunningEmulator) -> None:
+    config = ClientConfig(emu.api_base, emu.login_base, emu.client_id, "wrong-secret-value-42")
+    with GenesysClient(config, budget=RateBudget(6000)) as bad, pytest.raises(Unauthorized) as info:
+        bad.get_user(ids(emu, 1)[0])
+    text = str(info.value)
+    assert "refused the OAuth client credentials" in text and emu.client_id in text
+    assert "wrong-secret-value-42" not in text
+    assert emu.control.request_counts() == {TOKEN: 1}
+
+
+# ---- rate limits and retries --------------------------------------------------------------------
+
+
+def test_429_with_retry_after_pauses_the_shared_budget(emu: RunningEmulator, client: GenesysClient) -> None:
+    uid = ids(emu, 1)[0]
+    client.get_presence(uid)
+    emu.control.faults(burst429={"count": 1, "retryAfter": 1})
+    started = time.monotonic()
+    assert client.get_presence(uid).user_id == uid
+    assert time.monotonic() - started >= 1.0
+    assert [r["status"] for r in emu.control.requests_log() if r["method"] == "GET"] == [200, 429, 200]
+    snap = client.budget.snapshot()
+    assert snap.slowdowns == 1 and snap.refill_per_minute < 6000 * 0.6  # halved after the 429
+    assert client.stats.snapshot().retries == {"429": 1}
+
+
+def test_429_without_retry_after_backs_off_and_retries(emu: RunningEmulator, client: GenesysClient) -> None:
+    emu.control.faults(burst429={"count": 3, "retryAfter": None})
+    uid = ids(emu, 1)[0]
+    client.get_presence(uid)
+    assert emu.control.request_counts()[PRESENCE] == 4
+    assert client.stats.snapshot().count(status=429) == 3
+
+
+def test_429_retries_are_bounded_and_long_retry_after_is_not_waited(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    uid = ids(emu, 1)[0]
+    client = make_client(max_retries=2)
+    emu.control.faults(burst429={"count": 10, "retryAfter": None})
+    with pytest.raises(RateLimited):
+        client.get_presence(uid)
+    assert emu.control.request_counts()[PRESENCE] == 3
+    emu.control.clear_requests()
+    impatient = make_client(max_retry_after_seconds=0.5)
+    emu.control.faults(burst429={"count": 1, "retryAfter": 3600})
+    with pytest.raises(RateLimited, match="exceeds"):
+        impatient.get_presence(uid)
+    assert emu.control.request_counts()[PRESENCE] == 1
+
+
+def test_503_bursts_retried_only_for_idempotent_calls(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    client = make_client(max_retries=3)
+    uid = ids(emu, 1)[0]
+    emu.control.faults(errorRate=1.0, errorStatus=503)
+    with pytest.raises(ServerError) as info:
+        client.get_presence(uid)
+    assert info.value.status == 503 and info.value.code == "service.unavailable" and info.value.context_id
+    assert emu.control.request_counts()[PRESENCE] == 4  # 1 + 3 retries
+    emu.control.clear_requests()
+    spec = TriggerSpec(name="t", topic_name="v2.users.{id}.activity", workflow_id="wf-1")
+    with pytest.raises(ServerError):
+        client.create_trigger(spec)  # a POST that creates: never repeated
+    assert emu.control.request_counts() == {"POST /api/v2/processautomation/triggers": 1}
+    emu.control.clear_requests()
+    emu.control.faults(errorRate=0.5, errorStatus=503)
+    for _ in range(10):
+        client.get_presence(uid)  # a 50 % error rate is absorbed by retries
+    seen = emu.control.requests_log()
+    assert sum(r["status"] == 200 for r in seen) == 10 and sum(r["status"] == 503 for r in seen) >= 1
+    assert client.stats.snapshot().retries["5xx"] >= 1
+
+
+def test_latency_is_measured_and_timeouts_are_connection_failures(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    uid = ids(emu, 1)[0]
+    client = make_client()
+    client.get_presence(uid)  # token first, without latency
+    emu.control.faults(latencyMs=150)
+    client.get_presence(uid)
+    snap = client.stats.snapshot()
+    assert sum(snap.latency_counts[3:]) >= 1  # a call in the >= 0.1 s buckets
+    hasty = make_client(timeout_seconds=0.05, max_retries=1)
+    with pytest.raises(ConnectionFailed):
+        hasty.get_presence(uid)
+    assert hasty.stats.snapshot().count(status=0) == 2  # one try + one retry, both timed out
+
+
+# ---- errors and secrets -------------------------------------------------------------------------
+
+
+def test_not_found_carries_code_and_correlation_id(emu: RunningEmulator, client: GenesysClient) -> None:
+    with pytest.raises(NotFound) as info:
+        client.get_user("00000000-0000-0000-0000-000000000000")
+    err = info.value
+    assert (err.status, err.code, err.path) == (404, "not.found", "/api/v2/users/{userId}")
+    correlation = [r for r in emu.control.requests_log() if r["status"] == 404]
+    assert err.context_id and len(correlation) == 1
+
+
+def test_secrets_absent_from_logs_and_errors(emu: RunningEmulator, client: GenesysClient) -> None:
+    stream = io.StringIO()
+    setup_logging("DEBUG", stream)
+    try:
+        uid = ids(emu, 1)[0]
+        client.get_presence(uid)
+        token = client.transport.auth.token().value
+        emu.control.revoke_tokens()
+        client.get_presence(uid)
+        with pytest.raises(NotFound) as info:
+            client.get_user("missing")
+        logging.getLogger("test").info("echo %s %s", token, emu.client_secret)
+    finally:
+        logging.getLogger().handlers.clear()
+    text = stream.getvalue()
+    assert '"route": "/api/v2/users/{userId}/presences/purecloud"' in text and '"correlation_id"' in text
+    for secret in (token, emu.client_secret):
+        assert secret not in text and secret not in str(info.value)
+
+
+# ---- endpoints ----------------------------------------------------------------------------------
+
+
+def test_51_ids_make_two_bulk_calls(emu: RunningEmulator, client: GenesysClient) -> None:
+    wanted = ids(emu, 51)
+    got = client.get_presences(wanted)
+    assert set(got) == set(wanted)
+    assert emu.control.request_counts()[BULK] == 2
+    for p in got.values():
+        assert isinstance(p.system_presence, SystemPresence)
+
+
+def test_presence_writes_single_and_bulk(emu: RunningEmulator, client: GenesysClient) -> None:
+    catalog = client.presence_catalog()
+    client.presence_catalog()  # cached
+    brk = catalog.resolve("Break")
+    onq = catalog.resolve("on_queue")
+    assert brk is not None and onq is not None
+    uid = ids(emu, 1)[0]
+    written = client.set_presence(uid, brk.id, "coffee")
+    assert written.system_presence is SystemPresence.BREAK and written.correlation_id
+    assert client.get_presence(uid).message == "coffee"
+    targets = ids(emu, 51)
+    result = client.set_presences(PresenceUpdate(u, onq.id) for u in targets)
+    assert {p.system_presence for p in result.values()} == {SystemPresence.ON_QUEUE}
+    observed = client.observe(targets)
+    assert all(o.system_presence is SystemPresence.ON_QUEUE for o in observed.values())
+    assert client.get_routing_status(uid).status is RoutingStatus.IDLE
+    counts = emu.control.request_counts()
+    assert counts["GET /api/v2/presence/definitions"] == 2  # active + deactivated, once (TTL cache)
+    assert counts["PUT /api/v2/users/presences/bulk"] == 2
+    assert counts["POST /api/v2/workforcemanagement/users/activity"] == 1
+
+
+def test_observe_strategies_agree_and_cost(emu: RunningEmulator, client: GenesysClient) -> None:
+    everyone = ids(emu, 60)
+    emu.control.start_interaction(everyone[0])
+    a = client.observe_via_activity(everyone)
+    b = client.observe_via_users(everyone)
+    assert a == b and len(a) == 60
+    counts = emu.control.request_counts()
+    assert counts["POST /api/v2/workforcemanagement/users/activity"] == 1
+    assert counts["GET /api/v2/users"] == 1
+
+
+def test_user_lookups(emu: RunningEmulator, client: GenesysClient) -> None:
+    agent = emu.org.agents[3]
+    found = client.find_user_by_email(agent.email.upper())
+    assert found is not None and found.id == agent.id and found.groups == frozenset(agent.group_ids)
+    assert client.find_user_by_email("nobody@example.invalid") is None
+    assert client.get_user(agent.id).email == agent.email
+    group = emu.org.groups[0]
+    members = client.group_members(group.id)
+    assert {m.id for m in members} == {a.id for a in emu.org.agents if group.id in a.group_ids}
+    assert {g.id for g in client.list_groups()} == {g.id for g in emu.org.groups}
+
+
+@pytest.fixture(scope="module")
+def big_emu() -> Iterator[RunningEmulator]:
+    with start_emulator(agents=10_000, seed=2, rate_limit=100_000) as running:
+        yield running
+
+
+def test_ten_thousand_users_paged_completely(big_emu: RunningEmulator) -> None:
+    big_emu.control.clear_requests()
+    with client_for(big_emu) as client:
+        users = client.list_users()
+    assert len({u.id for u in users}) == 10_000
+    assert big_emu.control.request_counts()["GET /api/v2/users"] == 20  # 500 a page
+
+
+def test_budget_equal_to_server_limit_draws_no_429(emu: RunningEmulator) -> None:
+    """Budget and server limit both 30/min, on the emulator's clock (sleeping advances it)."""
+    with start_emulator(agents=5, seed=1, rate_limit=30) as limited:
+        control = limited.control
+
+        def advance(seconds: float) -> None:
+            control.advance_clock(seconds)
+
+        budget = RateBudget(30, clock=lambda: control.now().timestamp(), sleep=advance)
+        started = control.now()
+        with client_for(limited, rate=30, budget=budget) as client:
+            uid = limited.org.agents[0].id
+            for _ in range(100):
+                client.get_presence(uid)
+        statuses = [r["status"] for r in control.requests_log() if r["route"].startswith("/api/v2/")]
+        assert len(statuses) == 100 and 429 not in statuses
+        # 100 calls at 30/min: the emulator's clock moved about 3.4 minutes, never faster than allowed
+        assert control.now() - started >= timedelta(seconds=180)
