@@ -59,6 +59,7 @@ class Channel:
     topics: dict[str, None] = field(default_factory=dict)  # ordered set, as subscribed
     ws: web.WebSocketResponse | None = None
     queue: asyncio.Queue[object] | None = None
+    writer: asyncio.Task[None] | None = None
 
 
 class Hub:
@@ -153,12 +154,11 @@ class Hub:
     async def close_all(self, reason: str) -> None:
         """Drop every socket and channel (restart, shutdown)."""
         self.drop_sockets(reason)
-        sockets = [c.ws for c in self.channels.values() if c.ws is not None]
+        writers = [c.writer for c in self.channels.values() if c.writer is not None]
         for channel in list(self.channels.values()):
             self.remove(channel)
-        for ws in sockets:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), timeout=1)
+        if writers:  # the writers send the notice and close; wait so the caller sees it done
+            await asyncio.wait(writers, timeout=2)
 
     # -- the WebSocket ---------------------------------------------------------------------------
     async def websocket(self, request: web.Request) -> web.StreamResponse:
@@ -172,7 +172,7 @@ class Hub:
         queue: asyncio.Queue[object] = asyncio.Queue()
         channel.ws, channel.queue = ws, queue
         channel.last_used = self.world.clock.now()
-        writer = asyncio.create_task(self._write(channel, ws, queue))
+        writer = channel.writer = asyncio.create_task(self._write(channel, ws, queue))
         try:
             async for message in ws:
                 if message.type == WSMsgType.TEXT and _is_ping(message.data):
@@ -182,7 +182,7 @@ class Hub:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer, timeout=2)
             if channel.ws is ws:
-                channel.ws, channel.queue = None, None
+                channel.ws, channel.queue, channel.writer = None, None, None
         return ws
 
     async def _write(self, channel: Channel, ws: web.WebSocketResponse, queue: asyncio.Queue[object]) -> None:

@@ -1,0 +1,211 @@
+"""Notifications API channels and subscriptions, and the real WebSocket stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
+from tests.conftest import Api
+
+ON_QUEUE = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]
+
+
+def _receive(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
+    return message
+
+
+def _event(ws: ClientConnection, topic: str) -> dict[str, Any]:
+    """The next message on `topic`, skipping heartbeats and other topics."""
+    for _ in range(20):
+        message = _receive(ws)
+        if message["topicName"] == topic:
+            return message
+    raise AssertionError(f"no {topic} event")
+
+
+def _channel(api: Api, topics: list[str]) -> dict[str, Any]:
+    channel: dict[str, Any] = api.post("/api/v2/notifications/channels").json()
+    response = api.put(
+        f"/api/v2/notifications/channels/{channel['id']}/subscriptions", json=[{"id": t} for t in topics]
+    )
+    assert response.status_code == 200, response.text
+    return channel
+
+
+@pytest.fixture
+def fast_emulator() -> Iterator[RunningEmulator]:
+    with start_emulator(agents=5, seed=1, heartbeat_seconds=0.2) as emu:
+        yield emu
+
+
+def test_channel_shape_head_and_listing(api: Api) -> None:
+    channel = api.post("/api/v2/notifications/channels").json()
+    assert set(channel) == {"id", "connectUri", "expires"}
+    assert channel["connectUri"].startswith("ws://") and channel["id"] in channel["connectUri"]
+    head = api.call("HEAD", f"/api/v2/notifications/channels/{channel['id']}")
+    assert head.status_code == 200
+    assert api.call("HEAD", "/api/v2/notifications/channels/streaming-0-nope").status_code == 404
+    listed = api.get("/api/v2/notifications/channels").json()["entities"]
+    assert [c["id"] for c in listed] == [channel["id"]]
+    assert api.get("/api/v2/notifications/channels", params={"includechannels": "x"}).status_code == 400
+
+
+def test_21st_channel_removes_the_oldest_unconnected(api: Api) -> None:
+    ids = [api.post("/api/v2/notifications/channels").json()["id"] for _ in range(20)]
+    with connect(f"{api.emulator.streaming_base}/channels/{ids[0]}"):
+        newest = api.post("/api/v2/notifications/channels").json()["id"]
+        listed = {c["id"] for c in api.get("/api/v2/notifications/channels").json()["entities"]}
+        assert len(listed) == 20 and newest in listed
+        assert ids[0] in listed  # connected: kept
+        assert ids[1] not in listed  # the oldest unconnected one went
+        assert api.call("HEAD", f"/api/v2/notifications/channels/{ids[1]}").status_code == 404
+
+
+def test_subscriptions_put_post_get_delete(api: Api) -> None:
+    users = [a.id for a in api.emulator.org.agents[:2]]
+    channel = _channel(api, [f"v2.users.{users[0]}.presence"])
+    base = f"/api/v2/notifications/channels/{channel['id']}/subscriptions"
+    added = api.post(base, json=[{"id": f"v2.users.{users[1]}.routingStatus"}]).json()
+    assert [t["id"] for t in added["entities"]] == [
+        f"v2.users.{users[0]}.presence",
+        f"v2.users.{users[1]}.routingStatus",
+    ]
+    replaced = api.put(base, json=[{"id": f"v2.users.{users[1]}.activity"}]).json()
+    assert [t["id"] for t in replaced["entities"]] == [f"v2.users.{users[1]}.activity"]
+    assert api.get(base).json() == replaced
+    assert api.delete(base).status_code == 204
+    assert api.get(base).json() == {"entities": []}
+
+
+def test_invalid_topics_and_over_1000_topics_are_400(api: Api) -> None:
+    channel = api.post("/api/v2/notifications/channels").json()
+    base = f"/api/v2/notifications/channels/{channel['id']}/subscriptions"
+    assert api.put(base, json=[{"id": "v2.users.x.nonsense"}]).status_code == 400
+    assert (
+        api.put(base, params={"ignoreErrors": "true"}, json=[{"id": "v2.users.x.nonsense"}]).status_code
+        == 200
+    )
+    assert api.put(base, json={"id": "v2.users.x.presence"}).status_code == 400
+    thousand = [{"id": f"v2.users.u{i}.presence"} for i in range(1000)]
+    assert api.put(base, json=thousand).status_code == 200
+    over = api.post(base, json=[{"id": "v2.users.extra.presence"}])
+    assert over.status_code == 400 and over.json()["code"] == "bad.request"
+    assert api.put(base, json=[*thousand, {"id": "v2.users.extra.presence"}]).status_code == 400
+    assert api.get("/api/v2/notifications/channels/streaming-0-nope/subscriptions").status_code == 404
+
+
+def test_patch_pushes_presence_routing_and_activity_events(api: Api) -> None:
+    user = api.emulator.org.agents[0].id
+    channel = _channel(
+        api, [f"v2.users.{user}.presence", f"v2.users.{user}.routingStatus", f"v2.users.{user}.activity"]
+    )
+    with connect(channel["connectUri"]) as ws:
+        api.patch(f"/api/v2/users/{user}/presences/purecloud", json={"presenceDefinition": {"id": ON_QUEUE}})
+        presence = _event(ws, f"v2.users.{user}.presence")
+        assert presence["version"] == "2" and presence["metadata"]["CorrelationId"]
+        assert presence["eventBody"]["presenceDefinition"] == {"id": ON_QUEUE, "systemPresence": "ON_QUEUE"}
+        assert presence["eventBody"]["source"] == "PURECLOUD"
+        routing = _event(ws, f"v2.users.{user}.routingStatus")
+        assert (
+            routing["eventBody"]["id"] == user and routing["eventBody"]["routingStatus"]["status"] == "IDLE"
+        )
+        activity = _event(ws, f"v2.users.{user}.activity")
+        assert activity["eventBody"]["presence"]["presenceDefinition"]["systemPresence"] == "ON_QUEUE"
+        assert activity["eventBody"]["routingStatus"]["status"] == "IDLE"
+
+
+def test_combined_topic_delivers_each_part(api: Api) -> None:
+    user = api.emulator.org.agents[0].id
+    channel = _channel(api, [f"v2.users.{user}?presence&routingStatus"])
+    with connect(channel["connectUri"]) as ws:
+        api.emulator.control.set_presence(user, "On Queue")
+        assert _receive(ws)["topicName"] == f"v2.users.{user}.presence"
+        assert _receive(ws)["topicName"] == f"v2.users.{user}.routingStatus"
+
+
+def test_heartbeat_and_ping_pong(fast_emulator: RunningEmulator) -> None:
+    api = Api(fast_emulator)
+    channel = api.post("/api/v2/notifications/channels").json()
+    with connect(channel["connectUri"]) as ws:
+        assert _receive(ws) == {
+            "topicName": "channel.metadata",
+            "eventBody": {"message": "WebSocket Heartbeat"},
+        }
+        ws.send(json.dumps({"message": "ping"}))
+        assert _event(ws, "channel.metadata")["eventBody"]["message"] in ("pong", "WebSocket Heartbeat")
+        ws.send(json.dumps({"message": "ping"}))
+        messages = [_receive(ws)["eventBody"]["message"] for _ in range(2)]
+        assert "pong" in messages
+
+
+def test_drop_sends_socket_closing_then_closes(api: Api) -> None:
+    channel = api.post("/api/v2/notifications/channels").json()
+    with connect(channel["connectUri"]) as ws:
+        assert api.emulator.control.drop_websockets() == 1
+        closing = _receive(ws)
+        assert closing["topicName"] == "v2.system.socket_closing"
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    # the channel survives a drop: reconnecting works
+    assert api.call("HEAD", f"/api/v2/notifications/channels/{channel['id']}").status_code == 200
+    with connect(channel["connectUri"]) as ws:
+        user = api.emulator.org.agents[0].id
+        api.put(
+            f"/api/v2/notifications/channels/{channel['id']}/subscriptions",
+            json=[{"id": f"v2.users.{user}.presence"}],
+        )
+        api.emulator.control.set_presence(user, "Break")
+        assert _receive(ws)["topicName"] == f"v2.users.{user}.presence"
+
+
+def test_second_connection_disconnects_the_first(api: Api) -> None:
+    user = api.emulator.org.agents[0].id
+    channel = _channel(api, [f"v2.users.{user}.presence"])
+    with connect(channel["connectUri"]) as first, connect(channel["connectUri"]) as second:
+        with pytest.raises(ConnectionClosed):
+            first.recv(timeout=5)
+        api.emulator.control.set_presence(user, "Meal")
+        assert _receive(second)["topicName"] == f"v2.users.{user}.presence"
+
+
+def test_channel_expires_after_24_hours_unless_resubscribed(api: Api) -> None:
+    kept = _channel(api, ["v2.users.a.presence"])
+    lapsed = api.post("/api/v2/notifications/channels").json()
+    with connect(lapsed["connectUri"]) as ws:
+        api.emulator.control.advance_clock(23 * 3600)
+        api.put(
+            f"/api/v2/notifications/channels/{kept['id']}/subscriptions", json=[{"id": "v2.users.a.presence"}]
+        )
+        api.emulator.control.advance_clock(2 * 3600)
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    api.authenticate()  # 25 hours also outlived the token
+    assert api.call("HEAD", f"/api/v2/notifications/channels/{lapsed['id']}").status_code == 404
+    assert api.call("HEAD", f"/api/v2/notifications/channels/{kept['id']}").status_code == 200
+
+
+def test_expire_channels_and_restart(api: Api) -> None:
+    channel = api.post("/api/v2/notifications/channels").json()
+    api.emulator.control.expire_channels()
+    assert api.call("HEAD", f"/api/v2/notifications/channels/{channel['id']}").status_code == 404
+    channel = api.post("/api/v2/notifications/channels").json()
+    with connect(channel["connectUri"]) as ws:
+        api.emulator.control.restart()
+        assert _receive(ws)["topicName"] == "v2.system.socket_closing"
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    api.authenticate()
+    assert api.call("HEAD", f"/api/v2/notifications/channels/{channel['id']}").status_code == 404
+
+
+def test_connecting_to_unknown_channel_fails(api: Api) -> None:
+    with pytest.raises(Exception, match="404"):
+        connect(f"{api.emulator.streaming_base}/channels/streaming-0-nope")
