@@ -15,6 +15,14 @@ DRIFT_PRESENCES = ("Available", "Away", "Busy", "Break", "Meal", "On Queue", "Of
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        _serve(args)
+    except KeyboardInterrupt:  # Ctrl-C is how the demo ends
+        print("demo stopped (Ctrl-C)", flush=True)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> None:
     print("presencectl demo: EMULATOR-ONLY demo (the reconcile daemon is not part of it yet).", flush=True)
     rng = random.Random(args.seed)
     with start_emulator(agents=args.agents, seed=args.seed, rate_limit=100_000) as emu:
@@ -31,17 +39,13 @@ def run(args: argparse.Namespace) -> int:
             "(not applied in this demo). Agents drift every few seconds; Ctrl-C stops.",
             flush=True,
         )
-        try:
-            while True:
-                time.sleep(DRIFT_EVERY_SECONDS)
-                moved = []
-                for agent in rng.sample(emu.org.agents, k=min(3, len(emu.org.agents))):
-                    presence = rng.choice(DRIFT_PRESENCES)
-                    emu.control.set_presence(agent.id, presence)
-                    moved.append(f"{agent.name} -> {presence}")
-                counts = emu.control.summary()["presenceCounts"]
-                shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                print(f"{time.strftime('%H:%M:%S')} drift: {'; '.join(moved)} | now: {shown}", flush=True)
-        except KeyboardInterrupt:
-            print("demo stopped (Ctrl-C)", flush=True)
-    return 0
+        while True:
+            time.sleep(DRIFT_EVERY_SECONDS)
+            moved = []
+            for agent in rng.sample(emu.org.agents, k=min(3, len(emu.org.agents))):
+                presence = rng.choice(DRIFT_PRESENCES)
+                emu.control.set_presence(agent.id, presence)
+                moved.append(f"{agent.name} -> {presence}")
+            counts = emu.control.summary()["presenceCounts"]
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            print(f"{time.strftime('%H:%M:%S')} drift: {'; '.join(moved)} | now: {shown}", flush=True)
