@@ -29,6 +29,7 @@ from controller.presence import (
 DEFAULT_TOKEN_TTL_SECONDS = 86400  # Genesys default for an OAuth client (shared API doc §5)
 HISTORY_PER_USER = 2000  # presence changes kept per user for historical adherence
 REQUEST_LOG_MAX = 200_000
+DOWNLOADS_MAX = 1000  # downloads kept (oldest dropped), like pre-signed URLs that expire
 
 Publish = Callable[[str, dict[str, Any]], None]
 HistoryEntry = tuple[datetime, str, str]  # (time, presence definition id, routing status)
@@ -315,6 +316,8 @@ class World:
     def add_download(self, body: Any) -> str:
         download_id = uuid.uuid4().hex
         self.downloads[download_id] = body
+        while len(self.downloads) > DOWNLOADS_MAX:
+            del self.downloads[next(iter(self.downloads))]
         return download_id
 
     def log_request(self, method: str, path: str, route: str, status: int) -> None:
