@@ -5,6 +5,7 @@ headers, ErrorBody errors, the request log); the route modules stay thin over th
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -33,6 +34,7 @@ from controller.emulator.httpkit import (
 from controller.emulator.notifications import Hub
 from controller.emulator.world import World
 
+_log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _FAULT_BODIES = {
@@ -115,6 +117,14 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         message = f"Unable to find the resource {request.method} {path}."
         response = json_response(error_body(404, "not.found", message, correlation_id), 404)
+    except web.HTTPException:
+        raise
+    except Exception:  # an emulator bug still answers like the platform, and is logged
+        _log.exception("emulator handler failed", extra={"correlation_id": correlation_id, "path": path})
+        body = error_body(
+            500, "internal.server.error", "The server encountered an unexpected condition.", correlation_id
+        )
+        response = json_response(body, 500)
     if path.startswith("/_emulator/"):
         return response
     response.headers.update(headers)

@@ -115,3 +115,11 @@ def test_put_routing_status_transitions(api: Api) -> None:
 def test_routing_status_of_unknown_user_is_off_queue(api: Api) -> None:
     body = api.get("/api/v2/users/nobody/routingstatus").json()
     assert body["status"] == "OFF_QUEUE"
+
+
+def test_search_paging_values_must_be_integers(api: Api) -> None:
+    query = {"query": [{"type": "CONTAINS", "fields": ["email"], "value": "@"}], "pageSize": "ten"}
+    assert api.post("/api/v2/users/search", json=query).status_code == 400
+    query["pageSize"] = 10
+    body = api.post("/api/v2/users/search", json=query).json()
+    assert body["total"] == 50 and body["pageCount"] == 5 and len(body["results"]) == 10
