@@ -8,13 +8,14 @@ still passes the one shared rate budget, so concurrency shortens latency without
 from __future__ import annotations
 
 import argparse
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import requests
 from prometheus_client import CollectorRegistry
@@ -386,13 +387,14 @@ class GenesysClient:
             for m in body.get("entities") or []
         ]
 
-    def activity_codes(self, business_unit_id: str) -> list[ActivityCode]:
+    def activity_codes(self, business_unit_id: str, *, force_download: bool = False) -> list[ActivityCode]:
         """Inline entities, or the downloadUrl's document when the listing is too large."""
         body = (
             self._body(
                 "GET",
                 f"{WFM}/businessunits/{{businessUnitId}}/activitycodes",
                 path_params={"businessUnitId": business_unit_id},
+                params={"forceDownloadService": True} if force_download else None,
             )
             or {}
         )
@@ -413,39 +415,88 @@ class GenesysClient:
         *,
         wait_seconds: float = 60.0,
         force_async: bool = False,
+        force_download: bool = False,
+        notification_id: str | None = None,
     ) -> dict[str, AgentSchedule]:
         """POST …/businessunits/{buId}/agentschedules/search -> published schedule per user.
 
-        The answer is "maybe async" (doc §2.2): inline `result`, a `downloadUrl`, or `Processing`
-        with an operationId whose result arrives by notification. For the last, see
-        `search_schedules_async_result`.
+        The answer is "maybe async" (doc §2.2): an inline `result`, a `downloadUrl`, or `Processing`
+        with an operationId whose result arrives only by notification on
+        `v2.workforcemanagement.users.{id}.schedules.search`. There is no polling endpoint, and a
+        subscription made after the answer may miss the event, so on Processing the client opens a
+        channel on that topic first and then searches again, waiting at most `wait_seconds` for the
+        event of the new operation. `{id}` for a client-credentials caller is UNCONFIRMED
+        (doc §8.3): `notification_id` defaults to the OAuth client id, as the emulator publishes it.
         """
         body: dict[str, Any] = {"startDate": format_time(start), "endDate": format_time(end)}
         if user_ids is not None:
             body["userIds"] = list(user_ids)
-        answer = (
-            self._body(
-                "POST",
-                f"{WFM}/businessunits/{{businessUnitId}}/agentschedules/search",
-                path_params={"businessUnitId": business_unit_id},
-                params={"forceAsync": True} if force_async else None,
-                json=body,
-                idempotent=True,
-            )
-            or {}
-        )
-        return self._schedule_answer(answer, wait_seconds)
 
-    def _schedule_answer(self, answer: Mapping[str, Any], wait_seconds: float) -> dict[str, AgentSchedule]:
+        def search() -> Mapping[str, Any]:
+            answer: Mapping[str, Any] = (
+                self._body(
+                    "POST",
+                    f"{WFM}/businessunits/{{businessUnitId}}/agentschedules/search",
+                    path_params={"businessUnitId": business_unit_id},
+                    params={
+                        "forceAsync": force_async or None,
+                        "forceDownloadService": force_download or None,
+                    },
+                    json=body,
+                    idempotent=True,
+                )
+                or {}
+            )
+            return answer
+
+        answer = search()
+        if str(answer.get("status")) == "Processing" and not answer.get("result"):
+            topic = (
+                f"v2.workforcemanagement.users.{notification_id or self.config.client_id}.schedules.search"
+            )
+            answer = self._await_notification(topic, search, wait_seconds)
+        return self._schedule_answer(answer)
+
+    def _await_notification(
+        self, topic: str, start: Callable[[], Mapping[str, Any]], wait_seconds: float
+    ) -> Mapping[str, Any]:
+        """Subscribe to `topic`, call `start()`; if it answers Processing, return the eventBody
+        whose operationId matches, within `wait_seconds`."""
+        from controller.genesys.streaming import NotificationStream, RawEvent, StreamEvent
+
+        events: queue.Queue[StreamEvent] = queue.Queue()
+        deadline = self._clock() + wait_seconds
+        with NotificationStream(self, [topic], events.put) as stream:
+            if not stream.wait_connected(wait_seconds):
+                raise ScheduleSearchPending(f"could not subscribe to {topic} within {wait_seconds:.0f}s")
+            answer = start()
+            if str(answer.get("status")) != "Processing" or answer.get("result"):
+                return answer
+            operation = str(answer.get("operationId") or "")
+            while (remaining := deadline - self._clock()) > 0:
+                try:
+                    event = events.get(timeout=remaining)
+                except queue.Empty:
+                    break
+                if (
+                    isinstance(event, RawEvent)
+                    and event.topic == topic
+                    and isinstance(event.body, Mapping)
+                    and str(event.body.get("operationId")) == operation
+                ):
+                    return cast(Mapping[str, Any], event.body)
+        raise ScheduleSearchPending(
+            f"schedule search {operation} still Processing after {wait_seconds:.0f}s (no event on {topic})",
+            code="timeout",
+        )
+
+    def _schedule_answer(self, answer: Mapping[str, Any]) -> dict[str, AgentSchedule]:
         if answer.get("result"):
             return parse_schedule_result(answer["result"])
         if answer.get("downloadUrl"):
             return parse_schedule_result(_unwrap_result(self.download(str(answer["downloadUrl"]))))
-        status = str(answer.get("status") or "")
-        raise ScheduleSearchPending(
-            f"schedule search is {status or 'incomplete'} (operation {answer.get('operationId')}); "
-            "its result arrives by notification",
-            code=str(answer.get("operationId") or ""),
+        raise GenesysError(
+            f"schedule search answered {answer.get('status') or 'without a result'}", code="no.result"
         )
 
     def realtime_adherence(self, user_ids: Iterable[str]) -> dict[str, AdherenceRecord]:
@@ -516,11 +567,11 @@ class GenesysClient:
 
     # ---- process automation triggers ----------------------------------------------------------
 
-    def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]:
+    def list_triggers(self, topic_names: Sequence[str] = (), *, page_size: int = 200) -> list[Trigger]:
         """Every trigger (cursor paging, all pages), optionally filtered by topic."""
 
         def fetch(after: str | None) -> Mapping[str, Any]:
-            params = {"pageSize": 200, "after": after, "topicName": list(topic_names) or None}
+            params = {"pageSize": page_size, "after": after, "topicName": list(topic_names) or None}
             body: Mapping[str, Any] = self._body("GET", "/api/v2/processautomation/triggers", params=params)
             return body
 
