@@ -1,4 +1,9 @@
-"""`presencectl validate DIR`: exit 0 when the desired state is valid, 2 when not (or unreadable)."""
+"""`presencectl validate DIR`: exit 0 when the desired state is valid, 2 when not (or unreadable).
+
+With connection settings (flags or GENESYS_* variables) and without --offline, the org's presence
+catalog and agents are read through the Genesys client, so secondary presence labels, user ids,
+e-mails, groups and management units are checked too; otherwise only what needs no org is checked.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
+from controller.domain import Agent, PresenceCatalog
 from controller.model.errors import ERROR, DesiredStateError, Diagnostic
 from controller.model.loader import check_files, desired_files
 from controller.model.types import DesiredState
@@ -17,16 +24,58 @@ VALID, INVALID = 0, 2
 
 
 def run(args: argparse.Namespace) -> int:
-    return validate(args.directory, output=args.output, out=sys.stdout)
+    org: tuple[PresenceCatalog, list[Agent]] | None = None
+    if not args.offline and _has_connection(args):
+        from controller.genesys import ConfigError, GenesysError  # lazy: offline runs skip the client
+
+        try:
+            org = read_org(args)
+        except (ConfigError, GenesysError) as exc:
+            print(
+                f"error: cannot read the org: {exc} (use --offline to validate without it)", file=sys.stderr
+            )
+            return INVALID
+    elif not args.offline:
+        print("no connection settings: validating offline (set --api-base or --region)", file=sys.stderr)
+    catalog, agents = org if org is not None else (None, None)
+    return validate(args.directory, output=args.output, out=sys.stdout, catalog=catalog, agents=agents)
 
 
-def validate(directory: str, *, output: str = "text", out: TextIO = sys.stdout) -> int:
-    """Offline validation against the real clock; prints diagnostics, returns the exit code."""
+def _has_connection(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "api_base", None) or getattr(args, "region", None))
+
+
+def read_org(args: argparse.Namespace) -> tuple[PresenceCatalog, list[Agent]]:
+    """The org's presence catalog and agents (with groups, and management units from adherence)."""
+    from controller.genesys import ClientConfig, GenesysClient
+
+    # Interactive: one retry is enough to ride out a blip; the daemon's patience is not wanted here.
+    config = replace(ClientConfig.from_args(args), max_retries=1)
+    with GenesysClient(config) as client:
+        catalog = client.presence_catalog()
+        users = client.list_users(with_groups=True)
+        units = client.realtime_adherence([u.id for u in users])
+    agents = [
+        replace(u, management_unit_id=units[u.id].management_unit_id or None) if u.id in units else u
+        for u in users
+    ]
+    return catalog, agents
+
+
+def validate(
+    directory: str,
+    *,
+    output: str = "text",
+    out: TextIO = sys.stdout,
+    catalog: PresenceCatalog | None = None,
+    agents: Sequence[Agent] | None = None,
+) -> int:
+    """Validate against the real clock; prints diagnostics, returns the exit code."""
     try:
         files = desired_files(directory)
     except DesiredStateError as exc:
         return report(exc.diagnostics, None, output, out)
-    state, diagnostics = check_files(files, now=datetime.now(UTC))
+    state, diagnostics = check_files(files, now=datetime.now(UTC), catalog=catalog, agents=agents)
     return report(diagnostics, state, output, out, len(files))
 
 
