@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,10 +12,10 @@ from typing import Any
 
 import pytest
 import requests
-from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controller.http import HealthStatus, HttpServer
 from controller.log import scrub
 from controller.metrics import Metrics
 from controller.model.types import PresenceMapping, PresenceTarget, SecretRef
@@ -78,33 +76,11 @@ def served() -> Iterator[Served]:
         events.append(event)
 
     receiver = WebhookReceiver(SECRET, enqueue, [MAPPING], AGENTS.get, metrics)
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def start() -> None:
-        app = web.Application()
-        app.add_routes(webhook_routes(receiver))
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        holder["runner"] = runner
-        holder["port"] = runner.addresses[0][1]
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        started.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert started.wait(5)
-    yield Served(f"http://127.0.0.1:{holder['port']}/webhooks/presence", events, metrics, receiver, fail)
-    asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    # The daemon's own HTTP port, with the webhook mounted as the daemon mounts it.
+    server = HttpServer("127.0.0.1:0", metrics, lambda: HealthStatus(True, True), webhook_routes(receiver))
+    port = server.start()
+    yield Served(f"http://127.0.0.1:{port}/webhooks/presence", events, metrics, receiver, fail)
+    server.stop()
 
 
 def envelope(user: str = USER, topic: str = "presence", correlation: str = "c-1") -> dict[str, Any]:
