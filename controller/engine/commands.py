@@ -1,0 +1,124 @@
+"""`presencectl plan`, `apply` and `run`: thin handlers over the session, reconciler and executor.
+
+Exit codes follow `flux diff` / `terraform plan -detailed-exitcode`, so `plan` works as a
+pull-request check: 0 no changes, 1 changes (or, for apply, something not written), 2 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from controller.audit import AuditWriter
+from controller.engine.executor import Executor
+from controller.engine.reconciler import CycleResult, Reconciler
+from controller.engine.render import plan_json, plan_table
+from controller.engine.session import Session, open_session, trigger_owner, utc_now
+from controller.genesys import ConfigError, GenesysError
+from controller.metrics import Metrics
+from controller.model.errors import DesiredStateError
+from controller.subscriptions.apply import TriggerApplyResult, apply_triggers, live_trigger
+from controller.subscriptions.plan import TriggerPlan, plan_triggers
+
+EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
+_T = TypeVar("_T")
+
+
+def guarded(action: Callable[[], _T]) -> _T | int:
+    """Run `action`; turn the errors a user can act on into a clear message and exit code 2."""
+    try:
+        return action()
+    except DesiredStateError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        print(
+            f"desired state rejected: {len(exc.diagnostics)} problem(s); nothing was planned", file=sys.stderr
+        )
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+    except GenesysError as exc:
+        print(f"Genesys Cloud API error: {exc}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _trigger_plan(session: Session) -> TriggerPlan:
+    live = [live_trigger(t) for t in session.client.list_triggers()]
+    return plan_triggers(session.state.subscriptions, live, trigger_owner())
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    def go() -> int:
+        session = open_session(args)
+        reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
+        result = reconciler.cycle(session.state, write=False)
+        triggers = _trigger_plan(session)
+        if args.output == "json":
+            body: dict[str, Any] = plan_json(result)
+            body["triggers"] = [
+                {"action": s.action.value, "name": s.name, "reason": s.reason} for s in triggers.steps
+            ]
+            body["triggerErrors"] = list(triggers.errors)
+            print(json.dumps(body, indent=2))
+        else:
+            print(plan_table(result))
+            if triggers.steps or triggers.errors:
+                print()
+                print(triggers.table())
+        if triggers.errors:
+            return EXIT_ERROR
+        return EXIT_CHANGES if result.plan.actions or triggers.changes() else EXIT_OK
+
+    return int(guarded(go))
+
+
+def _apply_summary(result: CycleResult, triggers: TriggerApplyResult) -> tuple[str, bool]:
+    report = result.report
+    lines = [plan_table(result)]
+    clean = not result.plan.held
+    if report is not None:
+        for w in report.writes:
+            agent = result.agents.get(w.user_id)
+            who = agent.email if agent is not None else w.user_id
+            status = "ok" if w.ok else f"FAILED ({w.error_code})"
+            latency = (
+                f" confirmed in {w.latency_seconds * 1000:.0f} ms" if w.latency_seconds is not None else ""
+            )
+            lines.append(f"wrote {who} via {w.via}: {status}{latency}")
+        clean = clean and not report.failed and not report.backed_off
+        lines.append(
+            f"{len(report.ok)} written, {len(report.failed)} failed, {len(report.observed)} observed only, "
+            f"{len(report.held_actions)} held"
+        )
+    for o in triggers.outcomes:
+        lines.append(f"trigger {o.step.action.value} {o.step.name}: {o.status} {o.detail}".rstrip())
+    clean = clean and triggers.ok
+    return "\n".join(lines), clean
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    def go() -> int:
+        session = open_session(args)
+        cfg = session.state.config
+        metrics = Metrics()
+        audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
+        executor = Executor(session.client, audit, metrics, utc_now)
+        try:
+            reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
+            result = reconciler.cycle(session.state)
+            triggers = apply_triggers(session.client, session.state.subscriptions, trigger_owner())
+        finally:
+            executor.close()
+        text, clean = _apply_summary(result, triggers)
+        print(text)
+        return EXIT_OK if clean else EXIT_CHANGES
+
+    return int(guarded(go))
+
+
+def run_daemon(args: argparse.Namespace) -> int:
+    from controller.engine.daemon import run_forever
+
+    return int(guarded(lambda: run_forever(args)))

@@ -1,0 +1,313 @@
+"""The reconcile daemon (`presencectl run`): level-triggered, woken exactly when needed.
+
+Wake-ups (engine/wakeups.py) come from apscheduler (the next boundary, a jittered periodic full
+resync, a backed-off agent falling due, bulk polling while the stream is down), from watchdog
+(desired/ changed), from the Notifications stream (engine/drift.py) and from the signed webhook
+receiver. One worker thread runs cycles one at a time, coalescing whatever queued up meanwhile,
+so events never race each other and a burst of events costs one cycle.
+
+A desired/ change is loaded as a whole; when the new set is invalid the last good one stays in
+force and the error is logged and shown on /healthz. SIGTERM stops intake, lets the cycle in
+flight finish its writes and audit batch, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from controller.audit import AuditWriter
+from controller.engine.desired_watch import DesiredWatch
+from controller.engine.drift import DriftWatcher
+from controller.engine.executor import Executor
+from controller.engine.reconciler import CycleResult, Reconciler
+from controller.engine.session import Session, load_live, open_session, utc_now
+from controller.engine.wakeups import Wake, WakeReason, coalesce
+from controller.http import HealthStatus, HttpServer
+from controller.metrics import Metrics
+from controller.model.errors import DesiredStateError
+from controller.model.types import DesiredState, Override
+from controller.webhook import (
+    ExternalState,
+    RecheckAgent,
+    WebhookEvent,
+    WebhookReceiver,
+    external_override,
+    webhook_routes,
+)
+from controller.webhook import load_secret as load_webhook_secret
+
+_log = logging.getLogger(__name__)
+
+POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down
+EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
+WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
+
+
+class Daemon:
+    def __init__(
+        self,
+        directory: str,
+        session: Session,
+        *,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        http_bind: str | None = None,
+        stream: bool = True,
+        on_cycle: Callable[[CycleResult], None] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.client = session.client
+        self.world = session.world
+        self.metrics = metrics or Metrics()
+        self._clock = clock
+        self._state = session.state
+        cfg = session.state.config
+        self._audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
+        self.executor = Executor(self.client, self._audit, self.metrics, clock)
+        self.reconciler = Reconciler(self.client, self.world, self.metrics, clock, self.executor)
+        self._on_cycle = on_cycle
+        self._queue: queue.Queue[Wake] = queue.Queue()
+        self._stop = threading.Event()
+        self._scheduler = BackgroundScheduler(timezone=UTC)
+        self._external: dict[str, Override] = {}
+        self._desired_error = ""
+        self._last_loop = time.monotonic()
+        self._last_cycle: datetime | None = None
+        self._ready = False
+        self._streaming = stream
+        self._stream_up = True
+        self._watched: frozenset[str] = frozenset()
+        self._drift: DriftWatcher | None = None
+        self._receiver = self._webhook_receiver()
+        routes = webhook_routes(self._receiver) if self._receiver is not None else []
+        self._http = HttpServer(http_bind or cfg.http_bind, self.metrics, self.health, routes)
+        self._files = DesiredWatch(directory, lambda: self.wake(Wake(WakeReason.DESIRED)))
+        self._worker = threading.Thread(target=self._work, name="reconcile", daemon=True)
+        self.http_port: int | None = None
+
+    # ---- intake (any thread) ----
+
+    def wake(self, wake: Wake) -> None:
+        if not self._stop.is_set():
+            self._queue.put(wake)
+
+    def _on_agents(self, agents: set[str], source: str) -> None:
+        self.wake(Wake(WakeReason.EVENT, frozenset(agents), datetime.now(UTC)))
+
+    def _on_connection(self, up: bool) -> None:
+        self._stream_up = up
+        self.metrics.stream_connected.set(1 if up else 0)
+        if not up:  # events may have been missed: look at everyone now, then poll until it is back
+            self.wake(Wake(WakeReason.POLL))
+
+    def _on_webhook(self, event: WebhookEvent) -> None:
+        received = datetime.now(UTC)
+        if isinstance(event, RecheckAgent):
+            self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.user_id}), received))
+        elif isinstance(event, ExternalState):
+            self._external[event.agent] = external_override(event, event.mapping, EXTERNAL_STATE_TTL)
+            self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.agent}), received))
+
+    def _webhook_receiver(self) -> WebhookReceiver | None:
+        ref = self._state.config.webhook_secret
+        if ref is None:
+            return None
+        secret = load_webhook_secret(ref)
+
+        def lookup(key: str) -> str | None:
+            for agent in self.world.directory(self._clock()).agents:
+                if key in (agent.id, agent.email) or key.casefold() == agent.email.casefold():
+                    return agent.id
+            return None
+
+        return WebhookReceiver(secret, self._on_webhook, self._state.mappings, lookup, self.metrics)
+
+    # ---- health ----
+
+    def health(self) -> HealthStatus:
+        wedged = timedelta(seconds=time.monotonic() - self._last_loop) > WEDGED_AFTER
+        reason = "reconcile worker stalled" if wedged else ""
+        if not self._ready:
+            reason = reason or "waiting for the first full resync"
+        details = {"desired_digest": self._state.digest, "stream_connected": self._stream_up}
+        if self._desired_error:
+            details["desired_error"] = self._desired_error
+        return HealthStatus(
+            alive=self._worker.is_alive() and not wedged,
+            ready=self._ready and not wedged,
+            reason=reason,
+            last_cycle=self._last_cycle,
+            details=details,
+        )
+
+    # ---- lifecycle ----
+
+    def start(self) -> None:
+        cfg = self._state.config
+        self.http_port = self._http.start()
+        self._scheduler.add_job(
+            lambda: self.wake(Wake(WakeReason.RESYNC)),
+            IntervalTrigger(
+                seconds=cfg.resync_interval_seconds, jitter=cfg.resync_interval_seconds * cfg.resync_jitter
+            ),
+            id="resync",
+        )
+        self._scheduler.add_job(self._poll_if_down, IntervalTrigger(seconds=POLL_INTERVAL.total_seconds()))
+        self._scheduler.start()
+        self._files.start()
+        if self._streaming:
+            self._drift = DriftWatcher(self.client, self._on_agents, self._on_connection, self.metrics)
+        self._worker.start()
+        self.wake(Wake(WakeReason.START))
+        _log.info("daemon started", extra={"http_port": self.http_port, "directory": self.directory})
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop intake, finish the cycle in flight (writes and audit batch), release everything."""
+        self._stop.set()
+        self._worker.join(timeout)
+        self._files.stop()
+        self._scheduler.shutdown(wait=False)
+        if self._drift is not None:
+            self._drift.stop()
+        self.executor.close(timeout)
+        self._http.stop()
+        self.client.close()
+        _log.info("daemon stopped")
+
+    def _poll_if_down(self) -> None:
+        if self._streaming and not self._stream_up:
+            self.wake(Wake(WakeReason.POLL))
+
+    # ---- the worker ----
+
+    def _next(self) -> Wake | None:
+        try:
+            first = self._queue.get(timeout=1.0)
+        except queue.Empty:
+            return None
+        pending = [first]
+        while True:
+            try:
+                pending.append(self._queue.get_nowait())
+            except queue.Empty:
+                return coalesce(pending)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            self._last_loop = time.monotonic()
+            wake = self._next()
+            if wake is None:
+                continue
+            try:
+                self._handle(wake)
+            except Exception:  # one bad cycle must not end the daemon; the next wake retries
+                _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
+
+    def _handle(self, wake: Wake) -> None:
+        if wake.reason is WakeReason.DESIRED:
+            self._reload()
+        if wake.reason is WakeReason.BOUNDARY and wake.at is not None:
+            early = (wake.at - self._clock()).total_seconds()
+            if early > 0:  # timers may fire a hair early; plan at the boundary, not before it
+                time.sleep(early)
+        now = self._clock()
+        self._external = {k: o for k, o in self._external.items() if o.until > now}
+        boundary = wake.at if wake.reason is WakeReason.BOUNDARY else None
+        result = self.reconciler.cycle(
+            self._state, only=wake.agents, boundary=boundary, external=tuple(self._external.values())
+        )
+        self._last_cycle = result.now
+        if wake.full:
+            self._ready = True
+            self._schedule_boundary(result.next_boundary)
+            self._watch(result)
+        elif wake.at is not None and result.report is not None and result.report.ok:
+            lag = (datetime.now(UTC) - wake.at).total_seconds()
+            self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
+        self._schedule_backoff()
+        if self._on_cycle is not None:
+            self._on_cycle(result)
+
+    def _reload(self) -> None:
+        try:
+            state = load_live(self.directory, self.client, self.world, self._clock())
+        except DesiredStateError as exc:
+            self._desired_error = str(exc)
+            _log.error(
+                "desired state rejected; the last good state stays in force",
+                extra={"problems": [str(d) for d in exc.diagnostics], "digest": self._state.digest},
+            )
+            return
+        self._desired_error = ""
+        self._state = self._adopt(state)
+        _log.info("desired state reloaded", extra={"digest": state.digest})
+
+    def _adopt(self, state: DesiredState) -> DesiredState:
+        if self._receiver is not None:
+            self._receiver.mappings = state.mappings
+        return state
+
+    def _schedule_boundary(self, at: datetime | None) -> None:
+        if at is None:
+            return
+        self._scheduler.add_job(
+            lambda: self.wake(Wake(WakeReason.BOUNDARY, None, at)),
+            DateTrigger(run_date=at),
+            id="boundary",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _schedule_backoff(self) -> None:
+        due = self.executor.backoff.snapshot()
+        if not due:
+            return
+        at = min(due.values())
+        agents = frozenset(a for a, t in due.items() if t <= at + timedelta(seconds=1))
+        self._scheduler.add_job(
+            lambda: self.wake(Wake(WakeReason.BACKOFF, agents, None)),
+            DateTrigger(run_date=max(at, datetime.now(UTC))),
+            id="backoff",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _watch(self, result: CycleResult) -> None:
+        managed = frozenset(d.user_id for d in result.plan.decisions)
+        if self._drift is not None and managed != self._watched:
+            self._watched = managed
+            self._drift.watch(managed)
+
+    def run_until_stopped(self, stop: threading.Event) -> None:
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()
+
+
+def run_forever(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    daemon = Daemon(args.directory, session)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        _log.info("signal received; finishing in-flight work", extra={"signal": signum})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    daemon.run_until_stopped(stop)
+    return 0

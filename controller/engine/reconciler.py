@@ -1,0 +1,184 @@
+"""One reconcile cycle, read as a story: resolve, read, plan, write, record.
+
+`Reconciler.cycle` is the only place where the pure core (planner, next_boundary) meets the
+shell (client, world reader, executor, metrics). The daemon, `plan` and `apply` all call it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from controller.boundary import next_boundary
+from controller.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.engine.executor import ExecutionReport, Executor
+from controller.engine.world import Directory, Schedules, WorldReader
+from controller.genesys import GenesysClient
+from controller.metrics import Metrics
+from controller.model.resolve import resolve_presences
+from controller.model.types import DesiredState, Override
+from controller.planner import Plan, plan
+from controller.selection import select_agents
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    cycle_id: str
+    now: datetime
+    plan: Plan
+    report: ExecutionReport | None  # None when nothing was to be written (dry run)
+    next_boundary: datetime | None
+    observed: Mapping[str, ObservedAgent]
+    agents: Mapping[str, Agent]
+    catalog: PresenceCatalog
+    duration_seconds: float
+    full: bool  # a full resync (all managed agents), not a targeted re-plan
+
+
+def with_external_overrides(state: DesiredState, overrides: Collection[Override]) -> DesiredState:
+    """Add transient per-agent overrides (external WFM states) to every policy; each applies only
+    to the agent it names, and an agent has one managing policy, so the result is exact."""
+    if not overrides:
+        return state
+    extra = tuple(overrides)
+    return state.with_policies(tuple(replace(p, overrides=p.overrides + extra) for p in state.policies))
+
+
+class Reconciler:
+    def __init__(
+        self,
+        client: GenesysClient,
+        world: WorldReader,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        executor: Executor | None = None,
+    ) -> None:
+        self._client = client
+        self._world = world
+        self._metrics = metrics
+        self._clock = clock
+        self._executor = executor
+        self._last_written: dict[str, datetime] = {}
+
+    def resolve(self, state: DesiredState) -> DesiredState:
+        """Presence names -> definition ids against the live catalog (DesiredStateError if unknown)."""
+        return resolve_presences(state, self._client.presence_catalog())
+
+    def cycle(
+        self,
+        state: DesiredState,
+        *,
+        only: Collection[str] | None = None,
+        boundary: datetime | None = None,
+        write: bool = True,
+        external: Collection[Override] = (),
+    ) -> CycleResult:
+        """Plan (and, when `write`, apply) for all managed agents or just the `only` ones.
+
+        `state` must be resolved (see `resolve`); `boundary` is the instant this cycle was woken
+        for, so boundary -> write latency can be measured.
+        """
+        started = time.monotonic()
+        now = self._clock()
+        cycle_id = uuid.uuid4().hex[:12]
+        try:
+            result = self._cycle(state, cycle_id, now, only, boundary, write, external)
+        except Exception:
+            self._metrics.observe_cycle("failed", time.monotonic() - started)
+            raise
+        duration = time.monotonic() - started
+        self._metrics.observe_cycle("held" if result.plan.held else "ok", duration)
+        return replace(result, duration_seconds=duration)
+
+    def _cycle(
+        self,
+        state: DesiredState,
+        cycle_id: str,
+        now: datetime,
+        only: Collection[str] | None,
+        boundary: datetime | None,
+        write: bool,
+        external: Collection[Override],
+    ) -> CycleResult:
+        catalog = self._client.presence_catalog()
+        directory = self._world.directory(now)
+        effective = with_external_overrides(state, external)
+        managed = select_agents(effective, directory.agents).by_agent
+        targets = sorted(managed if only is None else set(only) & managed.keys())
+        schedules = self._world.schedules(directory, managed.keys(), now)
+        observed = self._client.observe(targets) if targets else {}
+        agents = directory.by_id
+        scope = [agents[t] for t in targets]
+        the_plan = plan(
+            effective,
+            scope,
+            observed,
+            schedules.by_agent,
+            schedules.codes,
+            catalog,
+            now,
+            last_written=self._last_written,
+        )
+        report = None
+        if write and self._executor is not None and the_plan.actions:
+            report = self._executor.execute(
+                the_plan,
+                cycle_id,
+                boundary,
+                digest=state.digest,
+                agents=agents,
+                observed=observed,
+                catalog=catalog,
+            )
+            written_at = self._clock()
+            for user_id in report.ok:
+                self._last_written[user_id] = written_at
+        # A targeted re-plan (one agent's event) cannot move the boundary of the others.
+        upcoming = (
+            self._next_boundary(effective, directory, schedules, catalog, now) if only is None else None
+        )
+        self._record(the_plan, upcoming, full=only is None, now=now)
+        return CycleResult(
+            cycle_id, now, the_plan, report, upcoming, observed, agents, catalog, 0.0, only is None
+        )
+
+    def _next_boundary(
+        self,
+        state: DesiredState,
+        directory: Directory,
+        schedules: Schedules,
+        catalog: PresenceCatalog,
+        now: datetime,
+    ) -> datetime | None:
+        managed = select_agents(state, directory.agents).by_agent
+        agents = [a for a in directory.agents if a.id in managed]
+        return next_boundary(managed, agents, schedules.by_agent, schedules.codes, now, catalog=catalog)
+
+    def _record(self, the_plan: Plan, upcoming: datetime | None, *, full: bool, now: datetime) -> None:
+        m = self._metrics
+        if full:
+            m.managed_agents.set(the_plan.managed)
+            m.last_successful_resync_timestamp_seconds.set(now.timestamp())
+            for a in the_plan.adherence:
+                m.agents_out_of_desired.labels(policy=a.policy).set(a.out_of_desired)
+                if a.percent is not None:
+                    m.adherence_ratio.labels(policy=a.policy).set(a.percent / 100.0)
+        if upcoming is not None:
+            m.next_boundary_timestamp_seconds.set(upcoming.timestamp())
+        _log.info(
+            "reconcile cycle",
+            extra={
+                "full": full,
+                "managed": the_plan.managed,
+                "actions": len(the_plan.actions),
+                "writable": len(the_plan.writable),
+                "held": the_plan.held,
+                "next_boundary": upcoming.isoformat() if upcoming else None,
+            },
+        )

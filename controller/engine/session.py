@@ -1,0 +1,65 @@
+"""Open a connection to the org and load the desired state against it (shared by plan/apply/run).
+
+Order matters: the desired state is first checked offline (a broken file never reaches the
+network), then the client is configured from flags > environment > ControllerConfig, then the
+state is loaded again against the live presence catalog and agents, so unknown presences and
+agents are reported with file:line before anything is planned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from controller.engine.world import WorldReader
+from controller.genesys import ClientConfig, GenesysClient
+from controller.model.loader import load_desired
+from controller.model.types import DesiredState
+
+DEFAULT_OWNER = "presencectl"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def trigger_owner() -> str:
+    """The ownership marker of triggers this daemon manages (one per deployment)."""
+    return os.environ.get("PRESENCECTL_OWNER", DEFAULT_OWNER)
+
+
+@dataclass
+class Session:
+    client: GenesysClient
+    world: WorldReader
+    state: DesiredState  # resolved against the live catalog
+
+
+def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
+    cfg = state.config
+    config = ClientConfig.from_settings(
+        region=args.region or cfg.region,
+        api_base=args.api_base or cfg.api_base,
+        login_base=args.login_base or cfg.login_base,
+        client_id_file=args.client_id_file,
+        client_secret_file=args.client_secret_file,
+        rate_per_minute=args.rate_per_minute or cfg.rate_per_minute,
+    )
+    return GenesysClient(config)
+
+
+def load_live(directory: str, client: GenesysClient, world: WorldReader, now: datetime) -> DesiredState:
+    """Load `directory` against the live catalog and agents (DesiredStateError on any problem)."""
+    catalog = client.presence_catalog(refresh=True)
+    agents = world.directory(now).agents
+    return load_desired(directory, now=now, catalog=catalog, agents=agents)
+
+
+def open_session(args: argparse.Namespace, clock: Callable[[], datetime] = utc_now) -> Session:
+    offline = load_desired(args.directory, now=clock())
+    client = client_for(args, offline)
+    world = WorldReader(client)
+    return Session(client, world, load_live(args.directory, client, world, clock()))

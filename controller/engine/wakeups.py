@@ -1,0 +1,47 @@
+"""Why the daemon wakes, and how pending wake-ups coalesce into one cycle (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class WakeReason(StrEnum):
+    START = "start"
+    BOUNDARY = "boundary"  # a managed agent's desired presence changes now
+    RESYNC = "resync"  # periodic full resync (jittered)
+    DESIRED = "desired"  # desired/ changed on disk
+    EVENT = "event"  # a notification (stream) named agents
+    WEBHOOK = "webhook"  # a signed webhook delivery named agents
+    POLL = "poll"  # the stream is down: poll in bulk
+    BACKOFF = "backoff"  # a backed-off agent is due again
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    reason: WakeReason
+    agents: frozenset[str] | None = None  # None: every managed agent (a full resync)
+    at: datetime | None = None  # the boundary instant, or when the event was received
+
+    @property
+    def full(self) -> bool:
+        return self.agents is None
+
+
+def coalesce(wakes: Sequence[Wake]) -> Wake:
+    """One wake that covers all of `wakes`: full if any is full; agents united otherwise.
+
+    The reason kept is the most specific for latency accounting: a boundary (its instant is what
+    boundary -> write measures), else the earliest event, else the first.
+    """
+    if not wakes:
+        raise ValueError("nothing to coalesce")
+    boundaries = [w for w in wakes if w.reason is WakeReason.BOUNDARY]
+    timed = sorted((w for w in wakes if w.at is not None), key=lambda w: w.at or datetime.min)
+    lead = boundaries[0] if boundaries else (timed[0] if timed else wakes[0])
+    if any(w.full for w in wakes):
+        return Wake(lead.reason, None, lead.at)
+    agents: frozenset[str] = frozenset().union(*(w.agents or frozenset() for w in wakes))
+    return Wake(lead.reason, agents, lead.at)
