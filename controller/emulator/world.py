@@ -309,8 +309,9 @@ class World:
             "activeQueueIds": [],
         }
 
-    def history(self) -> dict[str, list[HistoryEntry]]:
-        return {uid: list(s.history) for uid, s in self.users.items()}
+    def history(self) -> dict[str, deque[HistoryEntry]]:
+        """Presence history per user (live deques: read them before the loop runs again)."""
+        return {uid: s.history for uid, s in self.users.items()}
 
     # -- downloads (pre-signed-URL stand-ins) ------------------------------------------------
     def add_download(self, body: Any) -> str:
