@@ -1,0 +1,215 @@
+"""Streaming drift detection: keep notification channels subscribed for every managed agent.
+
+    watcher = DriftWatcher(client, on_agents, on_connection, metrics)
+    watcher.watch(user_ids)    # (re)subscribe; call again whenever the managed set changes
+    ...
+    watcher.stop()
+
+Topic: `v2.users.{id}.activity` (shared API doc §4.1), one topic per agent carrying presence
+*and* routing status. Against `.presence` + `.routingStatus` it halves the topics (1,000 agents
+per channel, 20,000 within the 20-channel client cap instead of 10,000), halves the events for a
+change that touches both, and hands the planner both facts it needs (an agent's routing status
+decides whether an interaction is active) in one event. `topic_kind="presence+routingStatus"`
+is the fallback should an org refuse the activity topic to a client-credentials token.
+
+Level-triggered: an event is only a hint. Each presence/routing/activity event of a managed agent
+calls `on_agents({user_id}, "event")` so the loop re-reads and re-plans just that agent. The
+stream (controller.genesys.streaming.NotificationStream) reconnects and resubscribes by itself;
+this class turns its per-shard status into one signal: `on_connection(False)` when any channel
+loses its socket (events may be missed: poll in bulk), `on_connection(True)` once every channel
+is connected again. Event lag (the event's own modifiedDate/startTime -> receipt) is recorded in
+`presencectl_event_lag_seconds`. Callbacks run on the stream's threads: keep them short
+(enqueue and return).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from controller.genesys.api import GenesysClient
+from controller.genesys.streaming import (
+    TOPICS_PER_CHANNEL,
+    ActivityEvent,
+    NotificationStream,
+    PresenceEvent,
+    RoutingStatusEvent,
+    StreamEvent,
+    StreamStatus,
+    shard_topics,
+)
+from controller.genesys.transport import Backoff
+from controller.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+TopicKind = Literal["activity", "presence+routingStatus"]
+
+
+def topics_for(user_ids: Iterable[str], kind: TopicKind = "activity") -> list[str]:
+    """The notification topics that watch `user_ids`, in the given order."""
+    if kind == "activity":
+        return [f"v2.users.{u}.activity" for u in user_ids]
+    return [t for u in user_ids for t in (f"v2.users.{u}.presence", f"v2.users.{u}.routingStatus")]
+
+
+def sticky_order(current: list[str], wanted: set[str]) -> list[str]:
+    """`wanted` ordered as `current` where possible, newcomers appended (sorted).
+
+    Topics are sharded over channels in order, so a newcomer only changes the last channel's
+    subscription instead of shifting every channel.
+    """
+    kept = [u for u in current if u in wanted]
+    return kept + sorted(wanted.difference(kept))
+
+
+def event_time(event: StreamEvent) -> datetime | None:
+    """When the change an event reports happened, as the platform stamped it."""
+    if isinstance(event, PresenceEvent):
+        return event.modified
+    if isinstance(event, RoutingStatusEvent):
+        return event.start_time
+    if isinstance(event, ActivityEvent):
+        stamps = [t for t in (event.modified, event.routing_start) if t is not None]
+        return max(stamps) if stamps else None
+    return None
+
+
+class DriftWatcher:
+    def __init__(
+        self,
+        client: GenesysClient,
+        on_agents: Callable[[set[str], str], None],
+        on_connection: Callable[[bool], None],
+        metrics: Metrics | None = None,
+        *,
+        topic_kind: TopicKind = "activity",
+        backoff: Backoff | None = None,
+        ping_seconds: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._on_agents = on_agents
+        self._on_connection = on_connection
+        self._metrics = metrics
+        self._kind: TopicKind = topic_kind
+        self._backoff = backoff
+        self._ping_seconds = ping_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._order: list[str] = []
+        self._managed: frozenset[str] = frozenset()
+        self._stream: NotificationStream | None = None
+        self._shards = 0
+        self._up: set[int] = set()
+        self._healthy = False
+        self._stopping = False
+
+    @property
+    def channel_count(self) -> int:
+        """Channels the current managed set needs (each holds at most 1,000 topics)."""
+        return self._shards
+
+    @property
+    def connected(self) -> bool:
+        return self._healthy
+
+    def watch(self, user_ids: Iterable[str]) -> None:
+        """Subscribe to exactly `user_ids` (start on first call; re-PUT subscriptions on change)."""
+        wanted = set(user_ids)
+        with self._lock:
+            if self._stream is not None and wanted == self._managed:
+                return
+            self._order = sticky_order(self._order, wanted)
+            self._managed = frozenset(wanted)
+            topics = topics_for(self._order, self._kind)
+            shards = len(shard_topics(topics, TOPICS_PER_CHANNEL))
+            previous, self._shards = self._shards, shards
+            self._up &= set(range(shards))
+            stream = self._stream
+        if stream is None:
+            stream = NotificationStream(self._client, topics, self._on_stream, **self._stream_options())
+            with self._lock:
+                self._stream = stream
+            stream.start()
+        else:
+            stream.set_topics(topics)
+            if shards > previous:
+                self._set_health(False, f"{shards - previous} channel(s) added")
+        log.info("drift watch", extra={"agents": len(wanted), "channels": shards, "topic_kind": self._kind})
+
+    def _stream_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self._backoff is not None:
+            options["backoff"] = self._backoff
+        if self._ping_seconds is not None:
+            # The stream applies a new topic list when its read times out, so this also bounds
+            # how long a watch() change takes to reach the channel.
+            options["ping_seconds"] = self._ping_seconds
+        return options
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.stop()
+        if self._metrics is not None:
+            self._metrics.stream_connected.set(0)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Test and start-up helper: block until every channel is connected."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._healthy:
+                return True
+            time.sleep(0.01)
+        return self._healthy
+
+    def _set_health(self, healthy: bool, reason: str) -> None:
+        with self._lock:
+            if self._stopping or healthy == self._healthy:
+                return
+            self._healthy = healthy
+        if self._metrics is not None:
+            self._metrics.stream_connected.set(1 if healthy else 0)
+        log.log(
+            logging.INFO if healthy else logging.WARNING,
+            "notification stream %s",
+            "connected" if healthy else "disconnected",
+            extra={"reason": reason},
+        )
+        self._on_connection(healthy)
+
+    def _on_stream(self, event: StreamEvent) -> None:
+        if isinstance(event, StreamStatus):
+            self._on_status(event)
+            return
+        if not isinstance(event, PresenceEvent | RoutingStatusEvent | ActivityEvent):
+            return
+        received = self._clock()
+        if event.user_id not in self._managed:
+            return
+        stamped = event_time(event)
+        if self._metrics is not None and stamped is not None:
+            lag = received - stamped.astimezone(UTC).timestamp()
+            self._metrics.event_lag_seconds.observe(max(0.0, lag))
+        self._on_agents({event.user_id}, "event")
+
+    def _on_status(self, status: StreamStatus) -> None:
+        with self._lock:
+            if status.shard >= self._shards:
+                return  # a channel being retired after the managed set shrank
+            if status.kind == "disconnected":
+                self._up.discard(status.shard)
+            else:
+                self._up.add(status.shard)
+            all_up = len(self._up) == self._shards
+        if status.kind == "disconnected":
+            self._set_health(False, f"channel {status.shard}: {status.reason}")
+        elif all_up:
+            self._set_health(True, f"channel {status.shard} {status.kind}")

@@ -1,0 +1,186 @@
+"""DriftWatcher against the emulator's Notifications API over a real WebSocket."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.engine.drift import DriftWatcher, sticky_order, topics_for
+from controller.genesys import ClientConfig, GenesysClient, RateBudget
+from controller.genesys.transport import Backoff
+from controller.metrics import Metrics
+
+FAST = Backoff(base_seconds=0.05, cap_seconds=0.5)
+
+
+class Recorder:
+    """Collects the watcher's callbacks with arrival times, and lets a test wait for them."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.agents: list[tuple[float, str, str]] = []
+        self.connection: list[bool] = []
+
+    def on_agents(self, user_ids: set[str], why: str) -> None:
+        with self.cond:
+            self.agents.extend((time.monotonic(), u, why) for u in user_ids)
+            self.cond.notify_all()
+
+    def on_connection(self, up: bool) -> None:
+        with self.cond:
+            self.connection.append(up)
+            self.cond.notify_all()
+
+    def wait_agent(self, user_id: str, after: float, timeout: float = 2.0) -> float | None:
+        """Arrival time of the first on_agents for `user_id` later than `after`."""
+        with self.cond:
+            deadline = time.monotonic() + timeout
+            while True:
+                for at, u, _ in self.agents:
+                    if u == user_id and at > after:
+                        return at
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def wait_connection(self, states: list[bool], timeout: float = 5.0) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.connection[-len(states) :] == states, timeout)
+
+
+def client_for(emu: RunningEmulator) -> GenesysClient:
+    config = ClientConfig(
+        emu.api_base, emu.login_base, emu.client_id, emu.client_secret, rate_per_minute=60_000
+    )
+    return GenesysClient(config, budget=RateBudget(60_000))
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[RunningEmulator]:
+    with start_emulator(agents=20, seed=3, rate_limit=100_000) as running:
+        yield running
+
+
+@pytest.fixture
+def watched(emu: RunningEmulator) -> Iterator[tuple[DriftWatcher, Recorder, Metrics, list[str]]]:
+    emu.control.reset()
+    recorder, metrics = Recorder(), Metrics()
+    watcher = DriftWatcher(
+        client_for(emu), recorder.on_agents, recorder.on_connection, metrics, backoff=FAST, ping_seconds=0.5
+    )
+    managed = [a.id for a in emu.org.agents[:10]]
+    watcher.watch(managed)
+    assert recorder.wait_connection([True])
+    yield watcher, recorder, metrics, managed
+    watcher.stop()
+
+
+def test_hand_made_change_reaches_on_agents_within_a_second(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]]
+) -> None:
+    watcher, recorder, metrics, managed = watched
+    agent = managed[3]
+    latencies = []
+    for presence in ("Break", "Meal", "Available", "Busy", "Away"):
+        sent = time.monotonic()
+        emu.control.set_presence(agent, presence)
+        arrived = recorder.wait_agent(agent, after=sent, timeout=1.0)
+        assert arrived is not None, f"no event for {presence} within 1 s"
+        latencies.append(arrived - sent)
+    assert all(why == "event" for _, _, why in recorder.agents)
+    assert (metrics.registry.get_sample_value("presencectl_event_lag_seconds_count") or 0) >= 5
+    assert watcher.channel_count == 1 and watcher.connected
+
+
+def test_unmanaged_agents_are_ignored(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]]
+) -> None:
+    _, recorder, _, managed = watched
+    outsider = emu.org.agents[15].id
+    sent = time.monotonic()
+    emu.control.set_presence(outsider, "Break")
+    emu.control.set_presence(managed[0], "Break")  # an event that does arrive, to bound the wait
+    assert recorder.wait_agent(managed[0], after=sent) is not None
+    assert recorder.wait_agent(outsider, after=sent, timeout=0.2) is None
+
+
+def test_stream_drop_reconnects_resubscribes_and_signals(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]]
+) -> None:
+    watcher, recorder, metrics, managed = watched
+    emu.control.set_presence(managed[1], "Break")  # drift in progress
+    emu.control.clear_requests()
+    assert emu.control.drop_websockets() == 1
+    assert recorder.wait_connection([False, True])
+    counts = emu.control.request_counts()
+    assert counts.get("POST /api/v2/notifications/channels") == 1
+    assert counts.get("PUT /api/v2/notifications/channels/{channelId}/subscriptions") == 1
+    sent = time.monotonic()
+    emu.control.set_presence(managed[1], "Available")
+    assert recorder.wait_agent(managed[1], after=sent, timeout=1.0) is not None
+    assert metrics.registry.get_sample_value("presencectl_stream_connected") == 1
+    assert watcher.connected
+
+
+def test_watch_change_resubscribes_new_agents(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]]
+) -> None:
+    watcher, recorder, _, managed = watched
+    newcomer = emu.org.agents[12].id
+    emu.control.clear_requests()
+    watcher.watch([*managed[1:], newcomer])
+    watcher.watch([*managed[1:], newcomer])  # unchanged: no call
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        counts = emu.control.request_counts()
+        if counts.get("PUT /api/v2/notifications/channels/{channelId}/subscriptions"):
+            break
+        time.sleep(0.02)
+    assert counts == {"PUT /api/v2/notifications/channels/{channelId}/subscriptions": 1}
+    sent = time.monotonic()
+    emu.control.set_presence(newcomer, "Meal")
+    emu.control.set_presence(managed[0], "Meal")  # no longer managed
+    assert recorder.wait_agent(newcomer, after=sent) is not None
+    assert recorder.wait_agent(managed[0], after=sent, timeout=0.2) is None
+
+
+def test_more_than_1000_agents_use_two_channels() -> None:
+    with start_emulator(agents=1005, seed=1, rate_limit=100_000) as big:
+        recorder = Recorder()
+        watcher = DriftWatcher(client_for(big), recorder.on_agents, recorder.on_connection, backoff=FAST)
+        try:
+            ids = [a.id for a in big.org.agents]
+            watcher.watch(ids)
+            assert recorder.wait_connection([True], timeout=10)
+            assert watcher.channel_count == 2
+            assert big.control.request_counts()["POST /api/v2/notifications/channels"] == 2
+            last = ids[-1]  # sorted order puts some agent on the second channel; take one from each
+            for agent in (sorted(ids)[0], sorted(ids)[-1], last):
+                sent = time.monotonic()
+                big.control.set_presence(agent, "Break")
+                assert recorder.wait_agent(agent, after=sent) is not None
+        finally:
+            watcher.stop()
+
+
+def test_topic_kinds() -> None:
+    assert topics_for(["u1"]) == ["v2.users.u1.activity"]
+    assert topics_for(["u1"], "presence+routingStatus") == [
+        "v2.users.u1.presence",
+        "v2.users.u1.routingStatus",
+    ]
+
+
+@given(st.lists(st.sampled_from("abcdefgh"), unique=True), st.sets(st.sampled_from("abcdefgh")))
+def test_sticky_order_keeps_existing_positions(current: list[str], wanted: set[str]) -> None:
+    order = sticky_order(current, wanted)
+    assert sorted(order) == sorted(wanted)
+    kept = [u for u in current if u in wanted]
+    assert order[: len(kept)] == kept
