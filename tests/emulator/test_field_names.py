@@ -19,7 +19,7 @@ from tests.conftest import Api
 
 Shape = dict[str, str | None]
 
-LISTING = {
+LISTING: Shape = {
     "pageSize": None,
     "pageNumber": None,
     "total": None,
@@ -30,7 +30,7 @@ LISTING = {
     "nextUri": None,
     "lastUri": None,
 }
-REF = {"id": None, "name": None, "selfUri": None}
+REF: Shape = {"id": None, "name": None, "selfUri": None}
 SHAPES: dict[str, Shape] = {
     "ErrorBody": dict.fromkeys(
         [

@@ -118,7 +118,10 @@ def test_routing_status_of_unknown_user_is_off_queue(api: Api) -> None:
 
 
 def test_search_paging_values_must_be_integers(api: Api) -> None:
-    query = {"query": [{"type": "CONTAINS", "fields": ["email"], "value": "@"}], "pageSize": "ten"}
+    query: dict[str, object] = {
+        "query": [{"type": "CONTAINS", "fields": ["email"], "value": "@"}],
+        "pageSize": "ten",
+    }
     assert api.post("/api/v2/users/search", json=query).status_code == 400
     query["pageSize"] = 10
     body = api.post("/api/v2/users/search", json=query).json()
