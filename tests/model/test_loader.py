@@ -1,0 +1,127 @@
+"""load_desired as a whole: all or nothing, ordering, digest, local times, presence resolution."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from controller.domain import PresenceCatalog
+from controller.model.errors import DesiredStateError
+from controller.model.loader import check_files, desired_files, load_desired
+from controller.model.resolve import resolve_presences, targets
+from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
+from tests.model.conftest import NOW
+
+DESIRED = Path(__file__).resolve().parents[2] / "desired"
+BAD = Path(__file__).parent / "bad"
+
+POLICY = """apiVersion: presencectl.io/v1
+kind: PresencePolicy
+metadata:
+  name: {name}
+spec:
+  agents:
+    emails: [{email}]
+  timezone: America/New_York
+  overrides:
+    - agent: {email}
+      presence: {presence}
+      until: "{until}"
+"""
+
+
+def _policy(
+    name: str = "p", email: str = "a@x.io", presence: str = "Training", until: str = "2026-11-24T08:00"
+) -> str:
+    return POLICY.format(name=name, email=email, presence=presence, until=until)
+
+
+def test_one_bad_file_rejects_the_whole_set_with_every_error_sorted(tmp_path: Path) -> None:
+    for name in ("controller.yaml", "mapping-wfm.yaml", "policy-emea-support.yaml"):
+        shutil.copy(DESIRED / name, tmp_path)
+    shutil.copy(BAD / "sub-ttl-too-small.yaml", tmp_path / "b.yaml")
+    shutil.copy(BAD / "policy-mode-invalid.yaml", tmp_path / "a.yml")
+    with pytest.raises(DesiredStateError) as caught:
+        load_desired(tmp_path, now=NOW)
+    where = [(Path(d.location.file).name, d.location.line) for d in caught.value.diagnostics]
+    assert where == [("a.yml", 15), ("b.yaml", 11)]
+    assert str(caught.value).startswith(
+        f"invalid desired state: {tmp_path}/a.yml:15:9: error: invalid value 'Enforce'"
+    )
+    assert str(caught.value).endswith("(and 1 more)")
+
+
+def test_files_are_read_sorted_without_dotfiles_or_other_suffixes(tmp_path: Path) -> None:
+    (tmp_path / "b.yml").write_text(_policy("b", "b@x.io"))
+    (tmp_path / "a.yaml").write_text(_policy("a", "a@x.io"))
+    (tmp_path / ".hidden.yaml").write_text("not: [valid")
+    (tmp_path / "notes.txt").write_text("not: [valid")
+    (tmp_path / "sub.yaml").mkdir()
+    assert [p.name for p in desired_files(tmp_path)] == ["a.yaml", "b.yml"]
+    state = load_desired(tmp_path, now=NOW)
+    assert [p.name for p in state.policies] == ["a", "b"]
+
+
+def test_digest_covers_names_and_contents_not_location(tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    for d in (one, two):
+        d.mkdir()
+        (d / "p.yaml").write_text(_policy())
+    digest = load_desired(one, now=NOW).digest
+    assert len(digest) == 64 and load_desired(two, now=NOW).digest == digest
+    (two / "p.yaml").write_text(_policy() + "  # a comment changes the digest\n")
+    assert load_desired(two, now=NOW).digest != digest
+    (two / "p.yaml").rename(two / "q.yaml")
+    (two / "q.yaml").write_text(_policy())
+    assert load_desired(two, now=NOW).digest != digest
+
+
+def test_local_override_times_use_the_policy_time_zone(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(_policy(until="2026-11-24T08:00"))  # 13:00 UTC (EST)
+    (override,) = load_desired(tmp_path, now=NOW).policies[0].overrides
+    assert override.until == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+    assert override.until.tzinfo is UTC
+    with pytest.raises(DesiredStateError, match="override ended in the past"):
+        load_desired(tmp_path, now=datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+
+
+def test_now_must_be_aware(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(_policy())
+    with pytest.raises(ValueError, match="timezone-aware"):
+        load_desired(tmp_path, now=datetime(2026, 11, 24, 12, 0))
+
+
+def test_resolve_presences_fills_every_definition_id(demo_catalog: PresenceCatalog) -> None:
+    state = load_desired(DESIRED, now=NOW)
+    assert all(t.definition_id is None for t in targets(state))
+    resolved = resolve_presences(state, demo_catalog)
+    by_name = {t.name: t.definition_id for t in targets(resolved)}
+    assert by_name["On Queue"] == WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]
+    assert by_name["Coffee Break"] == demo_catalog.resolve("coffee break").id  # type: ignore[union-attr]
+    assert [t.location for t in targets(resolved)] == [t.location for t in targets(state)]
+
+
+def test_resolve_presences_names_file_line_and_valid_names(
+    tmp_path: Path, demo_catalog: PresenceCatalog
+) -> None:
+    (tmp_path / "p.yaml").write_text(_policy(presence="Boardroom"))
+    state = load_desired(tmp_path, now=NOW)
+    with pytest.raises(DesiredStateError) as caught:
+        resolve_presences(state, demo_catalog)
+    (problem,) = caught.value.diagnostics
+    assert str(problem.location) == f"{tmp_path}/p.yaml:11:17"
+    assert problem.message == "unknown presence 'Boardroom'"
+    assert problem.hint.startswith("valid presences: Available, Away, Busy, Offline, Idle, On Queue")
+    assert "Personal Time" in problem.hint
+
+
+def test_offline_system_names_are_checked_and_labels_noted(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(_policy(presence="ON_QUEUE"))
+    state, diagnostics = check_files(desired_files(tmp_path), now=NOW)
+    assert state is not None and diagnostics == []
+    (tmp_path / "p.yaml").write_text(_policy(presence="Lunch"))
+    state, (note,) = check_files(desired_files(tmp_path), now=NOW)
+    assert state is not None and note.severity == "note" and note.value == "Lunch"
