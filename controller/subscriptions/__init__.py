@@ -5,6 +5,7 @@ the imperative shell that lists, creates, updates and deletes through the Genesy
 `apply` (`apply_triggers`).
 """
 
+from controller.subscriptions.apply import StepOutcome, TriggerApplyResult, apply_triggers
 from controller.subscriptions.plan import (
     Action,
     FieldDiff,
@@ -20,8 +21,11 @@ __all__ = [
     "Action",
     "FieldDiff",
     "LiveTrigger",
+    "StepOutcome",
+    "TriggerApplyResult",
     "TriggerPlan",
     "TriggerStep",
+    "apply_triggers",
     "is_owned",
     "plan_triggers",
     "trigger_body",

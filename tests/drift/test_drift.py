@@ -184,3 +184,16 @@ def test_sticky_order_keeps_existing_positions(current: list[str], wanted: set[s
     assert sorted(order) == sorted(wanted)
     kept = [u for u in current if u in wanted]
     assert order[: len(kept)] == kept
+
+
+@pytest.mark.parametrize("how", ["expire_channels", "restart"])
+def test_channel_expiry_or_platform_restart_recovers(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]], how: str
+) -> None:
+    watcher, recorder, _, managed = watched
+    getattr(emu.control, how)()
+    assert recorder.wait_connection([False, True], timeout=10)
+    sent = time.monotonic()
+    emu.control.set_presence(managed[2], "Training")
+    assert recorder.wait_agent(managed[2], after=sent, timeout=1.0) is not None
+    assert watcher.connected

@@ -95,8 +95,8 @@ def test_create_lists_with_topic_filter_first(emu: RunningEmulator, client: Gene
 
         raced = False
 
-        def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]:
-            listing = super().list_triggers(topic_names)
+        def list_triggers(self, topic_names: Sequence[str] = (), *, page_size: int = 200) -> list[Trigger]:
+            listing = super().list_triggers(topic_names, page_size=page_size)
             if not topic_names and not self.raced:
                 self.raced = True
                 super().create_trigger(trigger_spec(sub(), OWNER))
@@ -178,8 +178,8 @@ def test_version_conflict_rereads_and_retries_once(emu: RunningEmulator, client:
     class Racing(GenesysClient):
         """A UI edit lands between our listing and our PUT."""
 
-        def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]:
-            listing = super().list_triggers(topic_names)
+        def list_triggers(self, topic_names: Sequence[str] = (), *, page_size: int = 200) -> list[Trigger]:
+            listing = super().list_triggers(topic_names, page_size=page_size)
             for t in listing:
                 super().update_trigger(
                     t.id, dataclasses.replace(t.spec, enabled=not t.spec.enabled), t.version
@@ -206,3 +206,15 @@ def test_failed_step_does_not_stop_others(emu: RunningEmulator, client: GenesysC
         ("not-responding", "done"),
     ]
     assert "topicName" in result.failed()[0].detail
+
+
+def test_owned_trigger_on_a_later_page_is_found(emu: RunningEmulator, client: GenesysClient) -> None:
+    others = trigger_spec(sub("someone-elses"), "staging")
+    for _ in range(205):  # more than one 200-trigger page, created before ours
+        client.create_trigger(others)
+    apply_triggers(client, [sub()], OWNER)
+    emu.control.clear_requests()
+    result = apply_triggers(client, [sub()], OWNER)
+    assert result.ok and result.outcomes == ()
+    assert emu.control.request_counts() == {LIST: 2}
+    assert len(owned(client)) == 1
