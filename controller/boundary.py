@@ -64,6 +64,30 @@ def first_change(
     return None
 
 
+def unchanged_since(
+    policy: PresencePolicy,
+    agent: Agent,
+    schedule: AgentSchedule | None,
+    codes: Mapping[str, ActivityCode],
+    catalog: PresenceCatalog,
+    since: datetime,
+    now: datetime,
+) -> bool:
+    """Whether the desired presence is the same at every instant of [since, now]: i.e. `since`
+    is at or after the last change of desired presence. Cheap for a short span (grace checks)."""
+    if since > now:
+        return True
+    decision = desired_at(policy, agent, schedule, codes, catalog, since)
+    initial = target_key(decision.target)
+    t = decision.valid_until
+    while t is not None and t <= now:
+        decision = desired_at(policy, agent, schedule, codes, catalog, t)
+        if target_key(decision.target) != initial:
+            return False
+        t = decision.valid_until
+    return True
+
+
 def next_boundary(
     policies_by_agent: Mapping[str, PresencePolicy],
     agents: Sequence[Agent],

@@ -7,8 +7,8 @@ Per managed agent (sorted by user id), the first matching line decides:
   observed presence_id == target definition_id -> skip "in-desired"
   routing INTERACTING/COMMUNICATING and respect_active_interactions -> skip "interacting"
   observed presence outside allowed_presences -> correct now (no grace, no break tolerance)
-  the agent's own change (not our write) within grace_seconds, made at or after the decision
-    took effect (Decision.valid_from)                                   -> skip "grace"
+  the agent's own change (not our write) within grace_seconds, made at or after the last change
+    of its desired presence (the desired presence is the same all over [modified, now]) -> skip "grace"
   the agent's own Break/Meal (system presence), younger than max_break_minutes -> skip "tolerated-break"
   otherwise                     -> an Action, mode of the policy (observe actions are never written)
 Equality is by exact definition id: a secondary definition ("Lunch", system presence Meal) and
@@ -22,12 +22,14 @@ action is kept (for the report and the audit) with held=True, and none is writab
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from types import MappingProxyType
 
+from controller.boundary import unchanged_since
 from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
 from controller.model.types import DesiredState, Mode, PresencePolicy, PresenceTarget
 from controller.presence import SystemPresence
@@ -166,12 +168,11 @@ def _allowed_ids(policy: PresencePolicy, catalog: PresenceCatalog) -> frozenset[
 
 def _skip_kind(
     policy: PresencePolicy,
-    decision: Decision,
-    target: PresenceTarget,
     live: ObservedAgent,
     allowed: frozenset[str] | None,
     written: datetime | None,
     now: datetime,
+    since_boundary: Callable[[datetime], bool],
 ) -> SkipKind | None:
     """Why an out-of-desired agent is left as it is this cycle, or None to correct it."""
     rules = policy.rules
@@ -183,8 +184,7 @@ def _skip_kind(
     if modified is None or _own_write(live, written):
         return None
     age = now - modified
-    since_boundary = decision.valid_from is None or modified >= decision.valid_from
-    if rules.grace_seconds > 0 and age < timedelta(seconds=rules.grace_seconds) and since_boundary:
+    if rules.grace_seconds > 0 and age < timedelta(seconds=rules.grace_seconds) and since_boundary(modified):
         return SkipKind.GRACE
     if (
         rules.max_break_minutes is not None
@@ -231,7 +231,8 @@ def plan(
             skipped.append(Skip(user_id, policy.name, SkipKind.SUSPENDED, None))
             decisions.append(AgentDecision(user_id, policy.name, _suspended(policy)))
             continue
-        decision = desired_at(policy, by_id[user_id], schedules.get(user_id), codes, catalog, now)
+        agent, schedule = by_id[user_id], schedules.get(user_id)
+        decision = desired_at(policy, agent, schedule, codes, catalog, now)
         decisions.append(AgentDecision(user_id, policy.name, decision))
         target = decision.target
         live = observed.get(user_id)
@@ -249,7 +250,12 @@ def plan(
             kind = SkipKind.IN_DESIRED
         else:
             kind = _skip_kind(
-                policy, decision, target, live, allowed[policy.name], last_written.get(user_id), now
+                policy,
+                live,
+                allowed[policy.name],
+                last_written.get(user_id),
+                now,
+                partial(unchanged_since, policy, agent, schedule, codes, catalog, now=now),
             )
         if kind is not None:
             skipped.append(Skip(user_id, policy.name, kind, decision.reason))
