@@ -140,6 +140,8 @@ class DriftWatcher:
             stream.set_topics(topics)
             if shards > previous:
                 self._set_health(False, f"{shards - previous} channel(s) added")
+        if shards == 0 or (shards < previous and len(self._up) == shards):
+            self._set_health(True, "every remaining channel is connected")  # nothing left to miss
         log.info("drift watch", extra={"agents": len(wanted), "channels": shards, "topic_kind": self._kind})
 
     def _stream_options(self) -> dict[str, Any]:

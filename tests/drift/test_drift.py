@@ -197,3 +197,15 @@ def test_channel_expiry_or_platform_restart_recovers(
     emu.control.set_presence(managed[2], "Training")
     assert recorder.wait_agent(managed[2], after=sent, timeout=1.0) is not None
     assert watcher.connected
+
+
+def test_empty_managed_set_is_connected_without_channels(emu: RunningEmulator) -> None:
+    recorder = Recorder()
+    watcher = DriftWatcher(client_for(emu), recorder.on_agents, recorder.on_connection, backoff=FAST)
+    try:
+        emu.control.clear_requests()
+        watcher.watch([])
+        assert watcher.connected and recorder.connection == [True] and watcher.channel_count == 0
+        assert "POST /api/v2/notifications/channels" not in emu.control.request_counts()
+    finally:
+        watcher.stop()

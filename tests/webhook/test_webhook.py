@@ -24,6 +24,7 @@ from controller.webhook import (
     TIMESTAMP_HEADER,
     ExternalState,
     RecheckAgent,
+    SeenIds,
     WebhookConfigError,
     WebhookEvent,
     WebhookReceiver,
@@ -237,3 +238,13 @@ def test_signature_round_trip(body: bytes, ts: int, skew: int) -> None:
     tampered = body + b"!"
     bad = verify_signature(SECRET, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER], tampered, ts)
     assert bad is not None and bad.result == "bad_signature"
+
+
+def test_seen_ids_are_bounded_by_age_and_count() -> None:
+    seen = SeenIds(ttl=600, capacity=3)
+    for i, at in enumerate((0, 1, 2)):
+        seen.add(f"e{i}", at)
+    seen.add("e3", 3)  # over capacity: the oldest goes
+    assert "e0" not in seen and all(f"e{i}" in seen for i in (1, 2, 3))
+    seen.add("e4", 602)  # e1 and e2 are 600 s old or more: gone; e3 (599 s) stays
+    assert "e1" not in seen and "e2" not in seen and "e3" in seen and "e4" in seen
