@@ -1,0 +1,61 @@
+"""Engine fixtures: a session (client + world + resolved desired/) against a running emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from controller.emulator.generate import generate_org
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.engine.session import Session, load_live
+from controller.engine.world import WorldReader
+from controller.genesys import ClientConfig, GenesysClient, RateBudget
+
+DESIRED = Path(__file__).resolve().parents[2] / "desired"
+
+
+def _a_future_tuesday() -> date:
+    """A Tuesday at least a week ahead: time travel then only moves the emulator clock forward,
+    so the agents' initial presence timestamps lie in the past, as in a real org."""
+    today = datetime.now(UTC).date()
+    return today + timedelta(days=7 + (1 - today.weekday()) % 7)
+
+
+DAY = _a_future_tuesday()
+
+
+def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClient:
+    config = ClientConfig.from_settings(
+        api_base=emu.api_base,
+        login_base=emu.login_base,
+        client_id=emu.client_id,
+        client_secret=emu.client_secret,
+        rate_per_minute=rate_per_minute,
+        env={},
+    )
+    return GenesysClient(config, budget=RateBudget(rate_per_minute))
+
+
+def emulator_clock(emu: RunningEmulator) -> Callable[[], datetime]:
+    """The daemon's clock following the emulator's, which time travel moves (in-process read of
+    the same clock GET /_emulator/clock serves, without an HTTP call per reading)."""
+    return emu.world.clock.now
+
+
+def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 6000) -> Session:
+    client = client_for(emu, rate)
+    world = WorldReader(client)
+    now = emu.control.now()
+    return Session(client, world, load_live(str(directory), client, world, now))
+
+
+@pytest.fixture
+def day_emulator() -> Iterator[RunningEmulator]:
+    """60 agents with published schedules around DAY, the clock at 10:00 UTC (05:00 New York)."""
+    org = generate_org(agents=60, seed=1, start=DAY - timedelta(days=1), days=3)
+    with start_emulator(org=org, rate_limit=100_000) as emu:
+        emu.control.set_clock(datetime.combine(DAY, time(10), UTC))
+        yield emu
