@@ -24,7 +24,7 @@ from typing import Protocol
 
 from controller.genesys.errors import Conflict, GenesysError, NotFound
 from controller.genesys.models import Trigger, TriggerSpec
-from controller.model.types import EventSubscription, MatchCriterion, Mode
+from controller.model.types import EventSubscription, Mode
 from controller.subscriptions.plan import (
     Action,
     LiveTrigger,
@@ -70,28 +70,7 @@ class TriggerApplyResult:
 
 
 def live_trigger(t: Trigger) -> LiveTrigger:
-    s = t.spec
-    return LiveTrigger(
-        id=t.id,
-        name=s.name,
-        topic_name=s.topic_name,
-        enabled=s.enabled,
-        workflow_id=s.workflow_id,
-        data_format=s.data_format,
-        match_criteria=tuple(
-            MatchCriterion(
-                json_path=str(c.get("jsonPath", "")),
-                operator=str(c.get("operator", "")),
-                value=c.get("value"),
-                values=tuple(str(v) for v in c["values"]) if c.get("values") is not None else None,
-            )
-            for c in s.match_criteria
-        ),
-        event_ttl_seconds=s.event_ttl_seconds,
-        delay_by_seconds=s.delay_by_seconds,
-        description=s.description,
-        version=t.version,
-    )
+    return LiveTrigger.from_api({**t.spec.to_json(), "id": t.id, "version": t.version})
 
 
 def trigger_spec(sub: EventSubscription, owner: str) -> TriggerSpec:
