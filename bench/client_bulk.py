@@ -29,9 +29,8 @@ def config(emu: RunningEmulator, rate: int) -> ClientConfig:
 
 
 def api_counts(emu: RunningEmulator) -> Counter[str]:
-    return Counter(
-        f"{r['method']} {r['route']}" for r in emu.control.requests_log() if r["route"].startswith("/api/v2/")
-    )
+    log = emu.control.requests_log()
+    return Counter(f"{r['method']} {r['route']}" for r in log if r["route"].startswith("/api/v2/"))
 
 
 def strategies() -> None:
@@ -40,18 +39,21 @@ def strategies() -> None:
         ids = [a.id for a in emu.org.agents]
         with GenesysClient(config(emu, 1_000_000), budget=RateBudget(1_000_000), workers=4) as client:
             client.get_presence(ids[0])  # token and connection pool warm
+
+            def presence_plus_routing() -> None:
+                client.get_presences(ids)
+                for i in range(0, len(ids), 100):
+                    params = {"id": ids[i : i + 100], "expand": ["routingStatus"]}
+                    client.transport.request("GET", "/api/v2/users", params=params)
+
             runs = {
-                "POST /workforcemanagement/users/activity (100/call)": lambda: client.observe_via_activity(ids),
-                "GET /users?id=..&expand=presence,routingStatus (100/call)": lambda: client.observe_via_users(ids),
-                "bulk presence (50/call) + GET /users?expand=routingStatus (100/call)": lambda: (
-                    client.get_presences(ids),
-                    [
-                        client.transport.request(
-                            "GET", "/api/v2/users", params={"id": ids[i : i + 100], "expand": ["routingStatus"]}
-                        )
-                        for i in range(0, len(ids), 100)
-                    ],
+                "POST /workforcemanagement/users/activity (100/call)": lambda: client.observe_via_activity(
+                    ids
                 ),
+                "GET /users?id=..&expand=presence,routingStatus (100/call)": lambda: client.observe_via_users(
+                    ids
+                ),
+                "bulk presence (50/call) + GET /users?expand=routingStatus (100/call)": presence_plus_routing,
             }
             for name, run in runs.items():
                 emu.control.clear_requests()
@@ -96,7 +98,8 @@ def acceptance_scaled_real_time(calls: int) -> None:
             for _ in range(rounds):
                 client.get_presences(ids)
         took = time.perf_counter() - started
-        statuses = Counter(r["status"] for r in emu.control.requests_log() if r["route"].startswith("/api/v2/"))
+        log = emu.control.requests_log()
+        statuses = Counter(r["status"] for r in log if r["route"].startswith("/api/v2/"))
         print(
             f"  calls={sum(statuses.values())} 429s={statuses.get(429, 0)} statuses={dict(statuses)} "
             f"duration={took:.1f} s ({sum(statuses.values()) / (took / 60):.0f}/min)"

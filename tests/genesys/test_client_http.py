@@ -7,9 +7,11 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.genesys import (
@@ -23,6 +25,7 @@ from controller.genesys import (
     ServerError,
     TriggerSpec,
     Unauthorized,
+    shared_budget,
 )
 from controller.log import setup_logging
 from controller.presence import RoutingStatus, SystemPresence
@@ -293,3 +296,46 @@ def test_budget_equal_to_server_limit_draws_no_429(emu: RunningEmulator) -> None
         assert len(statuses) == 100 and 429 not in statuses
         # 100 calls at 30/min: the emulator's clock moved about 3.4 minutes, never faster than allowed
         assert control.now() - started >= timedelta(seconds=180)
+
+
+def test_observe_falls_back_when_users_activity_is_forbidden(
+    emu: RunningEmulator, client: GenesysClient
+) -> None:
+    emu.control.faults(errorRate=1.0, errorStatus=403, pathPattern="users/activity")
+    everyone = ids(emu, 60)
+    first = client.observe(everyone)
+    second = client.observe(everyone)
+    assert first == second and len(first) == 60
+    counts = emu.control.request_counts()
+    assert counts["POST /api/v2/workforcemanagement/users/activity"] == 1  # tried once, then remembered
+    assert counts["GET /api/v2/users"] == 2
+
+
+def test_concurrent_callers_share_one_token_refresh(emu: RunningEmulator, client: GenesysClient) -> None:
+    everyone = ids(emu, 60)
+    client.get_presence(everyone[0])
+    emu.control.revoke_tokens()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(client.get_presence, everyone))
+    assert [r.user_id for r in results] == everyone
+    assert emu.control.request_counts()[TOKEN] == 2  # revocation mid-run: one refresh for all threads
+
+
+def test_metrics_registry_and_budget_accounting(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    registry = CollectorRegistry()
+    client = make_client(registry=registry)
+    client.get_presences(ids(emu, 60))  # 2 bulk calls, run on the pool
+    labels = {"method": "GET", "route": "/api/v2/users/presences/purecloud/bulk", "status": "200"}
+    assert registry.get_sample_value("genesys_api_requests_total", labels) == 2
+    hist = {"method": "GET", "route": "/api/v2/users/presences/purecloud/bulk"}
+    assert registry.get_sample_value("genesys_api_request_duration_seconds_count", hist) == 2
+    assert client.budget.snapshot().acquired == 2 == emu.control.request_counts()[BULK]
+
+
+def test_shared_budget_is_one_per_process() -> None:
+    budget = shared_budget(300)
+    assert shared_budget(300) is budget
+    with pytest.raises(ValueError, match="already 300/min"):
+        shared_budget(600)
