@@ -18,6 +18,7 @@ import requests
 
 from controller.genesys.config import ClientConfig
 from controller.genesys.errors import ConnectionFailed, GenesysError, Unauthorized, error_from_response
+from controller.genesys.stats import ClientStats
 from controller.log import register_secret
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,10 @@ class TokenProvider:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        stats: ClientStats | None = None,
     ) -> None:
         self._config = config
+        self._stats = stats
         self._session = session
         self._clock = clock
         self._sleep = sleep
@@ -78,6 +81,10 @@ class TokenProvider:
             if self._token is token:
                 self._token = None
 
+    def _record(self, status: int, started: float) -> None:
+        if self._stats is not None:
+            self._stats.record("POST", TOKEN_PATH, status, self._clock() - started)
+
     def _fetch(self) -> AccessToken:
         url = self._config.login_base + TOKEN_PATH
         attempts = 0
@@ -92,6 +99,7 @@ class TokenProvider:
                     timeout=self._config.timeout_seconds,
                 )
             except requests.RequestException as exc:
+                self._record(0, started)
                 if attempts <= self._config.max_retries:
                     self._sleep(min(30.0, 0.5 * 2**attempts))
                     continue
@@ -100,6 +108,7 @@ class TokenProvider:
                     method="POST",
                     path=TOKEN_PATH,
                 ) from None
+            self._record(resp.status_code, started)
             if resp.status_code == 200:
                 break
             if (resp.status_code == 429 or resp.status_code >= 500) and attempts <= self._config.max_retries:

@@ -99,7 +99,7 @@ class Transport:
         self.budget = budget
         self.session = session or _new_session()
         self.stats = stats or ClientStats()
-        self.auth = TokenProvider(config, self.session, clock=clock, sleep=sleep)
+        self.auth = TokenProvider(config, self.session, clock=clock, sleep=sleep, stats=self.stats)
         self._backoff = backoff
         self._sleep = sleep
         self._rand = rand

@@ -332,6 +332,8 @@ def test_metrics_registry_and_budget_accounting(
     hist = {"method": "GET", "route": "/api/v2/users/presences/purecloud/bulk"}
     assert registry.get_sample_value("genesys_api_request_duration_seconds_count", hist) == 2
     assert client.budget.snapshot().acquired == 2 == emu.control.request_counts()[BULK]
+    token = {"method": "POST", "route": "/oauth/token", "status": "200"}
+    assert registry.get_sample_value("genesys_api_requests_total", token) == 1  # counted, not budgeted
 
 
 def test_shared_budget_is_one_per_process() -> None:

@@ -157,3 +157,22 @@ def test_shard_and_parse_are_pure() -> None:
     assert isinstance(
         parse_event("v2.users.u.presence", {"presenceDefinition": {"systemPresence": "Mars"}}), RawEvent
     )
+
+
+def test_a_failing_handler_does_not_stop_the_stream(emu: RunningEmulator) -> None:
+    uid = emu.org.agents[4].id
+    got: queue.Queue[StreamEvent] = queue.Queue()
+
+    def handler(event: StreamEvent) -> None:
+        got.put(event)
+        raise RuntimeError("handler bug")
+
+    with (
+        client_for(emu) as client,
+        NotificationStream(client, [f"v2.users.{uid}.presence"], handler) as stream,
+    ):
+        assert stream.wait_connected(5)
+        emu.control.set_presence(uid, "Busy")
+        emu.control.set_presence(uid, "Away")
+        kinds = [got.get(timeout=5) for _ in range(3)]
+    assert [type(k).__name__ for k in kinds] == ["StreamStatus", "PresenceEvent", "PresenceEvent"]
