@@ -187,8 +187,9 @@ def main() -> None:
 
     t_sel, selection = cpu(lambda: select_agents(state, agents))
     print(f"select_agents: {t_sel * 1000:.1f} ms CPU ({len(selection.by_agent)} managed)")
-    for hour in (3, 14, 17, 21):  # UTC: night, EU afternoon/US morning, lunchtimes, US evening
-        now = datetime(2026, 11, 24, hour, 7, tzinfo=UTC)
+    # UTC: night, EU afternoon/US morning, lunchtimes, US evening; then past the published range
+    instants = [datetime(2026, 11, 24, hour, 7, tzinfo=UTC) for hour in (3, 14, 17, 21)]
+    for now in [*instants, datetime(2026, 11, 27, 12, 7, tzinfo=UTC)]:
         observed = observed_of(agents, catalog, state, scheds, codes, now)
 
         def one_plan(now: datetime = now, observed: dict[str, ObservedAgent] = observed) -> Plan:
