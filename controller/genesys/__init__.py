@@ -8,7 +8,7 @@ Public API (stable; other packages import only these names):
     config = ClientConfig.from_settings(region=..., api_base=..., login_base=..., client_id=...,
                                         client_secret=..., client_id_file=..., client_secret_file=...,
                                         rate_per_minute=..., env=None)
-    client = GenesysClient(config, budget=None,       # None: the process-wide shared_budget(rate)
+    client = GenesysClient(config, budget=None,       # None: shared_budget(rate, (api_base, client_id))
                            registry=None,             # prometheus CollectorRegistry for the metrics
                            workers=4, catalog_ttl_seconds=300.0)
     client.stats.snapshot() -> StatsSnapshot          # calls by (method, route, status), retries, latency

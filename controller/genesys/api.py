@@ -117,7 +117,11 @@ class GenesysClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
-        self.budget = budget if budget is not None else shared_budget(config.rate_per_minute)
+        self.budget = (
+            budget
+            if budget is not None
+            else shared_budget(config.rate_per_minute, (config.api_base, config.client_id))
+        )
         self.stats = stats if stats is not None else ClientStats(registry)
         self.transport = Transport(
             config,

@@ -45,17 +45,12 @@ class RateBudget:
         slowdown_factor: float = 0.5,
         recovery_seconds: float = 60.0,
     ) -> None:
-        if rate_per_minute < 1:
-            raise ValueError("rate_per_minute must be >= 1")
-        self._burst = float(burst if burst is not None else max(1, rate_per_minute // 20))
-        # Refill of the remainder keeps refill*60 + burst <= rate_per_minute (for rates >= 2/min).
-        self._refill_per_s = max(rate_per_minute - self._burst, 1.0) / 60.0
-        self.rate_per_minute = rate_per_minute
+        self._lock = threading.Lock()
+        self._configure(rate_per_minute, burst)
         self._clock = clock
         self._sleep = sleep
         self._slowdown_factor = slowdown_factor
         self._recovery_seconds = recovery_seconds
-        self._lock = threading.Lock()
         self._tokens = self._burst
         self._last = clock()
         self._paused_until = 0.0
@@ -63,6 +58,21 @@ class RateBudget:
         self._acquired = 0
         self._waited = 0.0
         self._slowdowns = 0
+
+    def _configure(self, rate_per_minute: int, burst: int | None) -> None:
+        if rate_per_minute < 1:
+            raise ValueError("rate_per_minute must be >= 1")
+        self._burst = float(burst if burst is not None else max(1, rate_per_minute // 20))
+        # Refill of the remainder keeps refill*60 + burst <= rate_per_minute (for rates >= 2/min).
+        self._refill_per_s = max(rate_per_minute - self._burst, 1.0) / 60.0
+        self.rate_per_minute = rate_per_minute
+
+    def set_rate(self, rate_per_minute: int) -> None:
+        """Change the rate in place (a reloaded configuration); waiting callers see it at once."""
+        with self._lock:
+            self._refill(self._clock())
+            self._configure(rate_per_minute, None)
+            self._tokens = min(self._tokens, self._burst)
 
     def _multiplier(self, now: float) -> float:
         if self._last_slowdown is None:
@@ -134,23 +144,19 @@ class RateBudget:
             )
 
 
-_shared: RateBudget | None = None
+_shared: dict[tuple[str, str], RateBudget] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_budget(rate_per_minute: int = 300) -> RateBudget:
-    """The process-wide budget: created on first use with `rate_per_minute`, then always the same.
-
-    Asking again with a different rate is a configuration bug (two budgets would double the
-    traffic), so it raises instead of silently returning a budget with another rate.
-    """
-    global _shared
+def shared_budget(rate_per_minute: int = 300, key: tuple[str, str] = ("", "")) -> RateBudget:
+    """The process-wide budget of one OAuth client (Genesys counts requests per client):
+    `key` is (api_base, client_id). Every GenesysClient of that client shares it; asking again
+    with another rate (a reloaded configuration) changes its rate in place instead of creating a
+    second budget that would double the traffic."""
     with _shared_lock:
-        if _shared is None:
-            _shared = RateBudget(rate_per_minute)
-        elif _shared.rate_per_minute != rate_per_minute:
-            raise ValueError(
-                f"the process rate budget is already {_shared.rate_per_minute}/min; "
-                f"cannot create a second one at {rate_per_minute}/min"
-            )
-        return _shared
+        budget = _shared.get(key)
+        if budget is None:
+            budget = _shared[key] = RateBudget(rate_per_minute)
+        elif budget.rate_per_minute != rate_per_minute:
+            budget.set_rate(rate_per_minute)
+        return budget

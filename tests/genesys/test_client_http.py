@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -336,8 +337,11 @@ def test_metrics_registry_and_budget_accounting(
     assert registry.get_sample_value("genesys_api_requests_total", token) == 1  # counted, not budgeted
 
 
-def test_shared_budget_is_one_per_process() -> None:
-    budget = shared_budget(300)
-    assert shared_budget(300) is budget
-    with pytest.raises(ValueError, match="already 300/min"):
-        shared_budget(600)
+def test_shared_budget_is_one_per_oauth_client(emu: RunningEmulator) -> None:
+    config = ClientConfig(emu.api_base, emu.login_base, emu.client_id, emu.client_secret, rate_per_minute=300)
+    with GenesysClient(config) as a, GenesysClient(replace(config, rate_per_minute=600)) as b:
+        assert a.budget is b.budget and a.budget.rate_per_minute == 600  # reloaded rate applied in place
+    other = shared_budget(300, ("https://api.mypurecloud.ie", "another-client"))
+    assert other is not a.budget and other is shared_budget(
+        300, ("https://api.mypurecloud.ie", "another-client")
+    )

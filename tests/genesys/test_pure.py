@@ -108,6 +108,17 @@ def test_slow_down_pauses_everyone_then_recovers() -> None:
     assert budget.snapshot().slowdowns == 1
 
 
+def test_set_rate_applies_in_place() -> None:
+    clock = FakeClock()
+    budget = RateBudget(6000, clock=clock, sleep=clock.sleep)
+    budget.set_rate(60)
+    times = []
+    for _ in range(200):
+        budget.acquire()
+        times.append(clock.now)
+    assert sends_in_window(times) <= 60 and budget.rate_per_minute == 60
+
+
 def test_budget_is_thread_safe() -> None:
     budget = RateBudget(60_000)  # real clock; 1,000/s
     taken: list[int] = []
