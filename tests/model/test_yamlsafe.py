@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from controller.model.yamlsafe import MAX_FILE_BYTES, parse_yaml
 
 
@@ -57,9 +61,25 @@ def test_exactly_one_mebibyte_is_read() -> None:
     assert problems == [] and doc.value == {"a": 1}
 
 
-def test_deep_nesting_is_refused() -> None:
-    docs, (problem,) = parse_yaml("deep.yaml", b"[" * 200_000)
-    assert docs == [] and problem.message == "YAML nesting is too deep"
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("depth", [500, 200_000])
+def test_deep_nesting_is_refused(fast: bool, depth: int) -> None:
+    docs, (problem,) = parse_yaml("deep.yaml", b"[" * depth + b"]" * depth, fast=fast)
+    assert docs == [] and "nesting" in problem.message
+
+
+BAD = sorted((Path(__file__).parent / "bad").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
+def test_libyaml_and_python_parsers_agree(path: Path) -> None:
+    """Same values, positions and problem locations with libyaml (fast) and pure Python."""
+    fast_docs, fast_problems = parse_yaml(path.name, path.read_bytes(), fast=True)
+    slow_docs, slow_problems = parse_yaml(path.name, path.read_bytes(), fast=False)
+    assert [(d.value, d.marks, d.key_marks) for d in fast_docs] == [
+        (d.value, d.marks, d.key_marks) for d in slow_docs
+    ]
+    assert [p.location for p in fast_problems] == [p.location for p in slow_problems]
 
 
 def test_duplicate_keys_in_nested_mappings_are_each_reported() -> None:
