@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
@@ -53,6 +54,8 @@ _log = logging.getLogger(__name__)
 POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down
 EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
+_TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
+_EVENTS = frozenset({WakeReason.EVENT, WakeReason.WEBHOOK})  # `at` = when the event was received
 
 
 class Daemon:
@@ -89,6 +92,7 @@ class Daemon:
         self._streaming = stream
         self._stream_up = True
         self._watched: frozenset[str] = frozenset()
+        self._rechecks: dict[str, datetime] = {}
         self._drift: DriftWatcher | None = None
         self._receiver = self._webhook_receiver()
         routes = webhook_routes(self._receiver) if self._receiver is not None else []
@@ -96,6 +100,10 @@ class Daemon:
         self._files = DesiredWatch(directory, lambda: self.wake(Wake(WakeReason.DESIRED)))
         self._worker = threading.Thread(target=self._work, name="reconcile", daemon=True)
         self.http_port: int | None = None
+
+    def now(self) -> datetime:
+        """The daemon's clock (wall clock in production; the emulator's in time-travel tests)."""
+        return self._clock()
 
     # ---- intake (any thread) ----
 
@@ -117,7 +125,10 @@ class Daemon:
         if isinstance(event, RecheckAgent):
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.user_id}), received))
         elif isinstance(event, ExternalState):
-            self._external[event.agent] = external_override(event, event.mapping, EXTERNAL_STATE_TTL)
+            # The state holds from its receipt on the daemon's own clock: a sender's clock may be
+            # skewed (or, in time-travel tests, the daemon follows the emulator's clock).
+            held_from = replace(event, time=self._clock())
+            self._external[event.agent] = external_override(held_from, event.mapping, EXTERNAL_STATE_TTL)
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.agent}), received))
 
     def _webhook_receiver(self) -> WebhookReceiver | None:
@@ -218,9 +229,9 @@ class Daemon:
     def _handle(self, wake: Wake) -> None:
         if wake.reason is WakeReason.DESIRED:
             self._reload()
-        if wake.reason is WakeReason.BOUNDARY and wake.at is not None:
+        if wake.reason in _TIMED and wake.at is not None:
             early = (wake.at - self._clock()).total_seconds()
-            if early > 0:  # timers may fire a hair early; plan at the boundary, not before it
+            if early > 0:  # timers may fire a hair early; plan at the instant, not before it
                 time.sleep(early)
         now = self._clock()
         self._external = {k: o for k, o in self._external.items() if o.until > now}
@@ -233,10 +244,11 @@ class Daemon:
             self._ready = True
             self._schedule_boundary(result.next_boundary)
             self._watch(result)
-        elif wake.at is not None and result.report is not None and result.report.ok:
+        if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
             lag = (datetime.now(UTC) - wake.at).total_seconds()
             self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
         self._schedule_backoff()
+        self._schedule_rechecks(result)
         if self._on_cycle is not None:
             self._on_cycle(result)
 
@@ -259,30 +271,37 @@ class Daemon:
             self._receiver.mappings = state.mappings
         return state
 
-    def _schedule_boundary(self, at: datetime | None) -> None:
-        if at is None:
-            return
+    def _at(self, job_id: str, at: datetime, wake: Wake) -> None:
+        """Wake with `wake` at `at` on the daemon's clock (which may run ahead of the wall clock,
+        e.g. following the emulator's time travel); apscheduler itself counts wall-clock time."""
+        wall = at - (self._clock() - datetime.now(UTC))
         self._scheduler.add_job(
-            lambda: self.wake(Wake(WakeReason.BOUNDARY, None, at)),
-            DateTrigger(run_date=at),
-            id="boundary",
+            lambda: self.wake(wake),
+            DateTrigger(run_date=max(wall, datetime.now(UTC))),
+            id=job_id,
             replace_existing=True,
             misfire_grace_time=None,
         )
 
+    def _schedule_boundary(self, at: datetime | None) -> None:
+        if at is not None:
+            self._at("boundary", at, Wake(WakeReason.BOUNDARY, None, at))
+
     def _schedule_backoff(self) -> None:
         due = self.executor.backoff.snapshot()
-        if not due:
-            return
-        at = min(due.values())
-        agents = frozenset(a for a, t in due.items() if t <= at + timedelta(seconds=1))
-        self._scheduler.add_job(
-            lambda: self.wake(Wake(WakeReason.BACKOFF, agents, None)),
-            DateTrigger(run_date=max(at, datetime.now(UTC))),
-            id="backoff",
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        if due:
+            at = min(due.values())
+            agents = frozenset(a for a, t in due.items() if t <= at + timedelta(seconds=1))
+            self._at("backoff", at, Wake(WakeReason.BACKOFF, agents, at))
+
+    def _schedule_rechecks(self, result: CycleResult) -> None:
+        looked_at = {d.user_id for d in result.plan.decisions}
+        self._rechecks = {a: t for a, t in self._rechecks.items() if a not in looked_at}
+        self._rechecks.update(result.rechecks)
+        if self._rechecks:
+            at = min(self._rechecks.values())
+            agents = frozenset(a for a, t in self._rechecks.items() if t <= at + timedelta(seconds=1))
+            self._at("recheck", at, Wake(WakeReason.RECHECK, agents, at))
 
     def _watch(self, result: CycleResult) -> None:
         managed = frozenset(d.user_id for d in result.plan.decisions)

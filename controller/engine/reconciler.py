@@ -10,8 +10,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from controller.boundary import next_boundary
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
@@ -21,7 +21,7 @@ from controller.genesys import GenesysClient
 from controller.metrics import Metrics
 from controller.model.resolve import resolve_presences
 from controller.model.types import DesiredState, Override
-from controller.planner import Plan, plan
+from controller.planner import Plan, SkipKind, plan
 from controller.selection import select_agents
 
 _log = logging.getLogger(__name__)
@@ -39,6 +39,26 @@ class CycleResult:
     catalog: PresenceCatalog
     duration_seconds: float
     full: bool  # a full resync (all managed agents), not a targeted re-plan
+    rechecks: Mapping[str, datetime] = field(default_factory=dict)  # agent -> when to look again
+
+
+def recheck_times(
+    the_plan: Plan, state: DesiredState, observed: Mapping[str, ObservedAgent]
+) -> dict[str, datetime]:
+    """When each agent left alone for grace or a tolerated break must be looked at again (pure):
+    without this, an agent's own change would stand until the next periodic resync."""
+    rules = {p.name: p.rules for p in state.policies}
+    due: dict[str, datetime] = {}
+    for skip in the_plan.skipped:
+        live = observed.get(skip.user_id)
+        if live is None or live.presence_modified is None or skip.policy not in rules:
+            continue
+        r = rules[skip.policy]
+        if skip.kind is SkipKind.GRACE:
+            due[skip.user_id] = live.presence_modified + timedelta(seconds=r.grace_seconds)
+        elif skip.kind is SkipKind.TOLERATED_BREAK and r.max_break_minutes is not None:
+            due[skip.user_id] = live.presence_modified + timedelta(minutes=r.max_break_minutes)
+    return due
 
 
 def with_external_overrides(state: DesiredState, overrides: Collection[Override]) -> DesiredState:
@@ -64,7 +84,7 @@ class Reconciler:
         self._metrics = metrics
         self._clock = clock
         self._executor = executor
-        self._last_written: dict[str, datetime] = {}
+        self._written: dict[str, tuple[datetime, str]] = {}  # agent -> (when, definition id we wrote)
 
     def resolve(self, state: DesiredState) -> DesiredState:
         """Presence names -> definition ids against the live catalog (DesiredStateError if unknown)."""
@@ -123,7 +143,7 @@ class Reconciler:
             schedules.codes,
             catalog,
             now,
-            last_written=self._last_written,
+            last_written=self._own_writes(observed),
         )
         report = None
         if write and self._executor is not None and the_plan.actions:
@@ -137,16 +157,38 @@ class Reconciler:
                 catalog=catalog,
             )
             written_at = self._clock()
+            targets_by_agent = {a.user_id: a.to.definition_id for a in the_plan.writable}
             for user_id in report.ok:
-                self._last_written[user_id] = written_at
+                definition_id = targets_by_agent.get(user_id)
+                if definition_id is not None:
+                    self._written[user_id] = (written_at, definition_id)
         # A targeted re-plan (one agent's event) cannot move the boundary of the others.
         upcoming = (
             self._next_boundary(effective, directory, schedules, catalog, now) if only is None else None
         )
         self._record(the_plan, upcoming, full=only is None, now=now)
         return CycleResult(
-            cycle_id, now, the_plan, report, upcoming, observed, agents, catalog, 0.0, only is None
+            cycle_id,
+            now,
+            the_plan,
+            report,
+            upcoming,
+            observed,
+            agents,
+            catalog,
+            0.0,
+            only is None,
+            recheck_times(the_plan, effective, observed),
         )
+
+    def _own_writes(self, observed: Mapping[str, ObservedAgent]) -> dict[str, datetime]:
+        """When we last wrote each agent that still shows what we wrote: a presence the agent
+        chose after our write is theirs, however soon after it came (grace applies to it)."""
+        return {
+            user_id: at
+            for user_id, (at, definition_id) in self._written.items()
+            if user_id in observed and observed[user_id].presence_id == definition_id
+        }
 
     def _next_boundary(
         self,

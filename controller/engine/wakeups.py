@@ -17,6 +17,7 @@ class WakeReason(StrEnum):
     WEBHOOK = "webhook"  # a signed webhook delivery named agents
     POLL = "poll"  # the stream is down: poll in bulk
     BACKOFF = "backoff"  # a backed-off agent is due again
+    RECHECK = "recheck"  # an agent's grace or tolerated break ends
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,9 @@ class WorldReader:
             # Activity code ids are unique within a business unit; default codes share ids across
             # units with the same meaning, so one map serves the planner.
             codes.update({c.id: c for c in self._client.activity_codes(bu_id)})
-            by_agent.update(self._client.search_schedules(bu_id, start, end, user_ids=agent_ids))
+            found = self._client.search_schedules(bu_id, start, end, user_ids=agent_ids)
+            # A WFM agent with nothing published in range is off shift, not "schedule unknown":
+            # an empty schedule lets the policy's offShift rule apply to them.
+            by_agent.update({a: found.get(a) or AgentSchedule(a) for a in agent_ids})
         _log.info("schedules read", extra={"agents": len(by_agent), "business_units": len(by_bu)})
         return Schedules(codes, by_agent, start, end, now, wanted)

@@ -1,0 +1,181 @@
+"""The daemon against the emulator: stream-driven corrections, grace re-checks, reloads that keep
+the last good state, signed external WFM states, and a clean SIGTERM on the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from controller.emulator.server import RunningEmulator
+from controller.engine.daemon import Daemon
+from controller.engine.session import Session
+from controller.webhook import sign
+from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
+
+SECRET = "test-webhook-secret-0123456789"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
+    target = tmp_path / "desired"
+    shutil.copytree(DESIRED, target)
+    for policy in target.glob("policy-*.yaml"):
+        text = re.sub(r"graceSeconds: \d+", f"graceSeconds: {grace_seconds}", policy.read_text())
+        policy.write_text(text)
+    return target
+
+
+@pytest.fixture
+def running(
+    day_emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[Daemon, RunningEmulator, Path]]:
+    monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", SECRET)
+    directory = desired_copy(tmp_path, getattr(request, "param", 0))
+    session = open_test_session(day_emulator, directory)
+    config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
+    session = Session(session.client, session.world, replace(session.state, config=config))
+    daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
+    daemon.start()
+    try:
+        wait_for(lambda: daemon.health().ready, what="the first full resync")
+        yield daemon, day_emulator, directory
+    finally:
+        daemon.stop()
+
+
+def _on_queue_agent(daemon: Daemon) -> str:
+    live = daemon.client.observe(daemon.world.directory(daemon.now()).by_id)
+    for user_id, agent in sorted(live.items()):
+        if agent.system_presence.value == "OnQueue" and agent.routing_status.value == "IDLE":
+            return user_id
+    raise AssertionError("no agent On Queue after the first resync")
+
+
+def test_a_hand_made_change_is_corrected_from_the_stream(
+    running: tuple[Daemon, RunningEmulator, Path],
+) -> None:
+    daemon, emu, _ = running
+    assert daemon._drift is not None and daemon._drift.wait_connected(10)
+    user_id = _on_queue_agent(daemon)
+    time.sleep(0.5)  # let the subscription PUT land before the change
+    emu.control.set_presence(user_id, "Away")
+    took = wait_for(
+        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        what="the stream-driven correction",
+    )
+    assert took < 5.0
+    assert daemon.metrics.event_to_correction_seconds.collect()[0].samples
+
+
+@pytest.mark.parametrize("running", [2], indirect=True)
+def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
+    running: tuple[Daemon, RunningEmulator, Path],
+) -> None:
+    daemon, emu, _ = running
+    user_id = _on_queue_agent(daemon)
+    # Back Office is in every example policy's allowedPresences (a presence outside them is
+    # corrected without grace) and is not a break (breaks get maxBreakMinutes instead).
+    emu.control.set_presence(user_id, "Back Office")
+    time.sleep(1.0)
+    assert daemon.client.get_presence(user_id).system_presence.value == "Busy", "corrected inside grace"
+    wait_for(
+        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        timeout=8,
+        what="the correction once the 2 s grace ended",
+    )
+
+
+def test_an_invalid_desired_change_keeps_the_last_good_state(
+    running: tuple[Daemon, RunningEmulator, Path],
+) -> None:
+    daemon, _, directory = running
+    good_digest = daemon.health().details["desired_digest"]
+    broken = directory / "broken.yaml"
+    broken.write_text(
+        "apiVersion: presencectl.io/v1\nkind: PresencePolicy\nmetadata: {name: x}\nspec: {grace: 1}\n"
+    )
+    wait_for(lambda: "desired_error" in daemon.health().details, what="the reload error")
+    health = daemon.health()
+    assert "broken.yaml:4" in health.details["desired_error"]
+    assert health.details["desired_digest"] == good_digest and health.alive
+    broken.unlink()
+    wait_for(lambda: "desired_error" not in daemon.health().details, what="the error to clear")
+
+
+def test_a_signed_external_wfm_state_sets_the_mapped_presence(
+    running: tuple[Daemon, RunningEmulator, Path],
+) -> None:
+    daemon, _, _ = running
+    user_id = _on_queue_agent(daemon)
+    email = daemon.world.directory(daemon.now()).by_id[user_id].email
+    body = json.dumps({"eventId": "evt-1", "email": email, "state": "WFM_BREAK"}).encode()
+    url = f"http://127.0.0.1:{daemon.http_port}/webhooks/presence"
+    answer = requests.post(url, data=body, headers=sign(SECRET, body, int(time.time())), timeout=5)
+    assert answer.status_code == 202, answer.text
+    wait_for(
+        lambda: daemon.client.get_presence(user_id).system_presence.value == "Break",
+        what="the external state's presence",
+    )
+    forged = requests.post(
+        url, data=body, headers=sign("wrong-secret-xyz", body, int(time.time())), timeout=5
+    )
+    assert forged.status_code == 401
+
+
+def test_run_exits_zero_on_sigterm_after_its_first_resync(
+    day_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    emu = day_emulator
+    directory = desired_copy(tmp_path, 60)
+    controller_yaml = directory / "controller.yaml"
+    controller_yaml.write_text(
+        controller_yaml.read_text()
+        .replace("path: audit/audit.jsonl", f"path: {tmp_path / 'audit.jsonl'}")
+        .replace("bind: 127.0.0.1:9464", "bind: 127.0.0.1:0")
+    )
+    env = {
+        **os.environ,
+        "GENESYS_API_BASE": emu.api_base,
+        "GENESYS_LOGIN_BASE": emu.login_base,
+        "GENESYS_CLIENT_ID": emu.client_id,
+        "GENESYS_CLIENT_SECRET": emu.client_secret,
+        "PRESENCECTL_WEBHOOK_SECRET": SECRET,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller", "run", str(directory)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: (tmp_path / "audit.jsonl").exists(), timeout=20, what="the first corrections")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    assert "daemon stopped" in err
+    assert emu.client_secret not in err
