@@ -87,7 +87,7 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
         what="the stream-driven correction",
     )
     assert took < 5.0
-    assert daemon.metrics.event_to_correction_seconds.collect()[0].samples
+    assert list(daemon.metrics.event_to_correction_seconds.collect())[0].samples
 
 
 @pytest.mark.parametrize("running", [2], indirect=True)
