@@ -87,7 +87,8 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
         what="the stream-driven correction",
     )
     assert took < 5.0
-    assert list(daemon.metrics.event_to_correction_seconds.collect())[0].samples
+    corrections = daemon.metrics.registry.get_sample_value("presencectl_event_to_correction_seconds_count")
+    assert corrections is not None and corrections >= 1
 
 
 @pytest.mark.parametrize("running", [2], indirect=True)
