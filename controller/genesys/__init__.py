@@ -40,8 +40,19 @@ Errors (controller.genesys.errors): GenesysError(message, status, code, context_
 and BadRequest, Unauthorized, Forbidden, NotFound, Conflict, RateLimited, ServerError,
 ConnectionFailed; ConfigError for bad settings. str() never contains a registered secret.
 
-Streaming (controller.genesys.streaming): NotificationStream(client, topics, on_event) with
-PresenceEvent, RoutingStatusEvent, ActivityEvent, StreamStatus; see that module.
+Streaming (controller.genesys.streaming):
+    stream = NotificationStream(client, topics, on_event, ping_seconds=20, silence_seconds=75,
+                                resubscribe_seconds=43200, backoff=RECONNECT_BACKOFF)
+    stream.start() / stop() / set_topics(topics) / wait_connected(timeout) / is_connected() / channels
+    on_event(StreamEvent) on the shard's thread; StreamEvent = PresenceEvent(user_id, presence_id,
+    system_presence, modified, message) | RoutingStatusEvent(user_id, status, start_time) |
+    ActivityEvent(user_id, presence_id, system_presence, routing_status, modified, routing_start,
+    message; .observed -> ObservedAgent) | RawEvent(topic, body) | StreamStatus(kind
+    "connected"|"disconnected"|"reconnected", shard, channel_id, reason).
+    shard_topics(topics) -> list[list[str]]; parse_event(topic, body) -> StreamEvent.
+
+Notes: observe()/get_presences() omit users the API does not return (unknown ids); search_schedules
+also takes force_async=, force_download=, wait_seconds=, notification_id= (the async path's {id}).
 """
 
 from controller.genesys.api import GenesysClient, Group, PresenceUpdate, ScheduleSearchPending
