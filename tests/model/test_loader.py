@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from controller.domain import PresenceCatalog
+from controller.log import scrub
 from controller.model.errors import DesiredStateError
 from controller.model.loader import check_files, desired_files, load_desired
 from controller.model.resolve import resolve_presences, targets
@@ -125,3 +126,11 @@ def test_offline_system_names_are_checked_and_labels_noted(tmp_path: Path) -> No
     (tmp_path / "p.yaml").write_text(_policy(presence="Lunch"))
     state, (note,) = check_files(desired_files(tmp_path), now=NOW)
     assert state is not None and note.severity == "note" and note.value == "Lunch"
+
+
+def test_inline_secret_is_rejected_and_scrubbed_from_logs(tmp_path: Path) -> None:
+    shutil.copy(BAD / "config-inline-secret.yaml", tmp_path)
+    with pytest.raises(DesiredStateError) as caught:
+        load_desired(tmp_path, now=NOW)
+    assert "hunter2" not in str(caught.value) and caught.value.diagnostics[0].value == "<redacted>"
+    assert scrub("leaked: hunter2-very-secret") == "leaked: ***"

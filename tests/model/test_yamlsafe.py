@@ -93,3 +93,9 @@ def test_non_utf8_position_counts_characters() -> None:
         "f.yaml", "a: 1\nb: café \xff\n".encode("utf-8", "surrogateescape")[:-2] + b"\xff\n"
     )
     assert str(problem.location) == "f.yaml:2:9"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_columns_count_characters_not_bytes(fast: bool) -> None:
+    (doc,), _ = parse_yaml("f.yaml", "a: {x: é😀, y: 1}\nb: [😀, z]\n".encode(), fast=fast)
+    assert doc.marks[("a", "y")] == (1, 15) and doc.marks[("b", 1)] == (2, 8)
