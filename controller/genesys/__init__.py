@@ -56,6 +56,7 @@ also takes force_async=, force_download=, wait_seconds=, notification_id= (the a
 """
 
 from controller.genesys.api import GenesysClient, Group, PresenceUpdate, ScheduleSearchPending
+from controller.genesys.backoff import Backoff
 from controller.genesys.budget import BudgetSnapshot, RateBudget, shared_budget
 from controller.genesys.config import REGIONS, ClientConfig, ConfigError
 from controller.genesys.errors import (
@@ -83,7 +84,6 @@ from controller.genesys.models import (
     UserPresence,
 )
 from controller.genesys.stats import ClientStats, StatsSnapshot
-from controller.genesys.transport import Backoff
 
 __all__ = [
     "REGIONS",

@@ -28,6 +28,7 @@ from controller.domain import (
     PresenceCatalog,
     PresenceDefinition,
 )
+from controller.genesys.backoff import DEFAULT_BACKOFF, Backoff
 from controller.genesys.budget import RateBudget, shared_budget
 from controller.genesys.config import ClientConfig
 from controller.genesys.errors import Forbidden, GenesysError, NotFound
@@ -60,7 +61,7 @@ from controller.genesys.models import (
 )
 from controller.genesys.paging import iter_cursor, iter_page_numbers
 from controller.genesys.stats import ClientStats
-from controller.genesys.transport import DEFAULT_BACKOFF, ApiResponse, Backoff, Transport
+from controller.genesys.transport import ApiResponse, Transport
 from controller.presence import RoutingStatus
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import requests
 
+from controller.genesys.backoff import DEFAULT_BACKOFF, Backoff
 from controller.genesys.config import ClientConfig
 from controller.genesys.errors import ConnectionFailed, GenesysError, Unauthorized, error_from_response
 from controller.genesys.stats import ClientStats
@@ -52,7 +54,11 @@ class TokenProvider:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         stats: ClientStats | None = None,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        rand: Callable[[], float] = random.random,
     ) -> None:
+        self._backoff = backoff
+        self._rand = rand
         self._config = config
         self._stats = stats
         self._session = session
@@ -101,7 +107,7 @@ class TokenProvider:
             except requests.RequestException as exc:
                 self._record(0, started)
                 if attempts <= self._config.max_retries:
-                    self._sleep(min(30.0, 0.5 * 2**attempts))
+                    self._sleep(self._backoff.delay(attempts - 1, self._rand()))
                     continue
                 raise ConnectionFailed(
                     f"cannot reach the login host {self._config.login_base}: {type(exc).__name__}",
@@ -115,7 +121,12 @@ class TokenProvider:
                 err = error_from_response(
                     resp.status_code, resp.text, resp.headers, method="POST", path=TOKEN_PATH
                 )
-                self._sleep(min(self._config.max_retry_after_seconds, err.retry_after or 0.5 * 2**attempts))
+                wait = (
+                    err.retry_after
+                    if err.retry_after is not None
+                    else self._backoff.delay(attempts - 1, self._rand())
+                )
+                self._sleep(min(self._config.max_retry_after_seconds, wait))
                 continue
             err = error_from_response(
                 resp.status_code, resp.text, resp.headers, method="POST", path=TOKEN_PATH

@@ -35,9 +35,9 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
 from controller.domain import ObservedAgent
+from controller.genesys.backoff import Backoff
 from controller.genesys.errors import GenesysError
 from controller.genesys.models import Channel, parse_routing_state, parse_user_presence
-from controller.genesys.transport import Backoff
 from controller.presence import RoutingStatus, SystemPresence
 
 if TYPE_CHECKING:

@@ -25,6 +25,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from controller.genesys.auth import TokenProvider
+from controller.genesys.backoff import DEFAULT_BACKOFF as DEFAULT_BACKOFF  # re-exported
+from controller.genesys.backoff import Backoff as Backoff  # re-exported: controller.genesys.transport.Backoff
 from controller.genesys.budget import RateBudget
 from controller.genesys.config import ClientConfig
 from controller.genesys.errors import ConnectionFailed, GenesysError, RateLimited, error_from_response
@@ -36,20 +38,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 
 Params = Mapping[str, str | int | bool | Iterable[str] | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with full jitter (AWS architecture blog): sleep U(0, min(cap, base*2^n))."""
-
-    base_seconds: float = 0.5
-    cap_seconds: float = 30.0
-
-    def delay(self, attempt: int, rand: float) -> float:
-        return float(rand * min(self.cap_seconds, self.base_seconds * 2.0 ** max(0, attempt)))
-
-
-DEFAULT_BACKOFF = Backoff()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +87,9 @@ class Transport:
         self.budget = budget
         self.session = session or _new_session()
         self.stats = stats or ClientStats()
-        self.auth = TokenProvider(config, self.session, clock=clock, sleep=sleep, stats=self.stats)
+        self.auth = TokenProvider(
+            config, self.session, clock=clock, sleep=sleep, stats=self.stats, backoff=backoff, rand=rand
+        )
         self._backoff = backoff
         self._sleep = sleep
         self._rand = rand

@@ -30,7 +30,7 @@ from controller.genesys import (
 )
 from controller.log import setup_logging
 from controller.presence import RoutingStatus, SystemPresence
-from tests.genesys.conftest import client_for
+from tests.genesys.conftest import FAST_BACKOFF, client_for
 
 BULK = "GET /api/v2/users/presences/purecloud/bulk"
 TOKEN = "POST /oauth/token"
@@ -345,3 +345,15 @@ def test_shared_budget_is_one_per_oauth_client(emu: RunningEmulator) -> None:
     assert other is not a.budget and other is shared_budget(
         300, ("https://api.mypurecloud.ie", "another-client")
     )
+
+
+def test_unreachable_login_host_is_a_connection_failure() -> None:
+    with start_emulator(agents=1, seed=1) as gone:
+        base, cid, secret = gone.api_base, gone.client_id, gone.client_secret
+    config = ClientConfig(base, base, cid, secret, max_retries=2)  # the port is closed now
+    with GenesysClient(config, budget=RateBudget(6000), backoff=FAST_BACKOFF) as client:
+        started = time.monotonic()
+        with pytest.raises(ConnectionFailed, match="cannot reach the login host"):
+            client.get_user("u")
+        assert time.monotonic() - started < 2  # the configured backoff, not a hard-coded one
+        assert client.stats.snapshot().count(status=0, route="/oauth/token") == 3
