@@ -83,6 +83,7 @@ def start_emulator(
     port: int = 0,
     heartbeat_seconds: float = 30.0,
     token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
+    initial_adherence: float | None = None,
 ) -> RunningEmulator:
     """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`."""
     if org is None:
@@ -90,7 +91,7 @@ def start_emulator(
 
         org = generate_org(agents=agents, seed=seed)
     register_secret(client_secret)
-    world = World(org, rate_limit=rate_limit, token_ttl=token_ttl)
+    world = World(org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence)
     hub = Hub(world, heartbeat_seconds=heartbeat_seconds)
     emulator = RunningEmulator(org, world, hub, client_id, client_secret)
     emulator._start(host, port)

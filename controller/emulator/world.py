@@ -8,6 +8,7 @@ Changes that the platform would announce on the Notifications API are handed to 
 
 from __future__ import annotations
 
+import random
 import secrets
 import uuid
 from collections import deque
@@ -19,6 +20,7 @@ from typing import Any
 from controller.emulator.faults import Faults
 from controller.emulator.org import Org, OrgPresenceDefinition
 from controller.emulator.ratelimit import RateLimiter
+from controller.emulator.wfm import activity_at
 from controller.presence import (
     RoutingStatus,
     SystemPresence,
@@ -100,9 +102,29 @@ class PresenceError(ValueError):
     """A presence change the platform would refuse (unknown or deactivated definition)."""
 
 
+# The natural presence of an adherent agent per activity category (shared API doc §2.4).
+_CATEGORY_PRESENCE = {
+    "OnQueueWork": SystemPresence.ON_QUEUE,
+    "Break": SystemPresence.BREAK,
+    "Meal": SystemPresence.MEAL,
+    "Meeting": SystemPresence.MEETING,
+    "Training": SystemPresence.TRAINING,
+    "OffQueueWork": SystemPresence.BUSY,
+    "TimeOff": SystemPresence.OFFLINE,
+}
+
+
 class World:
-    def __init__(self, org: Org, *, rate_limit: int, token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        org: Org,
+        *,
+        rate_limit: int,
+        token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
+        initial_adherence: float | None = None,
+    ) -> None:
         self.org = org
+        self.initial_adherence = initial_adherence
         self.clock = Clock()
         self.rate_limit = rate_limit
         self.default_token_ttl = token_ttl
@@ -132,17 +154,40 @@ class World:
         self.users = self._initial_users(self.clock.now())
 
     def _initial_users(self, now: datetime) -> dict[str, UserState]:
-        """Agents on shift now start Available (not yet On Queue), the others Offline."""
+        """Agents off shift start Offline. On shift, they start Available (not yet On Queue) or,
+        with `initial_adherence` p, a seeded share p of them already in the presence their
+        scheduled activity implies, as in a live contact center, and the rest Available."""
         available = self.system_definition[SystemPresence.AVAILABLE].id
         offline = self.system_definition[SystemPresence.OFFLINE].id
         start = now - timedelta(hours=1)
+        rng = random.Random(len(self.org.agents))
         users: dict[str, UserState] = {}
         for agent in self.org.agents:
-            definition = available if self._on_shift(agent.id, now) else offline
-            state = UserState(definition, "", start, RoutingStatus.OFF_QUEUE, start)
-            state.history.append((start, definition, RoutingStatus.OFF_QUEUE.value))
+            definition = offline
+            if self._on_shift(agent.id, now):
+                definition = available
+                if self.initial_adherence is not None and rng.random() < self.initial_adherence:
+                    definition = self._scheduled_presence(agent.id, now) or available
+            routing = RoutingStatus.IDLE if definition == self._on_queue_id() else RoutingStatus.OFF_QUEUE
+            state = UserState(definition, "", start, routing, start)
+            state.history.append((start, definition, routing.value))
             users[agent.id] = state
         return users
+
+    def _on_queue_id(self) -> str:
+        return self.system_definition[SystemPresence.ON_QUEUE].id
+
+    def _scheduled_presence(self, agent_id: str, now: datetime) -> str | None:
+        """The presence an adherent agent shows for the activity scheduled now: the code's
+        secondary presence, else its category's natural system presence (doc §2.4)."""
+        found = activity_at(self.org, agent_id, now)
+        if found is None:
+            return None
+        _, code = found
+        if code.secondary_presence_ids:
+            return code.secondary_presence_ids[0]
+        presence = _CATEGORY_PRESENCE.get(code.category)
+        return self.system_definition[presence].id if presence is not None else None
 
     def _on_shift(self, agent_id: str, now: datetime) -> bool:
         for shift in self.org.shifts.get(agent_id, ()):

@@ -1,4 +1,4 @@
-"""`presencectl emulator` and the emulator-only demo, as real processes."""
+"""`presencectl emulator` as a real process."""
 
 from __future__ import annotations
 
@@ -47,17 +47,3 @@ def test_emulator_command_reports_a_missing_org_file() -> None:
     process = _spawn("emulator", "--org", "/nonexistent/org.yaml")
     _, err = process.communicate(timeout=30)
     assert process.returncode == 2 and "org" in err
-
-
-def test_demo_says_it_is_emulator_only_and_stops_on_ctrl_c() -> None:
-    process = _spawn("demo", "--agents", "20")
-    try:
-        assert process.stdout is not None
-        assert "EMULATOR-ONLY" in process.stdout.readline()
-        assert process.stdout.readline().startswith("API http://")
-        assert "20 agents" in process.stdout.readline()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        process.kill()
-        process.communicate()
