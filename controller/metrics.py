@@ -44,7 +44,18 @@ _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 1
 
 CYCLE_RESULTS = ("ok", "failed", "held")
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
-WEBHOOK_RESULTS = ("accepted", "rejected", "invalid")
+# Every answer of the webhook receiver (controller/webhook.py uses these words as its results).
+WEBHOOK_RESULTS = (
+    "accepted",
+    "duplicate",
+    "bad_signature",
+    "stale",
+    "too_large",
+    "malformed",
+    "unknown_state",
+    "unknown_agent",
+    "unavailable",
+)
 
 
 def status_class(status: int | None) -> str:
@@ -168,6 +179,12 @@ class Metrics:
             self.api_retries_total.labels(endpoint=endpoint).inc(retries)
         if rate_limited:
             self.api_rate_limited_total.labels(endpoint=endpoint).inc(rate_limited)
+
+    def api_call_listener(
+        self, method: str, route: str, status: int, seconds: float, retries: int, rate_limited: int
+    ) -> None:
+        """`ClientStats.add_listener` adapter: status 0 (no answer) is reported as None."""
+        self.observe_api_call(f"{method} {route}", status or None, seconds, retries, rate_limited)
 
     def observe_cycle(self, result: str, seconds: float) -> None:
         if result not in CYCLE_RESULTS:

@@ -47,7 +47,7 @@ from typing import Any
 from aiohttp import web
 
 from controller.log import register_secret
-from controller.metrics import Metrics
+from controller.metrics import WEBHOOK_RESULTS, Metrics
 from controller.model.types import Override, PresenceMapping, SecretRef
 
 log = logging.getLogger(__name__)
@@ -58,17 +58,7 @@ SIGNATURE_HEADER = "X-Presencectl-Signature"
 MAX_BODY_BYTES = 64 * 1024
 REPLAY_WINDOW_SECONDS = 300
 SEEN_IDS_MAX = 100_000
-RESULTS = (
-    "accepted",
-    "duplicate",
-    "bad_signature",
-    "stale",
-    "too_large",
-    "malformed",
-    "unknown_state",
-    "unknown_agent",
-    "unavailable",
-)
+RESULTS = WEBHOOK_RESULTS  # one list, so the metric pre-creates every result label
 _USER_TOPIC = re.compile(r"^v2\.users\.([^.]+)\.(presence|routingStatus|activity)$")
 
 

@@ -103,6 +103,7 @@ def run_apply(args: argparse.Namespace) -> int:
         session = open_session(args)
         cfg = session.state.config
         metrics = Metrics()
+        session.client.stats.add_listener(metrics.api_call_listener)
         audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
         executor = Executor(session.client, audit, metrics, utc_now)
         try:

@@ -74,6 +74,7 @@ class Daemon:
         self.client = session.client
         self.world = session.world
         self.metrics = metrics or Metrics()
+        self.client.stats.add_listener(self.metrics.api_call_listener)
         self._clock = clock
         self._state = session.state
         cfg = session.state.config

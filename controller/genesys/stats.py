@@ -11,11 +11,16 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import Counter as PromCounter
 from prometheus_client import Histogram as PromHistogram
+
+# Told of every logical call once it ends (after its retries): method, route template, final
+# status (0: no response), seconds in all, retries, and how many 429 answers it met.
+CallListener = Callable[[str, str, int, float, int, int], None]
 
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -45,6 +50,7 @@ class StatsSnapshot:
 class ClientStats:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self._lock = threading.Lock()
+        self._listeners: list[CallListener] = []
         self._calls: Counter[tuple[str, str, int]] = Counter()
         self._retries: Counter[str] = Counter()
         self._buckets = [0] * (len(LATENCY_BUCKETS) + 1)
@@ -81,6 +87,19 @@ class ClientStats:
         if self._prom_calls is not None and self._prom_latency is not None:
             self._prom_calls.labels(method, route, str(status)).inc()
             self._prom_latency.labels(method, route).observe(latency_s)
+
+    def add_listener(self, listener: CallListener) -> None:
+        """Call `listener` at the end of every logical call (e.g. the daemon's Prometheus metrics)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def finish(
+        self, method: str, route: str, status: int, seconds: float, retries: int, rate_limited: int
+    ) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(method, route, status, seconds, retries, rate_limited)
 
     def record_retry(self, reason: str) -> None:
         with self._lock:

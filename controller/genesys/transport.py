@@ -120,6 +120,7 @@ class Transport:
         may_retry_5xx = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         query = encode_params(params)
         retries = 0
+        rate_limited = 0
         auth_retried = False
         started = self._clock()
         while True:
@@ -146,7 +147,7 @@ class Transport:
                     self._retry("connection", method, route, retries, type(exc).__name__)
                     self._sleep(self._backoff.delay(retries - 1, self._rand()))
                     continue
-                self._log(method, route, 0, started, retries, "")
+                self._log(method, route, 0, started, retries, "", rate_limited)
                 raise ConnectionFailed(
                     f"no response from {urlsplit(target).netloc} ({type(exc).__name__})",
                     method=method,
@@ -156,7 +157,7 @@ class Transport:
             self.stats.record(method, route, status, self._clock() - sent)
             correlation = resp.headers.get("inin-correlation-id", "")
             if status < 400:
-                self._log(method, route, status, started, retries, correlation)
+                self._log(method, route, status, started, retries, correlation, rate_limited)
                 return ApiResponse(status, _json_or_none(resp), correlation, resp.headers)
             err = error_from_response(status, resp.text, resp.headers, method=method, path=route)
             if status == 401 and token is not None and not auth_retried:
@@ -164,9 +165,10 @@ class Transport:
                 self.auth.invalidate(token)
                 self._retry("401", method, route, retries, err.code)
                 continue
+            rate_limited += status == 429
             if status == 429 and retries < self.config.max_retries:
                 if err.retry_after is not None and err.retry_after > self.config.max_retry_after_seconds:
-                    self._log(method, route, status, started, retries, correlation)
+                    self._log(method, route, status, started, retries, correlation, rate_limited)
                     raise RateLimited(
                         f"{err.message}; Retry-After {err.retry_after:.0f}s exceeds the "
                         f"{self.config.max_retry_after_seconds:.0f}s the client waits (a quota, not a burst)",
@@ -191,7 +193,7 @@ class Transport:
                 self._retry("5xx", method, route, retries, str(status))
                 self._sleep(err.retry_after or self._backoff.delay(retries - 1, self._rand()))
                 continue
-            self._log(method, route, status, started, retries, correlation)
+            self._log(method, route, status, started, retries, correlation, rate_limited)
             raise err
 
     def _retry(self, reason: str, method: str, route: str, retries: int, detail: str) -> None:
@@ -202,8 +204,17 @@ class Transport:
         )
 
     def _log(
-        self, method: str, route: str, status: int, started: float, retries: int, correlation: str
+        self,
+        method: str,
+        route: str,
+        status: int,
+        started: float,
+        retries: int,
+        correlation: str,
+        rate_limited: int,
     ) -> None:
+        """The end of one logical call: one log line, and the call listeners (metrics)."""
+        self.stats.finish(method, route, status, self._clock() - started, retries, rate_limited)
         log.info(
             "genesys call",
             extra={

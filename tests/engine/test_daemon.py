@@ -180,3 +180,19 @@ def test_run_exits_zero_on_sigterm_after_its_first_resync(
     assert proc.returncode == 0, err[-2000:]
     assert "daemon stopped" in err
     assert emu.client_secret not in err
+
+
+def test_metrics_endpoint_exposes_cycles_and_api_calls_without_agent_labels(
+    running: tuple[Daemon, RunningEmulator, Path],
+) -> None:
+    daemon, _, _ = running
+    text = requests.get(f"http://127.0.0.1:{daemon.http_port}/metrics", timeout=5).text
+    assert 'presencectl_reconcile_cycles_total{result="ok"}' in text
+    assert 'endpoint="POST /api/v2/workforcemanagement/users/activity",status_class="2xx"' in text
+    assert "presencectl_managed_agents " in text and "presencectl_next_boundary_timestamp_seconds " in text
+    agent_ids = {a.id for a in daemon.world.directory(daemon.now()).agents}
+    assert not any(agent_id in text for agent_id in agent_ids), "a per-agent label leaked into /metrics"
+    promtool = shutil.which("promtool")
+    if promtool is not None:  # Debian's prometheus package ships it; CI machines may lack it
+        check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr

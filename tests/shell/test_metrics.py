@@ -98,7 +98,7 @@ def test_api_call_adapter_counts_calls_retries_and_429s() -> None:
 def test_known_label_values_start_at_zero_and_unknown_ones_are_refused() -> None:
     m = Metrics()
     assert sample(m, "presencectl_reconcile_cycles_total", result="held") == 0
-    assert sample(m, "presencectl_webhook_requests_total", result="rejected") == 0
+    assert sample(m, "presencectl_webhook_requests_total", result="bad_signature") == 0
     with pytest.raises(ValueError, match="cycle result"):
         m.observe_cycle("weird", 1.0)
     with pytest.raises(ValueError, match="correction result"):
