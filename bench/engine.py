@@ -25,9 +25,8 @@ from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
-from controller.engine.session import Session, load_live
-from controller.engine.world import WorldReader
-from controller.genesys import ClientConfig, GenesysClient, RateBudget
+from controller.engine.session import Session, connect, session_on
+from controller.genesys import RateBudget
 from controller.metrics import Metrics
 from controller.presence import SystemPresence
 
@@ -35,17 +34,10 @@ DESIRED = Path(__file__).resolve().parents[1] / "desired"
 
 
 def _session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 100_000) -> Session:
-    config = ClientConfig.from_settings(
-        api_base=emu.api_base,
-        login_base=emu.login_base,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        rate_per_minute=rate,
-        env={},
+    client = connect(
+        emu.api_base, emu.login_base, emu.client_id, emu.client_secret, rate, budget=RateBudget(rate)
     )
-    client = GenesysClient(config, budget=RateBudget(rate))
-    world = WorldReader(client)
-    return Session(client, world, load_live(str(directory), client, world, emu.world.clock.now()))
+    return session_on(client, str(directory), emu.world.clock.now())
 
 
 def _future_tuesday() -> date:

@@ -20,9 +20,7 @@ from datetime import UTC, datetime
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from controller.engine.session import Session, load_live
-from controller.engine.world import WorldReader
-from controller.genesys import ClientConfig, GenesysClient
+from controller.engine.session import connect, session_on
 from controller.model.loader import load_desired
 
 SUMMARY_EVERY_SECONDS = 5.0
@@ -71,17 +69,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _daemon(directory: str, emu: RunningEmulator, tally: _Tally) -> Daemon:
     offline = load_desired(directory, now=datetime.now(UTC))
-    config = ClientConfig.from_settings(
-        api_base=emu.api_base,
-        login_base=emu.login_base,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        rate_per_minute=offline.config.rate_per_minute,
-        env={},
+    client = connect(
+        emu.api_base, emu.login_base, emu.client_id, emu.client_secret, offline.config.rate_per_minute
     )
-    client = GenesysClient(config)
-    world = WorldReader(client)
-    state = load_live(directory, client, world, datetime.now(UTC))
+    session = session_on(client, directory, datetime.now(UTC))
+    state = session.state
     # A busy metrics port (another demo, a real daemon) must not stop the demo: take a free one.
     state = replace(state, config=replace(state.config, http_bind="127.0.0.1:0"))
     strict = frozenset(
@@ -90,7 +82,7 @@ def _daemon(directory: str, emu: RunningEmulator, tally: _Tally) -> Daemon:
         if p.rules.allowed_presences is not None
         and "away" not in {n.casefold() for n in p.rules.allowed_presences}
     )
-    return Daemon(directory, Session(client, world, state), on_cycle=_on_cycle(tally, strict))
+    return Daemon(directory, replace(session, state=state), on_cycle=_on_cycle(tally, strict))
 
 
 def _on_cycle(tally: _Tally, strict_policies: frozenset[str]) -> Callable[[CycleResult], None]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from controller.engine.world import WorldReader
-from controller.genesys import ClientConfig, GenesysClient
+from controller.genesys import ClientConfig, GenesysClient, RateBudget
 from controller.model.loader import load_desired
 from controller.model.types import DesiredState
 
@@ -58,8 +58,34 @@ def load_live(directory: str, client: GenesysClient, world: WorldReader, now: da
     return load_desired(directory, now=now, catalog=catalog, agents=agents)
 
 
+def connect(
+    api_base: str,
+    login_base: str,
+    client_id: str,
+    client_secret: str,
+    rate_per_minute: int,
+    *,
+    budget: RateBudget | None = None,
+) -> GenesysClient:
+    """A client for explicit bases and credentials (the emulator, tests, benchmarks); the
+    environment is not consulted. `budget` None: the process-wide budget of that client id."""
+    config = ClientConfig.from_settings(
+        api_base=api_base,
+        login_base=login_base,
+        client_id=client_id,
+        client_secret=client_secret,
+        rate_per_minute=rate_per_minute,
+        env={},
+    )
+    return GenesysClient(config, budget=budget)
+
+
+def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
+    """Load `directory` against the org `client` reaches and bundle it with a fresh world reader."""
+    world = WorldReader(client)
+    return Session(client, world, load_live(directory, client, world, now))
+
+
 def open_session(args: argparse.Namespace, clock: Callable[[], datetime] = utc_now) -> Session:
     offline = load_desired(args.directory, now=clock())
-    client = client_for(args, offline)
-    world = WorldReader(client)
-    return Session(client, world, load_live(args.directory, client, world, clock()))
+    return session_on(client_for(args, offline), args.directory, clock())

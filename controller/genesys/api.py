@@ -45,8 +45,7 @@ from controller.genesys.models import (
     TriggerSpec,
     UserPresence,
     format_time,
-    observed_from_activity,
-    observed_from_user,
+    observed_from,
     parse_activity_code,
     parse_adherence,
     parse_agent,
@@ -338,7 +337,7 @@ class GenesysClient:
                 self._body("POST", f"{WFM}/users/activity", json={"userIds": list(batch)}, idempotent=True)
                 or {}
             )
-            return [observed_from_activity(a) for a in body.get("entities") or []]
+            return [observed_from(a) for a in body.get("entities") or []]
 
         out: dict[str, ObservedAgent] = {}
         for result in self._map(one, chunks(_unique(user_ids), ACTIVITY_MAX)):
@@ -349,7 +348,7 @@ class GenesysClient:
         def one(batch: Sequence[str]) -> list[ObservedAgent]:
             params = {"id": list(batch), "expand": ["presence", "routingStatus"], "pageSize": len(batch)}
             body = self._body("GET", "/api/v2/users", params=params) or {}
-            return [observed_from_user(u) for u in body.get("entities") or [] if u.get("presence")]
+            return [observed_from(u) for u in body.get("entities") or [] if u.get("presence")]
 
         out: dict[str, ObservedAgent] = {}
         for result in self._map(one, chunks(_unique(user_ids), USERS_BY_ID_MAX)):

@@ -110,22 +110,10 @@ def parse_routing_state(d: Json, user_id: str | None = None) -> RoutingState:
     )
 
 
-def observed_from_activity(d: Json) -> ObservedAgent:
-    """A `UserActivity` (POST /workforcemanagement/users/activity, or the v2.users.{id}.activity event)."""
-    presence = parse_user_presence(d.get("presence") or {}, str(d["id"]))
-    routing = parse_routing_state(d.get("routingStatus") or {}, str(d["id"]))
-    return ObservedAgent(
-        user_id=presence.user_id,
-        presence_id=presence.presence_id,
-        system_presence=presence.system_presence,
-        routing_status=routing.status,
-        presence_modified=presence.modified,
-        message=presence.message,
-    )
-
-
-def observed_from_user(d: Json) -> ObservedAgent:
-    """A user of GET /api/v2/users?expand=presence,routingStatus."""
+def observed_from(d: Json) -> ObservedAgent:
+    """An agent's presence and routing status from any object carrying both under `presence` and
+    `routingStatus`: a `UserActivity` (POST /workforcemanagement/users/activity, the
+    v2.users.{id}.activity event) or a user of GET /api/v2/users?expand=presence,routingStatus."""
     presence = parse_user_presence(d.get("presence") or {}, str(d["id"]))
     routing = parse_routing_state(d.get("routingStatus") or {}, str(d["id"]))
     return ObservedAgent(

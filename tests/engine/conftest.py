@@ -10,9 +10,8 @@ import pytest
 
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.engine.session import Session, load_live
-from controller.engine.world import WorldReader
-from controller.genesys import ClientConfig, GenesysClient, RateBudget
+from controller.engine.session import Session, connect, session_on
+from controller.genesys import GenesysClient, RateBudget
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 
@@ -28,15 +27,15 @@ DAY = _a_future_tuesday()
 
 
 def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClient:
-    config = ClientConfig.from_settings(
-        api_base=emu.api_base,
-        login_base=emu.login_base,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        rate_per_minute=rate_per_minute,
-        env={},
+    """A client with its own budget, so tests never share the process-wide one."""
+    return connect(
+        emu.api_base,
+        emu.login_base,
+        emu.client_id,
+        emu.client_secret,
+        rate_per_minute,
+        budget=RateBudget(rate_per_minute),
     )
-    return GenesysClient(config, budget=RateBudget(rate_per_minute))
 
 
 def emulator_clock(emu: RunningEmulator) -> Callable[[], datetime]:
@@ -46,10 +45,7 @@ def emulator_clock(emu: RunningEmulator) -> Callable[[], datetime]:
 
 
 def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 6000) -> Session:
-    client = client_for(emu, rate)
-    world = WorldReader(client)
-    now = emu.control.now()
-    return Session(client, world, load_live(str(directory), client, world, now))
+    return session_on(client_for(emu, rate), str(directory), emu.control.now())
 
 
 @pytest.fixture

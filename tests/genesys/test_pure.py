@@ -28,7 +28,7 @@ from controller.genesys.errors import (
     parse_retry_after,
 )
 from controller.genesys.models import (
-    observed_from_activity,
+    observed_from,
     parse_presence_definition,
     parse_schedule_result,
     parse_user_presence,
@@ -323,7 +323,7 @@ def test_system_presence_spellings_normalised_everywhere() -> None:
         {"id": "x", "type": "User", "systemPresence": "Break", "languageLabels": {"en_US": "Coffee"}}
     )
     assert (d.label, d.is_system, d.system_presence) == ("Coffee", False, SystemPresence.BREAK)
-    a = observed_from_activity(
+    a = observed_from(
         {
             "id": "u1",
             "routingStatus": {"status": "INTERACTING", "startTime": "2026-01-01T10:00:00.000Z"},
