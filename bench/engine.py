@@ -134,8 +134,7 @@ def event_to_correction(samples: int = 40) -> None:
         try:
             while not daemon.health().ready:
                 time.sleep(0.05)
-            assert daemon._drift is not None and daemon._drift.wait_connected(10)
-            time.sleep(1.0)
+            assert daemon.wait_streaming(10), "the notification stream did not connect"
             # Agents in their desired presence now, whose policy has an opinion: drifting them
             # must be corrected (the daemon's own dry run says who they are).
             dry = daemon.reconciler.cycle(s.state, write=False)

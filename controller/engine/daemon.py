@@ -106,6 +106,11 @@ class Daemon:
         """The daemon's clock (wall clock in production; the emulator's in time-travel tests)."""
         return self._clock()
 
+    def wait_streaming(self, timeout: float) -> bool:
+        """Block until every notification channel is connected and subscribed (True), or the
+        timeout passes (False); True at once when the daemon runs without the stream."""
+        return self._drift is None or self._drift.wait_connected(timeout)
+
     # ---- intake (any thread) ----
 
     def wake(self, wake: Wake) -> None:
