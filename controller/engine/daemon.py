@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from controller.audit import AuditWriter
+from controller.engine.adherence_export import adherence_document, post_adherence
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
@@ -94,6 +95,7 @@ class Daemon:
         self._stream_up = True
         self._watched: frozenset[str] = frozenset()
         self._rechecks: dict[str, datetime] = {}
+        self._last_full: CycleResult | None = None  # what the adherence export reports
         self._drift: DriftWatcher | None = None
         self._receiver = self._webhook_receiver()
         routes = webhook_routes(self._receiver) if self._receiver is not None else []
@@ -105,6 +107,11 @@ class Daemon:
     def now(self) -> datetime:
         """The daemon's clock (wall clock in production; the emulator's in time-travel tests)."""
         return self._clock()
+
+    @property
+    def desired(self) -> DesiredState:
+        """The desired state in force (the last good one when a reload was rejected)."""
+        return self._state
 
     def wait_streaming(self, timeout: float) -> bool:
         """Block until every notification channel is connected and subscribed (True), or the
@@ -182,6 +189,10 @@ class Daemon:
             id="resync",
         )
         self._scheduler.add_job(self._poll_if_down, IntervalTrigger(seconds=POLL_INTERVAL.total_seconds()))
+        if cfg.adherence_export_url:
+            self._scheduler.add_job(
+                self._export_adherence, IntervalTrigger(seconds=cfg.adherence_export_interval_seconds)
+            )
         self._scheduler.start()
         self._files.start()
         if self._streaming:
@@ -202,6 +213,11 @@ class Daemon:
         self._http.stop()
         self.client.close()
         _log.info("daemon stopped")
+
+    def _export_adherence(self) -> None:
+        last, url = self._last_full, self._state.config.adherence_export_url
+        if last is not None and url:
+            post_adherence(url, adherence_document(last.now, self._state.digest, last.plan.adherence))
 
     def _poll_if_down(self) -> None:
         if self._streaming and not self._stream_up:
@@ -248,6 +264,7 @@ class Daemon:
         self._last_cycle = result.now
         if wake.full:
             self._ready = True
+            self._last_full = result
             self._schedule_boundary(result.next_boundary)
             self._watch(result)
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import requests
@@ -23,6 +24,7 @@ from controller.engine.daemon import Daemon
 from controller.engine.session import Session
 from controller.webhook import sign
 from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
+from tests.engine.test_adherence_export import Dashboard
 
 SECRET = "test-webhook-secret-0123456789"
 
@@ -45,17 +47,32 @@ def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
     return target
 
 
+class Running(NamedTuple):
+    daemon: Daemon
+    emu: RunningEmulator
+    directory: Path
+    dashboard: Dashboard | None  # an adherence-export receiver, when the test asked for one
+
+
 @pytest.fixture
 def running(
     day_emulator: RunningEmulator,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
-) -> Iterator[tuple[Daemon, RunningEmulator, Path]]:
+) -> Iterator[Running]:
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", SECRET)
-    directory = desired_copy(tmp_path, getattr(request, "param", 0))
+    options = getattr(request, "param", {})
+    dashboard = Dashboard() if options.get("export") else None
+    directory = desired_copy(tmp_path, options.get("grace", 0))
     session = open_test_session(day_emulator, directory)
-    config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
+    config = replace(
+        session.state.config,
+        audit_path=str(tmp_path / "audit.jsonl"),
+        http_bind="127.0.0.1:0",
+        adherence_export_url=dashboard.url if dashboard is not None else None,
+        adherence_export_interval_seconds=1,
+    )
     session = Session(session.client, session.world, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     daemon.start()
@@ -64,9 +81,11 @@ def running(
         # Hand-made changes before the channels are subscribed would only be seen by the next
         # periodic resync: the tests below are about the stream, so wait for it.
         assert daemon.wait_streaming(10), "the notification stream did not connect"
-        yield daemon, day_emulator, directory
+        yield Running(daemon, day_emulator, directory, dashboard)
     finally:
         daemon.stop()
+        if dashboard is not None:
+            dashboard.server.stop()
 
 
 def _on_queue_agent(daemon: Daemon) -> str:
@@ -78,9 +97,9 @@ def _on_queue_agent(daemon: Daemon) -> str:
 
 
 def test_a_hand_made_change_is_corrected_from_the_stream(
-    running: tuple[Daemon, RunningEmulator, Path],
+    running: Running,
 ) -> None:
-    daemon, emu, _ = running
+    daemon, emu, _, _ = running
     user_id = _on_queue_agent(daemon)
     emu.control.set_presence(user_id, "Away")
     took = wait_for(
@@ -92,11 +111,11 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
     assert corrections is not None and corrections >= 1
 
 
-@pytest.mark.parametrize("running", [2], indirect=True)
+@pytest.mark.parametrize("running", [{"grace": 2}], indirect=True)
 def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
-    running: tuple[Daemon, RunningEmulator, Path],
+    running: Running,
 ) -> None:
-    daemon, emu, _ = running
+    daemon, emu, _, _ = running
     user_id = _on_queue_agent(daemon)
     # Back Office is in every example policy's allowedPresences (a presence outside them is
     # corrected without grace) and is not a break (breaks get maxBreakMinutes instead).
@@ -111,9 +130,9 @@ def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
 
 
 def test_an_invalid_desired_change_keeps_the_last_good_state(
-    running: tuple[Daemon, RunningEmulator, Path],
+    running: Running,
 ) -> None:
-    daemon, _, directory = running
+    daemon, _, directory, _ = running
     good_digest = daemon.health().details["desired_digest"]
     broken = directory / "broken.yaml"
     broken.write_text(
@@ -128,9 +147,9 @@ def test_an_invalid_desired_change_keeps_the_last_good_state(
 
 
 def test_a_signed_external_wfm_state_sets_the_mapped_presence(
-    running: tuple[Daemon, RunningEmulator, Path],
+    running: Running,
 ) -> None:
-    daemon, _, _ = running
+    daemon, _, _, _ = running
     user_id = _on_queue_agent(daemon)
     email = daemon.world.directory(daemon.now()).by_id[user_id].email
     body = json.dumps({"eventId": "evt-1", "email": email, "state": "WFM_BREAK"}).encode()
@@ -184,9 +203,9 @@ def test_run_exits_zero_on_sigterm_after_its_first_resync(
 
 
 def test_metrics_endpoint_exposes_cycles_and_api_calls_without_agent_labels(
-    running: tuple[Daemon, RunningEmulator, Path],
+    running: Running,
 ) -> None:
-    daemon, _, _ = running
+    daemon, _, _, _ = running
     text = requests.get(f"http://127.0.0.1:{daemon.http_port}/metrics", timeout=5).text
     assert 'presencectl_reconcile_cycles_total{result="ok"}' in text
     assert 'endpoint="POST /api/v2/workforcemanagement/users/activity",status_class="2xx"' in text
@@ -197,3 +216,13 @@ def test_metrics_endpoint_exposes_cycles_and_api_calls_without_agent_labels(
     if promtool is not None:  # Debian's prometheus package ships it; CI machines may lack it
         check = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("running", [{"export": True}], indirect=True)
+def test_adherence_is_exported_on_its_interval(running: Running) -> None:
+    dashboard = running.dashboard
+    assert dashboard is not None
+    assert dashboard.arrived.wait(10), "no adherence export within 10 s (interval 1 s)"
+    document = dashboard.received[0]
+    policies = {p["policy"] for p in document["policies"]}
+    assert policies == {p.name for p in running.daemon.desired.policies}
