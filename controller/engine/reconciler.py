@@ -20,7 +20,7 @@ from controller.engine.world import Directory, Schedules, WorldReader
 from controller.genesys import GenesysClient
 from controller.metrics import Metrics
 from controller.model.resolve import resolve_presences
-from controller.model.types import DesiredState, Override
+from controller.model.types import DesiredState, Override, PresencePolicy
 from controller.planner import Plan, SkipKind, plan
 from controller.selection import select_agents
 
@@ -163,9 +163,7 @@ class Reconciler:
                 if definition_id is not None:
                     self._written[user_id] = (written_at, definition_id)
         # A targeted re-plan (one agent's event) cannot move the boundary of the others.
-        upcoming = (
-            self._next_boundary(effective, directory, schedules, catalog, now) if only is None else None
-        )
+        upcoming = self._next_boundary(managed, directory, schedules, catalog, now) if only is None else None
         self._record(the_plan, upcoming, full=only is None, now=now)
         return CycleResult(
             cycle_id,
@@ -192,13 +190,12 @@ class Reconciler:
 
     def _next_boundary(
         self,
-        state: DesiredState,
+        managed: Mapping[str, PresencePolicy],
         directory: Directory,
         schedules: Schedules,
         catalog: PresenceCatalog,
         now: datetime,
     ) -> datetime | None:
-        managed = select_agents(state, directory.agents).by_agent
         agents = [a for a in directory.agents if a.id in managed]
         return next_boundary(managed, agents, schedules.by_agent, schedules.codes, now, catalog=catalog)
 
