@@ -19,7 +19,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -151,10 +151,8 @@ class Daemon:
         secret = load_webhook_secret(ref)
 
         def lookup(key: str) -> str | None:
-            for agent in self.world.directory(self._clock()).agents:
-                if key in (agent.id, agent.email) or key.casefold() == agent.email.casefold():
-                    return agent.id
-            return None
+            agent = self.world.directory(self._clock()).find(key)
+            return agent.id if agent is not None else None
 
         return WebhookReceiver(secret, self._on_webhook, self._state.mappings, lookup, self.metrics)
 
@@ -310,21 +308,21 @@ class Daemon:
         if at is not None:
             self._at("boundary", at, Wake(WakeReason.BOUNDARY, None, at))
 
-    def _schedule_backoff(self) -> None:
-        due = self.executor.backoff.snapshot()
+    def _schedule_earliest(self, reason: WakeReason, due: Mapping[str, datetime]) -> None:
+        """One timer for the earliest due agent, waking it together with those due within 1 s."""
         if due:
             at = min(due.values())
             agents = frozenset(a for a, t in due.items() if t <= at + timedelta(seconds=1))
-            self._at("backoff", at, Wake(WakeReason.BACKOFF, agents, at))
+            self._at(reason.value, at, Wake(reason, agents, at))
+
+    def _schedule_backoff(self) -> None:
+        self._schedule_earliest(WakeReason.BACKOFF, self.executor.backoff.snapshot())
 
     def _schedule_rechecks(self, result: CycleResult) -> None:
         looked_at = {d.user_id for d in result.plan.decisions}
         self._rechecks = {a: t for a, t in self._rechecks.items() if a not in looked_at}
         self._rechecks.update(result.rechecks)
-        if self._rechecks:
-            at = min(self._rechecks.values())
-            agents = frozenset(a for a, t in self._rechecks.items() if t <= at + timedelta(seconds=1))
-            self._at("recheck", at, Wake(WakeReason.RECHECK, agents, at))
+        self._schedule_earliest(WakeReason.RECHECK, self._rechecks)
 
     def _watch(self, result: CycleResult) -> None:
         managed = frozenset(d.user_id for d in result.plan.decisions)

@@ -19,7 +19,6 @@ from controller.engine.executor import ExecutionReport, Executor
 from controller.engine.world import Directory, Schedules, WorldReader
 from controller.genesys import GenesysClient
 from controller.metrics import Metrics
-from controller.model.resolve import resolve_presences
 from controller.model.types import DesiredState, Override, PresencePolicy
 from controller.planner import Plan, SkipKind, plan
 from controller.selection import select_agents
@@ -86,10 +85,6 @@ class Reconciler:
         self._executor = executor
         self._written: dict[str, tuple[datetime, str]] = {}  # agent -> (when, definition id we wrote)
 
-    def resolve(self, state: DesiredState) -> DesiredState:
-        """Presence names -> definition ids against the live catalog (DesiredStateError if unknown)."""
-        return resolve_presences(state, self._client.presence_catalog())
-
     def cycle(
         self,
         state: DesiredState,
@@ -101,8 +96,8 @@ class Reconciler:
     ) -> CycleResult:
         """Plan (and, when `write`, apply) for all managed agents or just the `only` ones.
 
-        `state` must be resolved (see `resolve`); `boundary` is the instant this cycle was woken
-        for, so boundary -> write latency can be measured.
+        `state` must be resolved against the live catalog (the loader does it); `boundary` is the
+        instant this cycle was woken for, so boundary -> write latency can be measured.
         """
         started = time.monotonic()
         now = self._clock()

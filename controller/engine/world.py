@@ -14,6 +14,7 @@ import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from controller.domain import ActivityCode, Agent, AgentSchedule
 from controller.genesys import GenesysClient
@@ -29,9 +30,18 @@ class Directory:
     business_unit_of: Mapping[str, str]  # agent id -> business unit id
     fetched_at: datetime
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Agent]:
+        """Built once per directory read (the cycle and the webhook lookup use it repeatedly)."""
         return {a.id: a for a in self.agents}
+
+    @cached_property
+    def _by_email(self) -> dict[str, Agent]:
+        return {a.email.casefold(): a for a in self.agents if a.email}
+
+    def find(self, key: str) -> Agent | None:
+        """An agent by user id or e-mail address (case-insensitive)."""
+        return self.by_id.get(key) or self._by_email.get(key.casefold())
 
 
 @dataclass(frozen=True)
