@@ -50,6 +50,7 @@ class Served:
     metrics: Metrics
     receiver: WebhookReceiver
     fail_enqueue: list[bool] = field(default_factory=lambda: [False])
+    frozen_now: list[float | None] = field(default_factory=lambda: [None])  # the receiver's clock
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
         return requests.post(self.url, data=body, headers=headers or {}, timeout=5)
@@ -76,11 +77,17 @@ def served() -> Iterator[Served]:
             raise RuntimeError("queue full")
         events.append(event)
 
-    receiver = WebhookReceiver(SECRET, enqueue, [MAPPING], AGENTS.get, metrics)
+    frozen: list[float | None] = [None]
+
+    def clock() -> float:
+        now = frozen[0]
+        return time.time() if now is None else now
+
+    receiver = WebhookReceiver(SECRET, enqueue, [MAPPING], AGENTS.get, metrics, clock=clock)
     # The daemon's own HTTP port, with the webhook mounted as the daemon mounts it.
     server = HttpServer("127.0.0.1:0", metrics, lambda: HealthStatus(True, True), webhook_routes(receiver))
     port = server.start()
-    yield Served(f"http://127.0.0.1:{port}/webhooks/presence", events, metrics, receiver, fail)
+    yield Served(f"http://127.0.0.1:{port}/webhooks/presence", events, metrics, receiver, fail, frozen)
     server.stop()
 
 
@@ -138,6 +145,8 @@ def test_unsigned(served: Served) -> None:
 
 def test_replayed_old_and_future_timestamps_are_stale(served: Served) -> None:
     now = int(time.time())
+    # The receiver reads this instant, so the window edges are exact however slow the machine.
+    served.frozen_now[0] = float(now)
     assert served.signed(envelope(), ts=now - 301).json()["error"] == "stale"
     assert served.signed(envelope(), ts=now + 301).json()["error"] == "stale"
     assert served.signed(envelope(), ts=now - 290).status_code == 202
