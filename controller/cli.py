@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 # command name -> "module:function"; the function takes the parsed namespace and returns the exit code.
 _HANDLERS = {
     "emulator": "controller.emulator.cli:run",
@@ -40,7 +42,11 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="presencectl", description=__doc__)
-    parser.add_argument("--log-level", default=os.environ.get("PRESENCECTL_LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("PRESENCECTL_LOG_LEVEL", "INFO"),
+        help=f"one of {', '.join(LOG_LEVELS)} (default: $PRESENCECTL_LOG_LEVEL or INFO)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     emu = sub.add_parser("emulator", help="serve the Genesys Cloud emulator until SIGTERM")
@@ -86,13 +92,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from controller import failures
     from controller.log import setup_logging
 
-    setup_logging(args.log_level)
+    level = str(args.log_level).upper()
+    if level not in LOG_LEVELS:
+        print(
+            f"configuration error: log level {args.log_level!r} (--log-level or PRESENCECTL_LOG_LEVEL) "
+            f"is not one of {', '.join(LOG_LEVELS)}",
+            file=sys.stderr,
+        )
+        return failures.EXIT_CONFIG
+    setup_logging(level)
     module_name, func_name = _HANDLERS[args.command].split(":")
-    handler = getattr(importlib.import_module(module_name), func_name)
     try:
-        return int(handler(args))
+        handler = getattr(importlib.import_module(module_name), func_name)
+        code = int(handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below, not at exit
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return failures.reader_went_away()
+    except Exception as exc:
+        return failures.report(exc)

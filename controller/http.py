@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from controller.failures import LocalConfigError
 from controller.log import scrub
 from controller.metrics import CONTENT_TYPE, Metrics
 
@@ -71,7 +72,7 @@ class HttpServer:
     # ---- lifecycle ----
 
     def start(self, timeout: float = 10.0) -> int:
-        """Serve in a daemon thread; returns the bound port. Raises if the port cannot be bound."""
+        """Serve in a daemon thread; returns the bound port. LocalConfigError if the port cannot be bound."""
         if self._thread is not None:
             raise RuntimeError("HttpServer already started")
         self._thread = threading.Thread(target=self._serve, name="presencectl-http", daemon=True)
@@ -79,7 +80,10 @@ class HttpServer:
         if not self._started.wait(timeout):
             raise TimeoutError(f"HTTP server on {self.host}:{self.port} did not start within {timeout}s")
         if self._start_error is not None:
-            raise OSError(f"cannot serve HTTP on {self.host}:{self.port}: {self._start_error}")
+            raise LocalConfigError(
+                f"cannot serve HTTP on {self.host}:{self.port}: {self._start_error}; "
+                "set http.bind in ControllerConfig to a free port"
+            )
         return self.port
 
     def stop(self, timeout: float = 10.0) -> None:

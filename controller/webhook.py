@@ -46,6 +46,7 @@ from typing import Any
 
 from aiohttp import web
 
+from controller.failures import LocalConfigError
 from controller.log import register_secret
 from controller.metrics import WEBHOOK_RESULTS, Metrics
 from controller.model.types import Override, PresenceMapping, SecretRef
@@ -62,7 +63,7 @@ RESULTS = WEBHOOK_RESULTS  # one list, so the metric pre-creates every result la
 _USER_TOPIC = re.compile(r"^v2\.users\.([^.]+)\.(presence|routingStatus|activity)$")
 
 
-class WebhookConfigError(Exception):
+class WebhookConfigError(LocalConfigError):
     """The webhook secret cannot be read; the message says where it was looked for."""
 
 
@@ -72,7 +73,10 @@ def load_secret(ref: SecretRef, environ: Mapping[str, str] | None = None) -> str
     if ref.env:
         value = env.get(ref.env, "")
         if not value:
-            raise WebhookConfigError(f"webhook secret: environment variable {ref.env} is unset or empty")
+            raise WebhookConfigError(
+                f"webhook secret: environment variable {ref.env} is unset or empty; export it "
+                "(any long random string, shared with the sender) or change webhookSecret in ControllerConfig"
+            )
     elif ref.file:
         try:
             value = Path(ref.file).read_text(encoding="utf-8").strip()

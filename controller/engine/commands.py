@@ -8,40 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from controller.audit import AuditWriter
 from controller.engine.executor import Executor
+from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.render import plan_json, plan_table
 from controller.engine.session import Session, open_session, trigger_owner, utc_now
-from controller.genesys import ConfigError, GenesysError
 from controller.metrics import Metrics
-from controller.model.errors import DesiredStateError
 from controller.subscriptions.apply import TriggerApplyResult, apply_triggers, live_trigger
 from controller.subscriptions.plan import TriggerPlan, plan_triggers
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
-_T = TypeVar("_T")
-
-
-def guarded(action: Callable[[], _T]) -> _T | int:
-    """Run `action`; turn the errors a user can act on into a clear message and exit code 2."""
-    try:
-        return action()
-    except DesiredStateError as exc:
-        for d in exc.diagnostics:
-            print(str(d), file=sys.stderr)
-        print(
-            f"desired state rejected: {len(exc.diagnostics)} problem(s); nothing was planned", file=sys.stderr
-        )
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-    except GenesysError as exc:
-        print(f"Genesys Cloud API error: {exc}", file=sys.stderr)
-    return EXIT_ERROR
+# Errors (desired state, configuration, API) propagate to controller.cli, which prints one line
+# each and exits 2 (controller/failures.py).
 
 
 def _trigger_plan(session: Session) -> TriggerPlan:
@@ -50,28 +31,25 @@ def _trigger_plan(session: Session) -> TriggerPlan:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    def go() -> int:
-        session = open_session(args)
-        reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
-        result = reconciler.cycle(session.state, write=False)
-        triggers = _trigger_plan(session)
-        if args.output == "json":
-            body: dict[str, Any] = plan_json(result)
-            body["triggers"] = [
-                {"action": s.action.value, "name": s.name, "reason": s.reason} for s in triggers.steps
-            ]
-            body["triggerErrors"] = list(triggers.errors)
-            print(json.dumps(body, indent=2))
-        else:
-            print(plan_table(result))
-            if triggers.steps or triggers.errors:
-                print()
-                print(triggers.table())
-        if triggers.errors:
-            return EXIT_ERROR
-        return EXIT_CHANGES if result.plan.actions or triggers.changes() else EXIT_OK
-
-    return int(guarded(go))
+    session = open_session(args)
+    reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
+    result = reconciler.cycle(session.state, write=False)
+    triggers = _trigger_plan(session)
+    if args.output == "json":
+        body: dict[str, Any] = plan_json(result)
+        body["triggers"] = [
+            {"action": s.action.value, "name": s.name, "reason": s.reason} for s in triggers.steps
+        ]
+        body["triggerErrors"] = list(triggers.errors)
+        print(json.dumps(body, indent=2))
+    else:
+        print(plan_table(result))
+        if triggers.steps or triggers.errors:
+            print()
+            print(triggers.table())
+    if triggers.errors:
+        return EXIT_ERROR
+    return EXIT_CHANGES if result.plan.actions or triggers.changes() else EXIT_OK
 
 
 def _apply_summary(result: CycleResult, triggers: TriggerApplyResult) -> tuple[str, bool]:
@@ -99,27 +77,24 @@ def _apply_summary(result: CycleResult, triggers: TriggerApplyResult) -> tuple[s
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    def go() -> int:
-        session = open_session(args)
-        cfg = session.state.config
-        metrics = Metrics()
-        session.client.stats.add_listener(metrics.api_call_listener)
-        audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
-        executor = Executor(session.client, audit, metrics, utc_now)
-        try:
-            reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
-            result = reconciler.cycle(session.state)
-            triggers = apply_triggers(session.client, session.state.subscriptions, trigger_owner())
-        finally:
-            executor.close()
-        text, clean = _apply_summary(result, triggers)
-        print(text)
-        return EXIT_OK if clean else EXIT_CHANGES
-
-    return int(guarded(go))
+    session = open_session(args, check=lambda offline: check_local(offline.config, daemon=False))
+    cfg = session.state.config
+    metrics = Metrics()
+    session.client.stats.add_listener(metrics.api_call_listener)
+    audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
+    executor = Executor(session.client, audit, metrics, utc_now)
+    try:
+        reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
+        result = reconciler.cycle(session.state)
+        triggers = apply_triggers(session.client, session.state.subscriptions, trigger_owner())
+    finally:
+        executor.close()
+    text, clean = _apply_summary(result, triggers)
+    print(text)
+    return EXIT_OK if clean else EXIT_CHANGES
 
 
 def run_daemon(args: argparse.Namespace) -> int:
     from controller.engine.daemon import run_forever
 
-    return int(guarded(lambda: run_forever(args)))
+    return run_forever(args)

@@ -33,6 +33,7 @@ from controller.engine.adherence_export import adherence_document, post_adherenc
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
+from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session, load_live, open_session, utc_now
 from controller.engine.wakeups import Wake, WakeReason, coalesce
@@ -339,7 +340,7 @@ class Daemon:
 
 
 def run_forever(args: argparse.Namespace) -> int:
-    session = open_session(args)
+    session = open_session(args, check=lambda offline: check_local(offline.config, daemon=True))
     daemon = Daemon(args.directory, session)
     stop = threading.Event()
 

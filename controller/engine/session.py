@@ -86,6 +86,14 @@ def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
     return Session(client, world, load_live(directory, client, world, now))
 
 
-def open_session(args: argparse.Namespace, clock: Callable[[], datetime] = utc_now) -> Session:
+def open_session(
+    args: argparse.Namespace,
+    clock: Callable[[], datetime] = utc_now,
+    check: Callable[[DesiredState], None] | None = None,
+) -> Session:
+    """`check` sees the offline-valid state before anything reaches the network (local
+    configuration: paths, ports, secrets) and raises to stop there."""
     offline = load_desired(args.directory, now=clock())
+    if check is not None:
+        check(offline)
     return session_on(client_for(args, offline), args.directory, clock())

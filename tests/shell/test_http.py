@@ -11,6 +11,7 @@ import requests
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from controller.failures import LocalConfigError
 from controller.http import HealthStatus, HttpServer, parse_bind
 from controller.metrics import Metrics
 
@@ -106,7 +107,7 @@ def test_busy_port_is_a_clear_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(OSError, match=f"cannot serve HTTP on 127.0.0.1:{port}"):
+        with pytest.raises(LocalConfigError, match=f"cannot serve HTTP on 127.0.0.1:{port}"):
             HttpServer(f"127.0.0.1:{port}", Metrics(), Probe()).start()
 
 

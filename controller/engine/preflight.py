@@ -1,0 +1,56 @@
+"""Local configuration checked before the first network call: the audit log can be written, the
+webhook secret can be read, the HTTP port is free. A wrong setting then costs no token, no
+directory read, and is reported as one `configuration error:` line (exit 2)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+
+from controller.failures import LocalConfigError
+from controller.http import parse_bind
+from controller.model.types import ControllerConfig
+from controller.webhook import load_secret
+
+
+def check_audit_path(path: str) -> None:
+    """The audit log's directory exists (created if missing) and the log can be appended to."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a"):
+            pass
+    except OSError as exc:
+        raise LocalConfigError(
+            f"audit log {target} cannot be written ({exc.strerror or exc}); "
+            "set audit.path in ControllerConfig to a writable file"
+        ) from None
+
+
+def check_port_free(bind: str) -> None:
+    """`bind` parses and nothing listens there (port 0 always passes: a free one is picked)."""
+    try:
+        host, port = parse_bind(bind)
+    except ValueError as exc:
+        raise LocalConfigError(f"{exc}; fix http.bind in ControllerConfig") from None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            why = "already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+            raise LocalConfigError(
+                f"HTTP port {host}:{port} {why}; stop what holds it or set http.bind in ControllerConfig "
+                "(port 0 picks a free one)"
+            ) from None
+
+
+def check_local(config: ControllerConfig, *, daemon: bool) -> None:
+    """Everything `apply` (daemon=False) or `run` (daemon=True) needs locally; raises LocalConfigError."""
+    check_audit_path(config.audit_path)
+    if daemon:
+        if config.webhook_secret is not None:
+            load_secret(config.webhook_secret)
+        check_port_free(config.http_bind)
