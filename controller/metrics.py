@@ -43,6 +43,7 @@ _API_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 3
 _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 CYCLE_RESULTS = ("ok", "failed", "held")
+TOPIC_STATES = ("permitted", "rejected")  # presencectl_stream_topics{state}
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
 # Every answer of the webhook receiver (controller/webhook.py uses these words as its results).
 WEBHOOK_RESULTS = (
@@ -163,11 +164,20 @@ class Metrics:
             "1 while the Notifications API WebSocket is connected, else 0.",
             registry=r,
         )
+        self.stream_topics = Gauge(
+            "presencectl_stream_topics",
+            "Notification topics by the platform's answer: permitted (events arrive) or rejected "
+            "(refused, e.g. missing permissions: their agents are polled instead).",
+            ["state"],
+            registry=r,
+        )
         # Known label values exist from the start, so rates and absent-alerts work at zero.
         for result in CYCLE_RESULTS:
             self.reconcile_cycles_total.labels(result=result)
         for result in WEBHOOK_RESULTS:
             self.webhook_requests_total.labels(result=result)
+        for state in TOPIC_STATES:
+            self.stream_topics.labels(state=state)
 
     def observe_api_call(
         self, endpoint: str, status: int | None, seconds: float, retries: int = 0, rate_limited: int = 0

@@ -128,6 +128,16 @@ class OrgTimeOff:
 
 
 @dataclass(slots=True)
+class OrgTopicRejection:
+    """Notification topics of `user_ids` that the platform refuses to an OAuth client, as a role
+    whose view permissions stop at other divisions does (docs/genesys-api.md#topic-rejection)."""
+
+    user_ids: list[str]
+    client_id: str | None = None  # None: every OAuth client
+    missing_permissions: list[str] | None = None  # None: what each topic requires (emulator/topics.py)
+
+
+@dataclass(slots=True)
 class OrgIndex:
     """Lookups over an Org, built once (see Org.index)."""
 
@@ -152,6 +162,7 @@ class Org:
     activity_codes: list[OrgActivityCode] = field(default_factory=list)
     shifts: dict[str, list[OrgShift]] = field(default_factory=dict)  # agent id -> shifts by start
     time_off: list[OrgTimeOff] = field(default_factory=list)
+    topic_rejections: list[OrgTopicRejection] = field(default_factory=list)
     _index: OrgIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def index(self) -> OrgIndex:

@@ -32,6 +32,7 @@ from controller.emulator.org import (
     OrgPresenceDefinition,
     OrgShift,
     OrgTimeOff,
+    OrgTopicRejection,
     stable_id,
 )
 from controller.emulator.wfm import iso
@@ -156,6 +157,15 @@ SCHEMA: dict[str, object] = {
                 timeOff={"type": "array", "items": _TIME_OFF},
             ),
         },
+        rejectedTopics={
+            "type": "array",
+            "items": _obj(
+                ["users"],
+                users={"type": "array", "minItems": 1, "items": _STR},
+                client=_STR,
+                missingPermissions={"type": "array", "items": _STR},
+            ),
+        },
     ),
 }
 
@@ -223,6 +233,7 @@ class _Builder:
         self.units(data, org)
         org.agents = self.agents(data, org)
         self.schedules(data, org)
+        org.topic_rejections = self.rejected_topics(data, org)
         return org
 
     # presences, groups, units ------------------------------------------------------------------
@@ -389,6 +400,21 @@ class _Builder:
         self._unique([a.id for a in agents], "agents", "agent id")
         self._unique([a.email.casefold() for a in agents], "agents", "agent email")
         return agents
+
+    def rejected_topics(self, data: Mapping[str, Any], org: Org) -> list[OrgTopicRejection]:
+        agents = self._lookup([(a.id, a.email) for a in org.agents])
+        rules = []
+        for i, entry in enumerate(data.get("rejectedTopics", [])):
+            user_ids = []
+            for k, ref in enumerate(entry["users"]):
+                if ref not in agents:
+                    where: list[str | int] = ["rejectedTopics", i, "users", k]
+                    raise self.fail(where, f"unknown agent {ref!r} (give an agent id or email)")
+                user_ids.append(agents[ref])
+            missing = entry.get("missingPermissions")
+            permissions = list(missing) if missing is not None else None
+            rules.append(OrgTopicRejection(user_ids, entry.get("client"), permissions))
+        return rules
 
     # schedules ---------------------------------------------------------------------------------
 
@@ -610,7 +636,17 @@ def dump_org(org: Org) -> dict[str, Any]:
             for a in org.agents
         ],
         "schedules": schedules,
+        "rejectedTopics": [_dump_rejection(r) for r in org.topic_rejections],
     }
+
+
+def _dump_rejection(rule: OrgTopicRejection) -> dict[str, Any]:
+    entry: dict[str, Any] = {"users": list(rule.user_ids)}
+    if rule.client_id is not None:
+        entry["client"] = rule.client_id
+    if rule.missing_permissions is not None:
+        entry["missingPermissions"] = list(rule.missing_permissions)
+    return entry
 
 
 def _dump_code(code: OrgActivityCode) -> dict[str, Any]:

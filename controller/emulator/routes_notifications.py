@@ -10,13 +10,14 @@ from controller.emulator.httpkit import (
     CLIENT_ID,
     HUB,
     TOKEN,
+    ApiError,
     bad_request,
     json_body,
     json_response,
     not_found,
 )
 from controller.emulator.notifications import TOPICS_PER_CHANNEL, Channel
-from controller.emulator.topics import is_subscribable
+from controller.emulator.topics import is_subscribable, missing_permissions
 from controller.emulator.world import iso
 
 
@@ -28,8 +29,9 @@ def channel_json(request: web.Request, channel: Channel) -> dict[str, Any]:
     }
 
 
-def _topics_listing(channel: Channel) -> dict[str, Any]:
-    return {"entities": [{"id": t} for t in channel.topics]}
+def _topics_listing(channel: Channel, refused: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """ChannelTopicEntityListing: the channel's topics, then those this request had refused."""
+    return {"entities": [{"id": t, "state": "Permitted"} for t in channel.topics] + (refused or [])}
 
 
 def _channel_or_404(request: web.Request) -> Channel:
@@ -61,31 +63,52 @@ async def head_channel(request: web.Request) -> web.Response:
     return web.Response(status=200 if channel is not None else 404)
 
 
-async def _topics_from_body(request: web.Request) -> list[str]:
+def _rejected(topic: str, reason: str, missing: list[str]) -> dict[str, Any]:
+    return {"id": topic, "state": "Rejected", "rejectionReason": reason, "missingPermissions": missing}
+
+
+async def _topics_from_body(request: web.Request) -> tuple[list[str], list[dict[str, Any]]]:
+    """The topics to subscribe and, with ignoreErrors=true, the refused ones (ChannelTopic
+    entries). Without it one refused topic fails the whole request (docs/genesys-api.md#topic-rejection)."""
     body = await json_body(request)
     if not isinstance(body, list) or not all(
         isinstance(t, dict) and isinstance(t.get("id"), str) for t in body
     ):
         raise bad_request('The body must be a list of topics: [{"id": "v2.users.{id}.presence"}].')
-    topics = [str(t["id"]) for t in body]
-    if request.query.get("ignoreErrors", "false").lower() == "true":
-        return [t for t in topics if is_subscribable(t)]
-    for topic in topics:
+    ignore_errors = request.query.get("ignoreErrors", "false").lower() == "true"
+    rules = request.app[HUB].world.org.topic_rejections
+    permitted: list[str] = []
+    refused: list[dict[str, Any]] = []
+    for topic in dict.fromkeys(str(t["id"]) for t in body):
         if not is_subscribable(topic):
-            raise bad_request(f"Invalid topic: {topic}")
-    return topics
+            if not ignore_errors:
+                raise bad_request(f"Invalid topic: {topic}")
+            refused.append(_rejected(topic, "Invalid topic", []))
+        elif missing := missing_permissions(topic, CLIENT_ID.get(), rules):
+            refused.append(_rejected(topic, "Missing permissions", missing))
+        else:
+            permitted.append(topic)
+    if refused and not ignore_errors:
+        missing = sorted({p for t in refused for p in t["missingPermissions"]})
+        raise ApiError(
+            403,
+            "missing.permissions",
+            f"Unable to subscribe to {len(refused)} topic(s), e.g. {refused[0]['id']}: "
+            f"missing permissions {', '.join(missing)}.",
+        )
+    return permitted, refused
 
 
 async def _subscribe(request: web.Request, *, replace: bool) -> web.Response:
     channel = _channel_or_404(request)
-    topics = await _topics_from_body(request)
+    topics, refused = await _topics_from_body(request)
     total = len(dict.fromkeys(topics if replace else [*channel.topics, *topics]))
     if total > TOPICS_PER_CHANNEL:
         raise bad_request(
             f"A channel allows at most {TOPICS_PER_CHANNEL} topics; this request makes {total}."
         )
     request.app[HUB].set_topics(channel, topics, replace=replace)
-    return json_response(_topics_listing(channel))
+    return json_response(_topics_listing(channel, refused))
 
 
 async def put_subscriptions(request: web.Request) -> web.Response:

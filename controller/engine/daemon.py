@@ -53,7 +53,7 @@ from controller.webhook import load_secret as load_webhook_secret
 
 _log = logging.getLogger(__name__)
 
-POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down
+POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down or topics are refused
 EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 _TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
@@ -71,6 +71,7 @@ class Daemon:
         http_bind: str | None = None,
         stream: bool = True,
         on_cycle: Callable[[CycleResult], None] | None = None,
+        poll_interval: timedelta = POLL_INTERVAL,
     ) -> None:
         self.directory = directory
         self.client = session.client
@@ -94,6 +95,8 @@ class Daemon:
         self._ready = False
         self._streaming = stream
         self._stream_up = True
+        self._poll_interval = poll_interval
+        self._unwatched: frozenset[str] = frozenset()  # managed agents whose topics were refused
         self._watched: frozenset[str] = frozenset()
         self._rechecks: dict[str, datetime] = {}
         self._last_full: CycleResult | None = None  # what the adherence export reports
@@ -134,6 +137,14 @@ class Daemon:
         if not up:  # events may have been missed: look at everyone now, then poll until it is back
             self.wake(Wake(WakeReason.POLL))
 
+    def _on_unwatched(self, agents: frozenset[str]) -> None:
+        """The platform refused these agents' topics: no event will name them, so poll them (only
+        them) on the poll interval, starting now for the newly refused."""
+        newly = agents - self._unwatched
+        self._unwatched = agents
+        if newly:
+            self.wake(Wake(WakeReason.POLL, newly))
+
     def _on_webhook(self, event: WebhookEvent) -> None:
         received = datetime.now(UTC)
         if isinstance(event, RecheckAgent):
@@ -164,7 +175,11 @@ class Daemon:
         reason = "reconcile worker stalled" if wedged else ""
         if not self._ready:
             reason = reason or "waiting for the first full resync"
-        details = {"desired_digest": self._state.digest, "stream_connected": self._stream_up}
+        details = {
+            "desired_digest": self._state.digest,
+            "stream_connected": self._stream_up,
+            "stream_unwatched_agents": len(self._unwatched),
+        }
         if self._desired_error:
             details["desired_error"] = self._desired_error
         return HealthStatus(
@@ -187,7 +202,7 @@ class Daemon:
             ),
             id="resync",
         )
-        self._scheduler.add_job(self._poll_if_down, IntervalTrigger(seconds=POLL_INTERVAL.total_seconds()))
+        self._scheduler.add_job(self._poll, IntervalTrigger(seconds=self._poll_interval.total_seconds()))
         if cfg.adherence_export_url:
             self._scheduler.add_job(
                 self._export_adherence, IntervalTrigger(seconds=cfg.adherence_export_interval_seconds)
@@ -195,7 +210,13 @@ class Daemon:
         self._scheduler.start()
         self._files.start()
         if self._streaming:
-            self._drift = DriftWatcher(self.client, self._on_agents, self._on_connection, self.metrics)
+            self._drift = DriftWatcher(
+                self.client,
+                self._on_agents,
+                self._on_connection,
+                self.metrics,
+                on_unwatched=self._on_unwatched,
+            )
         self._worker.start()
         self.wake(Wake(WakeReason.START))
         _log.info("daemon started", extra={"http_port": self.http_port, "directory": self.directory})
@@ -218,9 +239,14 @@ class Daemon:
         if last is not None and url:
             post_adherence(url, adherence_document(last.now, self._state.digest, last.plan.adherence))
 
-    def _poll_if_down(self) -> None:
-        if self._streaming and not self._stream_up:
+    def _poll(self) -> None:
+        """Everyone while the stream is down (events may be missed); else the unwatched agents."""
+        if not self._streaming:
+            return
+        if not self._stream_up:
             self.wake(Wake(WakeReason.POLL))
+        elif self._unwatched:
+            self.wake(Wake(WakeReason.POLL, self._unwatched))
 
     # ---- the worker ----
 

@@ -12,6 +12,14 @@ change that touches both, and hands the planner both facts it needs (an agent's 
 decides whether an interaction is active) in one event. `topic_kind="presence+routingStatus"`
 is the fallback should an org refuse the activity topic to a client-credentials token.
 
+Refused topics: the platform may refuse single topics (a role whose view permissions do not
+reach some users' divisions; docs/genesys-api.md#topic-rejection). The stream subscribes with
+`ignoreErrors=true`, so the rest of the channel works, and reports the refused ones; this class
+turns them into the set of managed agents it cannot watch (`unwatched`, passed to
+`on_unwatched` whenever it changes) for the daemon to poll, counts topics in
+`presencectl_stream_topics{state}` and logs one warning, with the missing permissions, per newly
+refused topic set (never again on a reconnect that refuses the same topics).
+
 Level-triggered: an event is only a hint. Each presence/routing/activity event of a managed agent
 calls `on_agents({user_id}, "event")` so the loop re-reads and re-plans just that agent. The
 stream (controller.genesys.streaming.NotificationStream) reconnects and resubscribes by itself;
@@ -25,6 +33,7 @@ is connected again. Event lag (the event's own modifiedDate/startTime -> receipt
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from controller.genesys.api import GenesysClient
+from controller.genesys.models import ChannelTopic
 from controller.genesys.streaming import (
     TOPICS_PER_CHANNEL,
     ActivityEvent,
@@ -40,6 +50,7 @@ from controller.genesys.streaming import (
     RoutingStatusEvent,
     StreamEvent,
     StreamStatus,
+    SubscriptionReport,
     shard_topics,
 )
 from controller.genesys.transport import Backoff
@@ -48,6 +59,8 @@ from controller.metrics import Metrics
 log = logging.getLogger(__name__)
 
 TopicKind = Literal["activity", "presence+routingStatus"]
+_TOPIC_USER = re.compile(r"^v2\.users\.([^.?]+)[.?]")
+LOGGED_AGENTS = 20  # agents named in the refused-topics warning (the count is always complete)
 
 
 def topics_for(user_ids: Iterable[str], kind: TopicKind = "activity") -> list[str]:
@@ -55,6 +68,12 @@ def topics_for(user_ids: Iterable[str], kind: TopicKind = "activity") -> list[st
     if kind == "activity":
         return [f"v2.users.{u}.activity" for u in user_ids]
     return [t for u in user_ids for t in (f"v2.users.{u}.presence", f"v2.users.{u}.routingStatus")]
+
+
+def topic_user(topic: str) -> str | None:
+    """The user a `v2.users.{id}.…` topic watches (None for any other topic)."""
+    match = _TOPIC_USER.match(topic)
+    return match.group(1) if match else None
 
 
 def sticky_order(current: list[str], wanted: set[str]) -> list[str]:
@@ -88,6 +107,7 @@ class DriftWatcher:
         metrics: Metrics | None = None,
         *,
         topic_kind: TopicKind = "activity",
+        on_unwatched: Callable[[frozenset[str]], None] | None = None,
         backoff: Backoff | None = None,
         ping_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
@@ -97,6 +117,7 @@ class DriftWatcher:
         self._on_connection = on_connection
         self._metrics = metrics
         self._kind: TopicKind = topic_kind
+        self._on_unwatched = on_unwatched
         self._backoff = backoff
         self._ping_seconds = ping_seconds
         self._clock = clock
@@ -108,6 +129,10 @@ class DriftWatcher:
         self._up: set[int] = set()
         self._healthy = False
         self._stopping = False
+        self._refused: dict[int, tuple[ChannelTopic, ...]] = {}  # shard -> topics it could not get
+        self._permitted: dict[int, int] = {}  # shard -> topics subscribed
+        self._warned: set[str] = set()  # refused topics already in a warning
+        self._unwatched: frozenset[str] = frozenset()
 
     @property
     def channel_count(self) -> int:
@@ -117,6 +142,11 @@ class DriftWatcher:
     @property
     def connected(self) -> bool:
         return self._healthy
+
+    @property
+    def unwatched(self) -> frozenset[str]:
+        """Managed agents with a topic the platform refused: no event will name them, poll them."""
+        return self._unwatched
 
     def watch(self, user_ids: Iterable[str]) -> None:
         """Subscribe to exactly `user_ids` (start on first call; re-PUT subscriptions on change)."""
@@ -130,6 +160,8 @@ class DriftWatcher:
             shards = len(shard_topics(topics, TOPICS_PER_CHANNEL))
             previous, self._shards = self._shards, shards
             self._up &= set(range(shards))
+            for gone in [k for k in self._refused if k >= shards]:
+                del self._refused[gone], self._permitted[gone]
             stream = self._stream
         if stream is None:
             stream = NotificationStream(self._client, topics, self._on_stream, **self._stream_options())
@@ -142,6 +174,7 @@ class DriftWatcher:
                 self._set_health(False, f"{shards - previous} channel(s) added")
         if shards == 0 or (shards < previous and len(self._up) == shards):
             self._set_health(True, "every remaining channel is connected")  # nothing left to miss
+        self._refusals_changed()  # agents no longer managed are no longer unwatched
         log.info("drift watch", extra={"agents": len(wanted), "channels": shards, "topic_kind": self._kind})
 
     def _stream_options(self) -> dict[str, Any]:
@@ -191,6 +224,9 @@ class DriftWatcher:
         if isinstance(event, StreamStatus):
             self._on_status(event)
             return
+        if isinstance(event, SubscriptionReport):
+            self._on_report(event)
+            return
         if not isinstance(event, PresenceEvent | RoutingStatusEvent | ActivityEvent):
             return
         received = self._clock()
@@ -215,3 +251,40 @@ class DriftWatcher:
             self._set_health(False, f"channel {status.shard}: {status.reason}")
         elif all_up:
             self._set_health(True, f"channel {status.shard} {status.kind}")
+
+    def _on_report(self, report: SubscriptionReport) -> None:
+        with self._lock:
+            if report.shard >= self._shards:
+                return  # a channel being retired after the managed set shrank
+            self._refused[report.shard] = report.rejected
+            self._permitted[report.shard] = report.permitted
+        self._refusals_changed()
+
+    def _refusals_changed(self) -> None:
+        """Recount refused topics and unwatched agents; warn about newly refused topics once."""
+        with self._lock:
+            refused = [t for shard in sorted(self._refused) for t in self._refused[shard]]
+            permitted = sum(self._permitted.values())
+            users = (topic_user(t.id) for t in refused)
+            unwatched = frozenset(u for u in users if u is not None and u in self._managed)
+            new = [t for t in refused if t.id not in self._warned]
+            self._warned = {t.id for t in refused}  # a topic permitted again may be reported again later
+            changed, self._unwatched = unwatched != self._unwatched, unwatched
+        if self._metrics is not None:
+            self._metrics.stream_topics.labels(state="permitted").set(permitted)
+            self._metrics.stream_topics.labels(state="rejected").set(len(refused))
+        if new:
+            agents = sorted({u for t in new if (u := topic_user(t.id)) is not None})
+            log.warning(
+                "notification topics refused by the platform; polling their agents instead",
+                extra={
+                    "topics": len(new),
+                    "agents": len(agents),
+                    "agent_ids": agents[:LOGGED_AGENTS],
+                    "missing_permissions": sorted({p for t in new for p in t.missing_permissions}),
+                    "reasons": sorted({t.rejection_reason for t in new if t.rejection_reason}),
+                    "example_topic": new[0].id,
+                },
+            )
+        if changed and self._on_unwatched is not None:
+            self._on_unwatched(unwatched)

@@ -15,7 +15,7 @@ class WakeReason(StrEnum):
     DESIRED = "desired"  # desired/ changed on disk
     EVENT = "event"  # a notification (stream) named agents
     WEBHOOK = "webhook"  # a signed webhook delivery named agents
-    POLL = "poll"  # the stream is down: poll in bulk
+    POLL = "poll"  # the stream is down (poll everyone) or refused some topics (poll those agents)
     BACKOFF = "backoff"  # a backed-off agent is due again
     RECHECK = "recheck"  # an agent's grace or tolerated break ends
 

@@ -625,12 +625,19 @@ class GenesysClient:
         body = self._body("GET", "/api/v2/notifications/channels") or {}
         return [parse_channel(c) for c in body.get("entities") or []]
 
-    def set_subscriptions(self, channel_id: str, topics: Sequence[str]) -> list[ChannelTopic]:
-        """PUT: replace the channel's subscriptions with exactly `topics` (idempotent)."""
+    def set_subscriptions(
+        self, channel_id: str, topics: Sequence[str], *, ignore_errors: bool = True
+    ) -> list[ChannelTopic]:
+        """PUT: replace the channel's subscriptions with exactly `topics` (idempotent).
+
+        With `ignore_errors` the platform subscribes what it permits and answers each topic's
+        `state` (Permitted|Rejected, with `missingPermissions`); without it one refused topic
+        fails the whole request (docs/genesys-api.md#topic-rejection)."""
         body = self._body(
             "PUT",
             "/api/v2/notifications/channels/{channelId}/subscriptions",
             path_params={"channelId": channel_id},
+            params={"ignoreErrors": ignore_errors},
             json=[{"id": t} for t in topics],
         )
         return parse_channel_topics(body)

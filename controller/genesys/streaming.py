@@ -12,10 +12,15 @@ frame or an expired channel it backs off (full jitter), creates a new channel an
 again: always a new channel, because after any of these the old one may be gone or replaced.
 Subscriptions are re-PUT every `resubscribe_seconds` so a channel never reaches its 24 h end.
 
+Subscriptions are PUT with `ignoreErrors=true`: the platform may refuse single topics (a role
+that does not reach some users' divisions) and, without it, one refused topic fails the whole
+PUT, which would reconnect the shard forever. Each PUT's answer is emitted as a
+SubscriptionReport naming the refused topics, which the consumer must poll instead.
+
 Events: PresenceEvent (v2.users.{id}.presence), RoutingStatusEvent (v2.users.{id}.routingStatus),
-ActivityEvent (v2.users.{id}.activity, both in one), RawEvent (any other topic), and StreamStatus
-("connected", "disconnected", "reconnected") so the daemon can poll in bulk while events may be
-missed. Handler exceptions are logged and never stop the stream.
+ActivityEvent (v2.users.{id}.activity, both in one), RawEvent (any other topic), SubscriptionReport,
+and StreamStatus ("connected", "disconnected", "reconnected") so the daemon can poll in bulk while
+events may be missed. Handler exceptions are logged and never stop the stream.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from websockets.sync.client import ClientConnection, connect
 from controller.domain import ObservedAgent
 from controller.genesys.backoff import Backoff
 from controller.genesys.errors import GenesysError
-from controller.genesys.models import Channel, parse_routing_state, parse_user_presence
+from controller.genesys.models import Channel, ChannelTopic, parse_routing_state, parse_user_presence
 from controller.presence import RoutingStatus, SystemPresence
 
 if TYPE_CHECKING:
@@ -97,6 +102,20 @@ class RawEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SubscriptionReport:
+    """A shard's subscription answer: how many topics the platform permitted and which it refused.
+
+    Refused topics deliver no events, so whatever they watch must be polled. A requested topic
+    the answer does not confirm as Permitted counts as refused: polling too much is safe, missing
+    drift is not."""
+
+    shard: int
+    channel_id: str
+    permitted: int
+    rejected: tuple[ChannelTopic, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StreamStatus:
     """`disconnected`: events of this shard may be missed until `reconnected` (poll meanwhile)."""
 
@@ -106,7 +125,9 @@ class StreamStatus:
     reason: str = ""
 
 
-StreamEvent = PresenceEvent | RoutingStatusEvent | ActivityEvent | RawEvent | StreamStatus
+StreamEvent = (
+    PresenceEvent | RoutingStatusEvent | ActivityEvent | RawEvent | StreamStatus | SubscriptionReport
+)
 
 _USER_TOPIC = re.compile(r"^v2\.users\.([^.]+)\.(presence|routingStatus|activity)$")
 
@@ -132,6 +153,20 @@ def parse_event(topic: str, body: Any) -> StreamEvent:
     except (ValueError, KeyError, TypeError):
         log.warning("unparseable notification", extra={"topic": topic})
         return RawEvent(topic, body)
+
+
+def subscription_report(
+    shard: int, channel_id: str, requested: Sequence[str], answer: Sequence[ChannelTopic]
+) -> SubscriptionReport:
+    """What a subscription PUT achieved: `requested` topics split by the answer's states."""
+    permitted = {t.id for t in answer if t.state.casefold() == "permitted"}
+    reported = {t.id: t for t in answer if t.state.casefold() != "permitted"}
+    rejected = tuple(
+        reported.get(topic) or ChannelTopic(topic, "Rejected", "absent from the subscription answer")
+        for topic in dict.fromkeys(requested)
+        if topic not in permitted
+    )
+    return SubscriptionReport(shard, channel_id, len(permitted & set(requested)), rejected)
 
 
 def shard_topics(
@@ -224,7 +259,7 @@ class _Shard:
         with self._lock:
             topics = list(self.topics)
         self.resubscribe.clear()
-        s.client.set_subscriptions(channel.id, topics)
+        self._subscribe(channel.id, topics)
         subscribed_at = time.monotonic()
         self.connected.set()
         s._emit(StreamStatus("reconnected" if reconnect else "connected", self.index, channel.id))
@@ -234,7 +269,7 @@ class _Shard:
                 self.resubscribe.clear()
                 with self._lock:
                     topics = list(self.topics)
-                s.client.set_subscriptions(channel.id, topics)  # PUT replaces and renews the 24 h
+                self._subscribe(channel.id, topics)  # PUT replaces and renews the 24 h
                 subscribed_at = time.monotonic()
             try:
                 text = ws.recv(timeout=s.ping_seconds)
@@ -251,6 +286,11 @@ class _Shard:
                 ) from None
             last_frame = time.monotonic()
             self._handle(text)
+
+    def _subscribe(self, channel_id: str, topics: list[str]) -> None:
+        """PUT with ignoreErrors: a refused topic must not fail the others (nor loop the shard)."""
+        answer = self.stream.client.set_subscriptions(channel_id, topics, ignore_errors=True)
+        self.stream._emit(subscription_report(self.index, channel_id, topics, answer))
 
     def _handle(self, text: str | bytes) -> None:
         try:

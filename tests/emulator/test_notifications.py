@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from controller.emulator.orgfile import load_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from tests.conftest import Api
@@ -100,6 +102,66 @@ def test_invalid_topics_and_over_1000_topics_are_400(api: Api) -> None:
     assert over.status_code == 400 and over.json()["code"] == "bad.request"
     assert api.put(base, json=[*thousand, {"id": "v2.users.extra.presence"}]).status_code == 400
     assert api.get("/api/v2/notifications/channels/streaming-0-nope/subscriptions").status_code == 404
+
+
+def test_refused_topics_per_client_with_and_without_ignore_errors(tmp_path: Path) -> None:
+    """An org file refuses agent 0's topics to our client (default permissions) and agent 1's to
+    another client only; agent 2's are refused with the file's own missingPermissions."""
+    org_file = tmp_path / "org.yaml"
+    org_file.write_text(
+        "agents:\n" + "".join(f"  - {{name: A{i}, email: a{i}@x}}\n" for i in range(3)) + "rejectedTopics:\n"
+        "  - {users: [a0@x], client: presencectl-demo}\n"
+        "  - {users: [a1@x], client: someone-else}\n"
+        "  - {users: [a2@x], missingPermissions: [directory:user:view]}\n"
+    )
+    with start_emulator(org=load_org(org_file)) as emu:
+        api = Api(emu)
+        a0, a1, a2 = (a.id for a in emu.org.agents)
+        channel = api.post("/api/v2/notifications/channels").json()
+        base = f"/api/v2/notifications/channels/{channel['id']}/subscriptions"
+        body = [
+            {"id": f"v2.users.{a0}.activity"},
+            {"id": f"v2.users.{a0}.presence"},
+            {"id": f"v2.users.{a1}.activity"},
+            {"id": f"v2.users.{a2}?presence&routingStatus"},
+            {"id": "v2.users.x.nonsense"},
+        ]
+        refused = api.put(base, json=body[:3])
+        assert refused.status_code == 403 and refused.json()["code"] == "missing.permissions"
+        assert api.get(base).json() == {"entities": []}  # the permitted topic was not subscribed either
+        answer = api.put(base, params={"ignoreErrors": "true"}, json=body).json()["entities"]
+        assert answer == [
+            {"id": f"v2.users.{a1}.activity", "state": "Permitted"},
+            {
+                "id": f"v2.users.{a0}.activity",
+                "state": "Rejected",
+                "rejectionReason": "Missing permissions",
+                "missingPermissions": ["presence:userPresence:view", "routing:agent:view"],
+            },
+            {
+                "id": f"v2.users.{a0}.presence",
+                "state": "Rejected",
+                "rejectionReason": "Missing permissions",
+                "missingPermissions": ["presence:userPresence:view"],
+            },
+            {
+                "id": f"v2.users.{a2}?presence&routingStatus",
+                "state": "Rejected",
+                "rejectionReason": "Missing permissions",
+                "missingPermissions": ["directory:user:view"],
+            },
+            {
+                "id": "v2.users.x.nonsense",
+                "state": "Rejected",
+                "rejectionReason": "Invalid topic",
+                "missingPermissions": [],
+            },
+        ]
+        assert api.get(base).json() == {"entities": [answer[0]]}
+        with connect(channel["connectUri"]) as ws:
+            emu.control.set_presence(a0, "Break")  # refused: no event
+            emu.control.set_presence(a1, "Break")
+            assert _receive(ws)["topicName"] == f"v2.users.{a1}.activity"
 
 
 def test_patch_pushes_presence_routing_and_activity_events(api: Api) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from controller.emulator import wfm
 from controller.emulator.generate import generate_org
-from controller.emulator.org import stable_id
+from controller.emulator.org import OrgTopicRejection, stable_id
 from controller.emulator.orgfile import OrgFileError, dump_org, load_org, save_org
 from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 
@@ -58,6 +58,23 @@ def test_round_trip_of_generated_org(tmp_path: Path, suffix: str) -> None:
     loaded = load_org(path)
     assert dump_org(loaded) == dump_org(generated)
     assert loaded == generated
+
+
+def test_rejected_topics_resolve_emails_and_round_trip(tmp_path: Path) -> None:
+    text = USER_ORG + (
+        "rejectedTopics:\n"
+        "  - {users: [bob@acme.example], client: presencectl-demo}\n"
+        "  - {users: [ada@acme.example], missingPermissions: [directory:user:view]}\n"
+    )
+    org = load_org(_write(tmp_path, text))
+    ada, bob = org.agents
+    assert org.topic_rejections == [
+        OrgTopicRejection([bob.id], "presencectl-demo", None),
+        OrgTopicRejection([ada.id], None, ["directory:user:view"]),
+    ]
+    path = tmp_path / "again.json"
+    save_org(org, path)
+    assert load_org(path) == org
 
 
 def test_dump_is_plain_json() -> None:
@@ -160,6 +177,8 @@ businessUnits: []
         ),
         ("agents:\n  - {name: A, email: a@x}\n  - {name: B, email: A@X}\n", "agents: duplicate agent email"),
         ("agents: [unclosed\n", "not valid YAML"),
+        ("rejectedTopics:\n  - {users: [ghost@x]}\n", "rejectedTopics[0].users[0]: unknown agent 'ghost@x'"),
+        ("rejectedTopics:\n  - {users: []}\n", "rejectedTopics[0].users: [] should be non-empty"),
     ],
 )
 def test_errors_name_the_file_and_the_entry(tmp_path: Path, text: str, message: str) -> None:

@@ -32,6 +32,7 @@ EXPECTED_FAMILIES = {
     "presencectl_webhook_requests": ("counter", {"result"}),
     "presencectl_adherence_ratio": ("gauge", {"policy"}),
     "presencectl_stream_connected": ("gauge", set()),
+    "presencectl_stream_topics": ("gauge", {"state"}),
 }
 BULK = "/api/v2/users/presences/bulk"
 
