@@ -35,6 +35,7 @@ from controller.emulator.generate import generate_org
 from controller.emulator.org import Org
 from controller.model.types import (
     AgentSelector,
+    BlastRadius,
     ControllerConfig,
     DesiredState,
     PresencePolicy,
@@ -142,7 +143,7 @@ def desired_of(org: Org, catalog: PresenceCatalog) -> DesiredState:
             windows=(nights,),
         )
     )
-    return DesiredState(policies=tuple(policies), config=ControllerConfig(blast_radius=1.0))
+    return DesiredState(policies=tuple(policies), config=ControllerConfig(blast_radius=BlastRadius(100, 1)))
 
 
 def observed_of(

@@ -14,15 +14,17 @@ Per managed agent (sorted by user id), the first matching line decides:
 Equality is by exact definition id: a secondary definition ("Lunch", system presence Meal) and
 the system Meal definition are different presences, in both directions.
 
-Blast-radius guard: limit = max(1, floor(config.blast_radius * managed agents)), managed agents
-counting suspended ones. When enforce actions exceed the limit the whole plan is held: every
-action is kept (for the report and the audit) with held=True, and none is writable.
+Blast-radius guard: limit = config.blast_radius.limit(managed) = max(minAgents, floor(percent *
+managed / 100)), where managed counts every agent a policy selects (suspended ones too), also when
+only some of them are planned (`only`: a targeted re-plan after an event), so three hand-made
+changes are judged against the whole floor, not against the three agents looked at. When enforce
+actions exceed the limit the whole plan is held: every action is kept (for the report and the
+audit) with held=True, and none is writable.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -213,11 +215,14 @@ def plan(
     now: datetime,
     *,
     last_written: Mapping[str, datetime] = _EMPTY,
+    only: Collection[str] | None = None,
 ) -> Plan:
     """The corrections that bring managed agents to their desired presence at `now`.
 
-    `state` must have its presences resolved (every PresenceTarget.definition_id set);
-    `last_written` says when this daemon last wrote each agent, to tell its changes from theirs.
+    `agents` is the whole directory (the guard's population); `only`, when given, restricts the
+    agents planned (their schedules and observations suffice). `state` must have its presences
+    resolved (every PresenceTarget.definition_id set); `last_written` says when this daemon last
+    wrote each agent, to tell its changes from theirs.
     """
     selection = select_agents(state, agents)
     allowed = {p.name: _allowed_ids(p, catalog) for p in state.policies}
@@ -225,7 +230,8 @@ def plan(
     skipped: list[Skip] = []
     decisions: list[AgentDecision] = []
     by_id = {a.id: a for a in agents}
-    for user_id in sorted(selection.by_agent):
+    planned = selection.by_agent.keys() if only is None else selection.by_agent.keys() & set(only)
+    for user_id in sorted(planned):
         policy = selection.by_agent[user_id]
         if policy.suspend:
             skipped.append(Skip(user_id, policy.name, SkipKind.SUSPENDED, None))
@@ -274,14 +280,15 @@ def plan(
             )
         )
     managed = len(selection.by_agent)
-    limit = max(1, math.floor(state.config.blast_radius * managed))
+    radius = state.config.blast_radius
+    limit = radius.limit(managed)
     enforce = sum(1 for a in actions if a.mode is Mode.ENFORCE)
     held = enforce > limit
     held_reason = ""
     if held:
         held_reason = (
             f"{enforce} corrections exceed the blast-radius limit of {limit} "
-            f"({state.config.blast_radius:.0%} of {managed} managed agents); nothing is written"
+            f"({radius}; {managed} managed); nothing is written"
         )
         actions = [replace(a, held=True) for a in actions]
     return Plan(

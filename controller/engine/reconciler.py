@@ -129,16 +129,18 @@ class Reconciler:
         schedules = self._world.schedules(directory, managed.keys(), now)
         observed = self._client.observe(targets) if targets else {}
         agents = directory.by_id
-        scope = [agents[t] for t in targets]
+        # The whole directory, so the blast-radius guard weighs a targeted re-plan against the
+        # managed population; `only` narrows what is planned.
         the_plan = plan(
             effective,
-            scope,
+            directory.agents,
             observed,
             schedules.by_agent,
             schedules.codes,
             catalog,
             now,
             last_written=self._own_writes(observed),
+            only=targets,
         )
         report = None
         if write and self._executor is not None and the_plan.actions:

@@ -20,6 +20,7 @@ from controller.model.schema import did_you_mean, shown
 from controller.model.types import (
     DEFAULT_CATEGORY_PRESENCE,
     AgentSelector,
+    BlastRadius,
     ControllerConfig,
     DatedException,
     EventSubscription,
@@ -425,6 +426,19 @@ def _subscription(ctx: _Context) -> EventSubscription:
     )
 
 
+def blast_radius(raw: float | str | dict[str, Any] | None, default: BlastRadius) -> BlastRadius:
+    """`blastRadius` in any of its schema-valid forms: a share (0.25), a percentage ("25%") or
+    {percent, minAgents}; what is not given keeps its default."""
+    if raw is None:
+        return default
+    if isinstance(raw, dict):
+        percent = float(raw.get("percent", default.percent))
+        return BlastRadius(percent, int(raw.get("minAgents", default.min_agents)))
+    if isinstance(raw, str):
+        return BlastRadius(float(raw.rstrip("%").strip()), default.min_agents)
+    return BlastRadius(round(float(raw) * 100, 9), default.min_agents)
+
+
 def _config(ctx: _Context) -> ControllerConfig:
     spec = ctx.doc.value["spec"]
     defaults = ControllerConfig()
@@ -453,7 +467,7 @@ def _config(ctx: _Context) -> ControllerConfig:
         rate_per_minute=spec.get("ratePerMinute", defaults.rate_per_minute),
         resync_interval_seconds=resync.get("intervalSeconds", defaults.resync_interval_seconds),
         resync_jitter=float(resync.get("jitter", defaults.resync_jitter)),
-        blast_radius=float(spec.get("blastRadius", defaults.blast_radius)),
+        blast_radius=blast_radius(spec.get("blastRadius"), defaults.blast_radius),
         audit_path=audit.get("path", defaults.audit_path),
         audit_rotate_bytes=audit.get("rotateBytes", defaults.audit_rotate_bytes),
         audit_keep=audit.get("keep", defaults.audit_keep),

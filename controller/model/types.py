@@ -7,6 +7,7 @@ written, and resolved against the live presence catalog by `resolve_presences` b
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -226,6 +227,27 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class BlastRadius:
+    """The blast-radius guard: a plan changing more than `limit(managed)` agents is held whole.
+
+    The limit is a share of the *managed* population (never of the agents one cycle happens to
+    look at) with an absolute floor, so a few hand-made changes in a small org are not a blast.
+    """
+
+    percent: float = 25.0  # of the managed agents; 0 < percent <= 100 in desired state
+    min_agents: int = 5  # the limit is never below this count
+
+    def limit(self, managed: int) -> int:
+        # percent * managed / 100, not share * managed: 29 % of 100 must be 29, not 28.999...
+        return max(self.min_agents, math.floor(self.percent * managed / 100))
+
+    def __str__(self) -> str:
+        if self.percent <= 0:
+            return f"at most {self.min_agents} agents"
+        return f"{self.percent:g}% of managed agents, at least {self.min_agents}"
+
+
+@dataclass(frozen=True, slots=True)
 class ControllerConfig:
     region: str | None = None
     api_base: str | None = None
@@ -233,7 +255,7 @@ class ControllerConfig:
     rate_per_minute: int = 300
     resync_interval_seconds: int = 300
     resync_jitter: float = 0.05  # ± share of the interval
-    blast_radius: float = 0.25  # max share of managed agents one cycle may change
+    blast_radius: BlastRadius = BlastRadius()  # how many agents one plan may change
     audit_path: str = "audit/audit.jsonl"
     audit_rotate_bytes: int = 10 * 1024 * 1024
     audit_keep: int = 10

@@ -24,6 +24,7 @@ from controller.domain import (
 )
 from controller.model.types import (
     AgentSelector,
+    BlastRadius,
     ControllerConfig,
     DatedException,
     DesiredState,
@@ -175,7 +176,9 @@ def worlds(draw: st.DrawFn, max_agents: int = 8) -> World:
     ]
     state = DesiredState(
         policies=tuple(draw(policies(i, agents, now)) for i in range(draw(st.integers(1, 3)))),
-        config=ControllerConfig(blast_radius=draw(st.sampled_from([0.0, 0.1, 0.25, 1.0, 1.0]))),
+        config=ControllerConfig(
+            blast_radius=BlastRadius(draw(st.sampled_from([0.0, 10.0, 25.0, 100.0, 100.0])), 1)
+        ),
     )
     observed = {a.id: draw(observations(a, now)) for a in agents if draw(st.integers(0, 9)) > 0}
     scheds = {a.id: draw(schedules(a.id, now)) for a in agents if draw(st.booleans())}

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from controller.domain import Agent, ObservedAgent
 from controller.model.types import (
     AgentSelector,
+    BlastRadius,
     ControllerConfig,
     DesiredState,
     Mode,
@@ -42,7 +43,10 @@ def live(
     )
 
 
-def state(*policies: PresencePolicy, blast_radius: float = 1.0) -> DesiredState:
+UNLIMITED = BlastRadius(100, 1)
+
+
+def state(*policies: PresencePolicy, blast_radius: BlastRadius = UNLIMITED) -> DesiredState:
     return DesiredState(policies=policies, config=ControllerConfig(blast_radius=blast_radius))
 
 
@@ -159,15 +163,36 @@ def test_no_opinion_and_unmanaged_agents() -> None:
 
 def test_blast_radius_holds_the_whole_plan() -> None:
     observed = {x.id: live(x) for x in AGENTS}
-    held = run(state(base(), blast_radius=0.25), observed)  # limit floor(2.5) = 2 < 10
+    quarter = BlastRadius(25, 1)
+    held = run(state(base(), blast_radius=quarter), observed)  # limit floor(2.5) = 2 < 10
     assert held.held and held.limit == 2 and len(held.actions) == 10
     assert all(a.held and not a.writable for a in held.actions) and held.writable == ()
     assert "10 corrections exceed the blast-radius limit of 2" in held.held_reason
     three = {x.id: observed[x.id] for x in AGENTS[:2]}
-    assert not run(state(base(), blast_radius=0.25), three).held  # 2 <= 2
-    assert run(state(base(), blast_radius=0.0), {AGENTS[0].id: live(AGENTS[0])}).limit == 1  # min 1
+    assert not run(state(base(), blast_radius=quarter), three).held  # 2 <= 2
+    assert run(state(base(), blast_radius=BlastRadius(0, 1)), three).limit == 1  # the floor
     # observe-mode actions do not count towards the limit
-    assert not run(state(replace(base(), mode=Mode.OBSERVE), blast_radius=0.25), observed).held
+    assert not run(state(replace(base(), mode=Mode.OBSERVE), blast_radius=quarter), observed).held
+
+
+def test_blast_radius_floor_lets_a_few_changes_through_in_a_small_org() -> None:
+    observed = {x.id: live(x) for x in AGENTS}
+    floored = run(state(base(), blast_radius=BlastRadius(25, 10)), observed)  # max(10, 2) = 10
+    assert not floored.held and floored.limit == 10 and len(floored.writable) == 10
+    assert run(state(base(), blast_radius=BlastRadius(25, 9)), observed).held
+
+
+def test_a_targeted_replan_is_weighed_against_the_managed_population() -> None:
+    # Three agents changed by hand at once; the re-plan looks at those three only. 50 % of the
+    # ten managed agents is 5, so the three corrections go through (50 % of 3 would hold them).
+    hand_made = {x.id: live(x) for x in AGENTS[:3]}
+    targeted = run(state(base(), blast_radius=BlastRadius(50, 1)), hand_made, only={x.id for x in AGENTS[:3]})
+    assert targeted.managed == 10 and targeted.limit == 5
+    assert not targeted.held and len(targeted.writable) == 3
+    assert {d.user_id for d in targeted.decisions} == {x.id for x in AGENTS[:3]}
+    # the same population decides the other way when more than half would change
+    six = {x.id: live(x) for x in AGENTS[:6]}
+    assert run(state(base(), blast_radius=BlastRadius(50, 1)), six, only=set(six)).held
 
 
 def test_overlapping_policies_first_by_name_and_reported() -> None:

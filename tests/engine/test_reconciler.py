@@ -10,7 +10,9 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
 from controller.metrics import Metrics
-from controller.model.types import Mode
+from controller.model.types import BlastRadius, Mode
+from controller.planner import SkipKind
+from controller.presence import SystemPresence
 from tests.engine.conftest import emulator_clock, open_test_session
 
 
@@ -66,4 +68,39 @@ def test_observe_mode_plans_but_never_writes(day_emulator: RunningEmulator, tmp_
     assert result.plan.actions and not result.plan.writable
     writes = {k: v for k, v in emu.control.request_counts().items() if k.startswith(("PUT", "PATCH"))}
     assert writes == {}
+    executor.close()
+
+
+def test_a_targeted_replan_of_three_hand_changes_is_not_held(
+    day_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Three agents change presence by hand at once; the event-driven re-plan looks at those three
+    only. The guard weighs them against every managed agent (50 % of ~60), not against the three
+    looked at (50 % of 3 = 1), so the corrections are written."""
+    emu = day_emulator
+    session = open_test_session(emu)
+    no_grace = tuple(replace(p, rules=replace(p.rules, grace_seconds=0)) for p in session.state.policies)
+    config = replace(session.state.config, blast_radius=BlastRadius(50, 1))
+    state = replace(session.state.with_policies(no_grace), config=config)
+    clock = emulator_clock(emu)
+    executor = Executor(session.client, AuditWriter(tmp_path / "a.jsonl"), Metrics(), clock)
+    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler.cycle(state)
+    settled = reconciler.cycle(state)
+    in_desired = [
+        s.user_id
+        for s in settled.plan.skipped
+        if s.kind is SkipKind.IN_DESIRED
+        and settled.observed[s.user_id].system_presence is not SystemPresence.AWAY
+    ]
+    hand_changed = sorted(in_desired)[:3]
+    assert len(hand_changed) == 3
+    for user_id in hand_changed:
+        emu.control.set_presence(user_id, "Away")
+
+    result = reconciler.cycle(state, only=set(hand_changed))
+
+    assert not result.plan.held, result.plan.held_reason
+    assert result.plan.managed == settled.plan.managed > 6
+    assert result.report is not None and sorted(result.report.ok) == hand_changed
     executor.close()

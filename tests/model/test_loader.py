@@ -134,3 +134,32 @@ def test_inline_secret_is_rejected_and_scrubbed_from_logs(tmp_path: Path) -> Non
         load_desired(tmp_path, now=NOW)
     assert "hunter2" not in str(caught.value) and caught.value.diagnostics[0].value == "<redacted>"
     assert scrub("leaked: hunter2-very-secret") == "leaked: ***"
+
+
+CONFIG = """apiVersion: presencectl.io/v1
+kind: ControllerConfig
+metadata:
+  name: c
+spec:
+  blastRadius: {radius}
+"""
+
+
+@pytest.mark.parametrize(
+    ("radius", "percent", "floor", "limit_of_200"),
+    [
+        ("0.1", 10.0, 5, 20),
+        ("0.29", 29.0, 5, 58),
+        ('"12.5%"', 12.5, 5, 25),
+        ("{percent: 10, minAgents: 30}", 10.0, 30, 30),
+        ("{minAgents: 3}", 25.0, 3, 50),
+    ],
+)
+def test_blast_radius_as_a_share_a_percentage_or_percent_and_floor(
+    tmp_path: Path, radius: str, percent: float, floor: int, limit_of_200: int
+) -> None:
+    (tmp_path / "c.yaml").write_text(CONFIG.format(radius=radius))
+    state = load_desired(tmp_path, now=NOW)
+    assert (state.config.blast_radius.percent, state.config.blast_radius.min_agents) == (percent, floor)
+    assert state.config.blast_radius.limit(200) == limit_of_200
+    assert state.config.blast_radius.limit(4) == floor  # a small org: the floor decides
