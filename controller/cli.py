@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("directory")
         if name == "plan":
             cmd.add_argument("--output", choices=["text", "json"], default="text")
+        if name in ("plan", "apply"):
+            cmd.add_argument(
+                "--allow-blast-radius",
+                metavar="N%|N",
+                help="this run only: let the plan change up to N%% of the managed agents (or N agents) "
+                "instead of the configured blastRadius",
+            )
         add_connection_options(cmd)
 
     aud = sub.add_parser("audit", help="read the audit log")

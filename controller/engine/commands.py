@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from dataclasses import replace
 from typing import Any
 
 from controller.audit import AuditWriter
@@ -16,7 +18,9 @@ from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.render import plan_json, plan_table
 from controller.engine.session import Session, open_session, trigger_owner, utc_now
+from controller.failures import LocalConfigError
 from controller.metrics import Metrics
+from controller.model.types import BlastRadius, DesiredState
 from controller.subscriptions.apply import TriggerApplyResult, apply_triggers, live_trigger
 from controller.subscriptions.plan import TriggerPlan, plan_triggers
 
@@ -25,16 +29,45 @@ EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
 # each and exits 2 (controller/failures.py).
 
 
-def _trigger_plan(session: Session) -> TriggerPlan:
+_OVERRIDE = re.compile(r"^\s*(?:(?P<percent>\d+(?:\.\d+)?)\s*%|(?P<count>\d+))\s*$")
+
+
+def blast_radius_override(text: str | None) -> BlastRadius | None:
+    """`--allow-blast-radius` of plan/apply: "40%" of the managed agents or "120" agents, for this
+    run only (None: the configured guard); LocalConfigError says what to write."""
+    if text is None:
+        return None
+    found = _OVERRIDE.match(text)
+    if found is not None and found["count"] is not None and int(found["count"]) > 0:
+        return BlastRadius(0.0, int(found["count"]))
+    if found is not None and found["percent"] is not None and 0 < float(found["percent"]) <= 100:
+        return BlastRadius(float(found["percent"]), 1)
+    raise LocalConfigError(
+        f"--allow-blast-radius {text!r}: give a percentage of the managed agents (e.g. 40%) "
+        "or a number of agents (e.g. 120)"
+    )
+
+
+def _allowing(state: DesiredState, radius: BlastRadius | None) -> DesiredState:
+    """`state` with this run's blast-radius override (if any) in place of the configured guard."""
+    if radius is None:
+        return state
+    print(f"blast-radius override for this run: {radius} (configured: {state.config.blast_radius})")
+    return replace(state, config=replace(state.config, blast_radius=radius))
+
+
+def _trigger_plan(session: Session, held: str) -> TriggerPlan:
     live = [live_trigger(t) for t in session.client.list_triggers()]
-    return plan_triggers(session.state.subscriptions, live, trigger_owner())
+    return plan_triggers(session.state.subscriptions, live, trigger_owner(), held=held)
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    radius = blast_radius_override(args.allow_blast_radius)  # a bad flag fails before any call
     session = open_session(args)
+    state = _allowing(session.state, radius)
     reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
-    result = reconciler.cycle(session.state, write=False)
-    triggers = _trigger_plan(session)
+    result = reconciler.cycle(state, write=False)
+    triggers = _trigger_plan(session, result.plan.held_reason)
     if args.output == "json":
         body: dict[str, Any] = plan_json(result)
         body["triggers"] = [
@@ -72,21 +105,27 @@ def _apply_summary(result: CycleResult, triggers: TriggerApplyResult) -> tuple[s
         )
     for o in triggers.outcomes:
         lines.append(f"trigger {o.step.action.value} {o.step.name}: {o.status} {o.detail}".rstrip())
+    if triggers.plan.held and triggers.plan.changes():
+        lines.append(triggers.plan.table())
     clean = clean and triggers.ok
     return "\n".join(lines), clean
 
 
 def run_apply(args: argparse.Namespace) -> int:
+    radius = blast_radius_override(args.allow_blast_radius)  # a bad flag fails before any call
     session = open_session(args, check=lambda offline: check_local(offline.config, daemon=False))
-    cfg = session.state.config
+    state = _allowing(session.state, radius)
+    cfg = state.config
     metrics = Metrics()
     session.client.stats.add_listener(metrics.api_call_listener)
     audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
     executor = Executor(session.client, audit, metrics, utc_now)
     try:
         reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
-        result = reconciler.cycle(session.state)
-        triggers = apply_triggers(session.client, session.state.subscriptions, trigger_owner())
+        result = reconciler.cycle(state)
+        # Held means nothing at all is written: the trigger plan is reported, not applied.
+        held = result.plan.held_reason
+        triggers = apply_triggers(session.client, state.subscriptions, trigger_owner(), held=held)
     finally:
         executor.close()
     text, clean = _apply_summary(result, triggers)

@@ -12,7 +12,8 @@
 - replace: create the trigger on the new topic, then delete the old one;
 - delete: a 404 counts as done (already gone).
 
-A failing step never stops the others; each outcome is reported. Observe mode writes nothing.
+A failing step never stops the others; each outcome is reported. Observe mode, and a plan held
+by the blast-radius guard, write nothing.
 """
 
 from __future__ import annotations
@@ -144,10 +145,11 @@ def apply_triggers(
     desired: Sequence[EventSubscription],
     owner: str,
     mode: Mode = Mode.ENFORCE,
+    held: str = "",
 ) -> TriggerApplyResult:
-    """List, plan and (in enforce mode) execute; one outcome per written step."""
+    """List, plan and (in enforce mode, unless `held`) execute; one outcome per written step."""
     live = [live_trigger(t) for t in client.list_triggers()]
-    plan = plan_triggers(desired, live, owner, mode)
+    plan = plan_triggers(desired, live, owner, mode, held)
     outcomes = []
     for step in plan.writes():
         try:

@@ -17,7 +17,8 @@ Steps: create, update (PUT with the live version), replace (`topicName` cannot b
 the new trigger, then delete the old one), delete (prune: owned triggers whose name is no longer
 desired, and extra owned duplicates of a name, keeping the oldest) and unchanged. "Oldest" is the
 first in listing order (the API lists triggers oldest first; UNCONFIRMED for a real org, true of
-the emulator). In observe mode every step is planned the same way but marked `write=False`.
+the emulator). In observe mode, and when the blast-radius guard held the presence plan (`held`),
+every step is planned the same way but marked `write=False`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -117,6 +118,7 @@ class TriggerPlan:
     owner: str
     mode: Mode
     errors: tuple[str, ...] = ()  # desired subscriptions that cannot be provisioned as written
+    held: str = ""  # why the blast-radius guard held this plan (nothing is written); "" if not held
 
     def writes(self) -> tuple[TriggerStep, ...]:
         """Steps that change the org, in order (creates before deletes)."""
@@ -136,6 +138,8 @@ class TriggerPlan:
         rows.extend(f"error      {e}" for e in self.errors)
         if self.mode is Mode.OBSERVE:
             rows.append("observe mode: steps in parentheses are reported, not written")
+        elif self.held:
+            rows.append(f"HELD: {self.held}; steps in parentheses are reported, not written")
         return "\n".join(rows)
 
 
@@ -320,10 +324,12 @@ def plan_triggers(
     live: Sequence[LiveTrigger],
     owner: str,
     mode: Mode = Mode.ENFORCE,
+    held: str = "",
 ) -> TriggerPlan:
     """Plan creates, updates, replaces and prunes of the triggers `owner` manages.
 
-    `live` is the complete listing in API order (oldest first). Pure: no I/O, no clock.
+    `live` is the complete listing in API order (oldest first). `held` (the blast-radius guard's
+    reason) plans every step like observe mode: reported, never written. Pure: no I/O, no clock.
     Step order: creates/replaces/updates in desired order, then deletes (so a replacement is
     created before its predecessor disappears).
     """
@@ -352,18 +358,16 @@ def plan_triggers(
             continue
         steps.extend(TriggerStep(Action.DELETE, name, "no longer desired (prune)", live=t) for t in triggers)
     steps.sort(key=lambda s: s.action is Action.DELETE)
-    if mode is Mode.OBSERVE:
+    not_written = (
+        "observe: reported, not written" if mode is Mode.OBSERVE else "held: not written" if held else ""
+    )
+    if not_written:
         steps = [
-            TriggerStep(
-                s.action,
-                s.name,
-                s.reason if s.action is Action.UNCHANGED else f"{s.reason} (observe: reported, not written)",
-                s.diff,
-                s.desired,
-                s.live,
-                s.hand_edited,
+            replace(
+                s,
+                reason=s.reason if s.action is Action.UNCHANGED else f"{s.reason} ({not_written})",
                 write=False,
             )
             for s in steps
         ]
-    return TriggerPlan(tuple(steps), owner, mode, tuple(errors))
+    return TriggerPlan(tuple(steps), owner, mode, tuple(errors), held)

@@ -219,3 +219,15 @@ def test_observe_plans_the_same_but_writes_nothing(
     creates = [i for i, s in enumerate(enforce.steps) if s.action is not Action.DELETE]
     deletes = [i for i, s in enumerate(enforce.steps) if s.action is Action.DELETE]
     assert not creates or not deletes or max(creates) < min(deletes)
+
+
+@settings(max_examples=100, deadline=None)
+@given(desired_sets, live_orgs())
+def test_a_held_plan_is_reported_but_writes_nothing(
+    desired: list[EventSubscription], live: list[LiveTrigger]
+) -> None:
+    enforce = plan_triggers(desired, live, OWNER)
+    held = plan_triggers(desired, live, OWNER, held="12 corrections exceed the blast-radius limit of 5")
+    assert held.writes() == () and actions(held.steps) == actions(enforce.steps)
+    assert all("held: not written" in s.reason for s in held.changes())
+    assert not held.changes() or "HELD: 12 corrections exceed" in held.table()
