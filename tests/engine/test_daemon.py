@@ -193,7 +193,11 @@ def test_run_exits_zero_on_sigterm_after_its_first_resync(
         text=True,
     )
     try:
-        wait_for(lambda: (tmp_path / "audit.jsonl").exists(), timeout=20, what="the first corrections")
+        # apply/run create the (empty) audit log up front to check it is writable: wait for records.
+        audit = tmp_path / "audit.jsonl"
+        wait_for(
+            lambda: audit.exists() and audit.stat().st_size > 0, timeout=20, what="the first corrections"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
