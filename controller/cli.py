@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="serve the Genesys Cloud emulator until SIGTERM")
     emu.add_argument("--host", default="127.0.0.1")
     emu.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    emu.add_argument(
+        "--download-port", type=int, default=0, help="port of the download host (result URLs); 0: free"
+    )
     emu.add_argument("--org", help="org fixture file (YAML or JSON); default: generated")
     emu.add_argument("--agents", type=int, default=200, help="agents in the generated org")
     emu.add_argument("--seed", type=int, default=1, help="generator seed")

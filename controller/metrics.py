@@ -88,6 +88,12 @@ class Metrics:
             ["policy"],
             registry=r,
         )
+        self.agents_unobserved = Gauge(
+            "presencectl_agents_unobserved",
+            "Managed agents the presence reads did not return at the last full resync (left alone).",
+            ["policy"],
+            registry=r,
+        )
         self.corrections_total = Counter(
             "presencectl_corrections",
             "Presence writes by target system presence and result.",

@@ -97,6 +97,19 @@ async def _api_call(request: web.Request, handler: Handler, headers: dict[str, s
     return await handler(request)
 
 
+async def _download_call(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The download host: no bearer token, no client budget, but its own 429s and errors (faults
+    reach it only through a pathPattern that names /downloads/, so API fault tests are unchanged)."""
+    world = request.app[WORLD]
+    fault = world.faults.decide(request.path) if world.faults.path_pattern is not None else None
+    if fault is not None and fault.status == 429:
+        return _rate_limited(fault.retry_after, CORRELATION_ID.get())
+    if fault is not None and fault.status is not None:
+        code, message = _FAULT_BODIES.get(fault.status, ("bad.request", "Injected error."))
+        return json_response(error_body(fault.status, code, message, CORRELATION_ID.get()), fault.status)
+    return await handler(request)
+
+
 @web.middleware
 async def platform_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
@@ -108,6 +121,8 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     try:
         if path.startswith("/api/v2/"):
             response = await _api_call(request, handler, headers)
+        elif path.startswith("/downloads/"):
+            response = await _download_call(request, handler)
         else:
             response = await handler(request)
     except ApiError as error:
@@ -146,4 +161,12 @@ def build_app(world: World, hub: Hub, credentials: dict[str, str]) -> web.Applic
     ):
         module.register(app)
     app.on_shutdown.append(lambda _app: hub.close_all(reason="shutdown"))
+    return app
+
+
+def build_download_app(world: World) -> web.Application:
+    """The download host of pre-signed result URLs (another host than the API's, doc §9.6)."""
+    app = web.Application(middlewares=[platform_middleware])
+    app[WORLD] = world
+    routes_wfm.register_downloads(app)
     return app

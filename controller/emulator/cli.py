@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             org=org,
             host=args.host,
             port=args.port,
+            download_port=args.download_port,
             client_id=args.client_id,
             client_secret=args.client_secret,
             rate_limit=args.rate_limit,

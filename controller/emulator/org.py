@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from controller.emulator.platform import PlatformOptions
 from controller.presence import SystemPresence
 
 # Fixed namespace of every emulator id: ids are uuid5(ORG_NAMESPACE, name), so they never change
@@ -163,6 +164,7 @@ class Org:
     shifts: dict[str, list[OrgShift]] = field(default_factory=dict)  # agent id -> shifts by start
     time_off: list[OrgTimeOff] = field(default_factory=list)
     topic_rejections: list[OrgTopicRejection] = field(default_factory=list)
+    platform: PlatformOptions = field(default_factory=PlatformOptions)  # UNCONFIRMED behaviours
     _index: OrgIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def index(self) -> OrgIndex:

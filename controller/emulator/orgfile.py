@@ -35,6 +35,8 @@ from controller.emulator.org import (
     OrgTopicRejection,
     stable_id,
 )
+from controller.emulator.platform import SCHEMA as PLATFORM_SCHEMA
+from controller.emulator.platform import PlatformOptions
 from controller.emulator.wfm import iso
 from controller.presence import WELL_KNOWN_DEFINITION_IDS, normalize_system_presence
 
@@ -109,6 +111,7 @@ SCHEMA: dict[str, object] = {
         [],
         version={"const": FORMAT_VERSION},
         org=_obj([], id=_ID, name=_STR),
+        platform=PLATFORM_SCHEMA,
         presenceDefinitions={
             "type": "array",
             "items": _obj(
@@ -234,6 +237,7 @@ class _Builder:
         org.agents = self.agents(data, org)
         self.schedules(data, org)
         org.topic_rejections = self.rejected_topics(data, org)
+        org.platform = PlatformOptions.from_dict(data.get("platform", {}))
         return org
 
     # presences, groups, units ------------------------------------------------------------------
@@ -596,6 +600,7 @@ def dump_org(org: Org) -> dict[str, Any]:
     return {
         "version": FORMAT_VERSION,
         "org": {"id": org.id, "name": org.name},
+        "platform": org.platform.to_dict(),
         "presenceDefinitions": [
             {
                 "id": p.id,

@@ -6,7 +6,9 @@ CamelCase ("OnQueue"); per-user, bulk and users?expand=presence the label ("On Q
 UserActivity and notifications upper snake ("ON_QUEUE").
 
 Limits: bulk GET 50 ids (documented); bulk PUT 50 entries (the real limit is UNCONFIRMED, this
-is our chosen cap); users/activity 100 ids (undocumented upstream, our chosen cap).
+is our chosen cap); users/activity `platform.usersActivityMaxIds` (default 100; undocumented
+upstream), and it leaves out users in no management unit (UNCONFIRMED upstream: the unpleasant
+reading). The bulk PUT's answer has the shape `platform.bulkPresenceEcho` names.
 """
 
 from __future__ import annotations
@@ -24,14 +26,13 @@ from controller.emulator.httpkit import (
     json_object,
     json_response,
 )
-from controller.emulator.org import OrgPresenceDefinition
+from controller.emulator.org import OrgPresenceDefinition, stable_id
 from controller.emulator.routes_users import agent_or_404, user_presence
 from controller.emulator.world import PresenceError, World, iso
 from controller.presence import SystemPresence
 
 BULK_GET_MAX = 50
 BULK_PUT_MAX = 50
-ACTIVITY_MAX = 100
 
 
 def definition_json(d: OrgPresenceDefinition) -> dict[str, Any]:
@@ -49,10 +50,10 @@ def definition_json(d: OrgPresenceDefinition) -> dict[str, Any]:
 
 async def list_definitions(request: web.Request) -> web.Response:
     world = request.app[WORLD]
-    flag = request.query.get("deactivated", "false").lower()
-    if flag not in ("true", "false"):
+    flag = request.query.get("deactivated", "FALSE")
+    if flag not in ("TRUE", "FALSE"):  # the SDK's enum spelling (doc §9.6)
         raise ApiError(400, "invalid.value", "deactivated must be TRUE or FALSE.")
-    show_deactivated = flag == "true"
+    show_deactivated = flag == "TRUE"
     chosen = [d for d in world.org.presence_definitions if d.deactivated == show_deactivated]
     entities = [definition_json(d) for d in chosen]
     return json_response({"total": len(entities), "entities": entities, "selfUri": request.path_qs})
@@ -158,6 +159,8 @@ async def bulk_put(request: web.Request) -> web.Response:
     for entry in body:
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
             raise bad_request("Each entry needs the user's id.")
+        if str(entry.get("source", "PURECLOUD")).upper() != "PURECLOUD":
+            raise ApiError(400, "invalid.value", "Only the PURECLOUD source can be set in bulk.")
         if entry["id"] not in world.users:
             raise bad_request(f"User {entry['id']} not found.")
         definition_id = _definition_id(entry)
@@ -166,10 +169,15 @@ async def bulk_put(request: web.Request) -> web.Response:
         _check(world, definition_id)
         message = entry.get("message")
         changes.append((entry["id"], definition_id, message if isinstance(message, str) else None))
+    echo = world.org.platform.bulk_presence_echo
     answer = []
     for user_id, definition_id, message in changes:
-        state = world.set_presence(user_id, definition_id, message)
-        answer.append({"id": user_id, **user_presence(world, state)})
+        entry = user_presence(world, world.set_presence(user_id, definition_id, message))
+        if echo == "presence-id":  # documented: "the globally unique identifier for the object"
+            entry = {"id": stable_id(f"userpresence:{user_id}:PURECLOUD"), **entry}
+        elif echo == "user-id":
+            entry = {"id": user_id, "userId": user_id, **entry}
+        answer.append(entry)
     return json_response(answer)
 
 
@@ -179,9 +187,11 @@ async def users_activity(request: web.Request) -> web.Response:
     ids = body.get("userIds")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise bad_request("userIds must be a non-empty list of user ids.")
-    if len(ids) > ACTIVITY_MAX:
-        raise bad_request(f"Too many user ids: {len(ids)}. The limit is {ACTIVITY_MAX}.")
-    entities = [world.activity(i, world.users[i]) for i in ids if i in world.users]
+    limit = world.org.platform.users_activity_max_ids
+    if len(ids) > limit:
+        raise bad_request(f"Too many user ids: {len(ids)}. The limit is {limit}.")
+    in_wfm = [i for i in ids if i in world.users and world.agents[i].management_unit_id is not None]
+    entities = [world.activity(i, world.users[i]) for i in in_wfm]
     return json_response({"entities": entities})
 
 

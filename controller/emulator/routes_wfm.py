@@ -4,12 +4,18 @@ The JSON comes from the pure builders in controller.emulator.wfm; this module ad
 validation, downloads and async delivery.
 
 Choices where the real API is UNCONFIRMED (shared API doc §2.2, §3.2, §8):
-- Download URLs are unauthenticated GETs on the emulator, `/downloads/{id}`, like pre-signed URLs;
-  the content is the object the inline field would have held (e.g. BuAgentSchedulesSearchResponse).
-- Schedule search: more than 100 users (asked for, or in the BU when userIds is omitted) or
-  forceDownloadService=true -> status Complete + downloadUrl; forceAsync=true -> status Processing
-  + operationId, then a `v2.workforcemanagement.users.{id}.schedules.search` event
+- Download URLs are unauthenticated GETs of `/downloads/{id}` on another host (the emulator's
+  second port, `World.download_base`), like pre-signed URLs; the content is the object the
+  inline field would have held (e.g. BuAgentSchedulesSearchResponse).
+- Schedule search: more than `platform.scheduleSearchMaxUsers` userIds -> 400; more than 100 users
+  (asked for, or in the BU when userIds is omitted) or forceDownloadService=true -> status
+  Complete + downloadUrl; forceAsync=true, or more than `platform.scheduleSearchAsyncAboveUsers`
+  users -> status Processing + operationId, then (unless `platform.scheduleSearchNotifications` is
+  false) a `v2.workforcemanagement.users.{id}.schedules.search` event
   ({operationId, businessUnitId, downloadUrl}) where {id} is the caller's OAuth client id.
+- Unit membership: `GET …/businessunits/{id}/users` (BuUserListing, one entry per MU of the BU,
+  `managementUnitIds` narrows it) and `GET …/managementunits/{id}/users` (WfmUserEntityListing);
+  both unpaged (paging and size limits are UNCONFIRMED, doc §9.1).
 - Historical adherence completes shortly after the 202; the event goes to
   `v2.users.{id}.workforcemanagement.historicaladherencequery`, {id} again the OAuth client id.
 """
@@ -44,8 +50,12 @@ ADHERENCE_MAX_USERS = 100
 ASYNC_DELAY_SECONDS = 0.05  # the answer always reaches the caller before the event
 
 
+def _download_base(request: web.Request, world: World) -> str:
+    return world.download_base or f"{request.scheme}://{request.host}"
+
+
 def _download_url(request: web.Request, world: World, body: Any) -> str:
-    return f"{request.scheme}://{request.host}/downloads/{world.add_download(body)}"
+    return f"{_download_base(request, world)}/downloads/{world.add_download(body)}"
 
 
 def _bu_or_404(request: web.Request) -> str:
@@ -88,6 +98,20 @@ async def management_units(request: web.Request) -> web.Response:
     return json_response(wfm.management_units_listing(request.app[WORLD].org, _bu_or_404(request)))
 
 
+async def business_unit_users(request: web.Request) -> web.Response:
+    org = request.app[WORLD].org
+    wanted = set(id_list(request, "managementUnitIds"))
+    return json_response(wfm.business_unit_users(org, _bu_or_404(request), wanted or None))
+
+
+async def management_unit_users(request: web.Request) -> web.Response:
+    org = request.app[WORLD].org
+    mu_id = request.match_info["managementUnitId"]
+    if mu_id not in org.index().management_units:
+        raise not_found(f"Management unit {mu_id} not found.")
+    return json_response(wfm.management_unit_users(org, mu_id))
+
+
 async def agent_management_unit(request: web.Request) -> web.Response:
     agent_id = request.match_info["agentId"]
     found = wfm.agent_management_unit(request.app[WORLD].org, agent_id)
@@ -110,16 +134,23 @@ async def schedule_search(request: web.Request) -> web.Response:
     body = await json_object(request)
     start, end = _date_range(body)
     user_ids = _user_ids(body)
+    platform = world.org.platform
+    if user_ids is not None and len(user_ids) > platform.schedule_search_max_users:
+        raise bad_request(
+            f"Too many userIds: {len(user_ids)}. The limit is {platform.schedule_search_max_users}."
+        )
     result = wfm.schedule_search_result(world.org, bu_id, user_ids, start, end)
-    if _flag(request, "forceAsync"):
-        operation_id = str(uuid.uuid4())
-        url = _download_url(request, world, result)
-        event = {"operationId": operation_id, "businessUnitId": bu_id, "downloadUrl": url}
-        topic = f"v2.workforcemanagement.users.{CLIENT_ID.get()}.schedules.search"
-        hub = request.app[HUB]
-        asyncio.get_running_loop().call_later(ASYNC_DELAY_SECONDS, hub.publish, topic, event)
-        return json_response({"status": "Processing", "operationId": operation_id})
     users = len(user_ids) if user_ids is not None else len(result["agentSchedules"])  # type: ignore[arg-type]
+    async_above = platform.schedule_search_async_above_users
+    if _flag(request, "forceAsync") or (async_above is not None and users > async_above):
+        operation_id = str(uuid.uuid4())
+        if platform.schedule_search_notifications:
+            url = _download_url(request, world, result)
+            event = {"operationId": operation_id, "businessUnitId": bu_id, "downloadUrl": url}
+            topic = f"v2.workforcemanagement.users.{CLIENT_ID.get()}.schedules.search"
+            hub = request.app[HUB]
+            asyncio.get_running_loop().call_later(ASYNC_DELAY_SECONDS, hub.publish, topic, event)
+        return json_response({"status": "Processing", "operationId": operation_id})
     if users > INLINE_MAX_USERS or _flag(request, "forceDownloadService"):
         return json_response({"status": "Complete", "downloadUrl": _download_url(request, world, result)})
     return json_response({"status": "Complete", "result": result})
@@ -175,7 +206,7 @@ async def historical_query(request: web.Request) -> web.Response:
     user_ids = _user_ids(body)
     job = HistoricalJob(str(uuid.uuid4()), CLIENT_ID.get(), "Processing")
     world.historical_jobs[job.id] = job
-    base = f"{request.scheme}://{request.host}/downloads/"
+    base = f"{_download_base(request, world)}/downloads/"
     hub = request.app[HUB]
 
     def complete() -> None:
@@ -197,7 +228,8 @@ async def historical_job(request: web.Request) -> web.Response:
         raise not_found(f"Historical adherence job {request.match_info['jobId']} not found.")
     body: dict[str, Any] = {"id": job.id, "queryState": job.state}
     if job.download_ids:
-        body["downloadUrls"] = [f"{request.scheme}://{request.host}/downloads/{d}" for d in job.download_ids]
+        base = _download_base(request, world)
+        body["downloadUrls"] = [f"{base}/downloads/{d}" for d in job.download_ids]
     return json_response(body)
 
 
@@ -212,6 +244,8 @@ def register(app: web.Application) -> None:
     r = app.router
     r.add_get(f"{API}/businessunits", business_units)
     r.add_get(f"{API}/businessunits/{{businessUnitId}}/managementunits", management_units)
+    r.add_get(f"{API}/businessunits/{{businessUnitId}}/users", business_unit_users)
+    r.add_get(f"{API}/managementunits/{{managementUnitId}}/users", management_unit_users)
     r.add_get(f"{API}/agents/{{agentId}}/managementunit", agent_management_unit)
     r.add_get(f"{API}/businessunits/{{businessUnitId}}/activitycodes", activity_codes)
     r.add_post(f"{API}/businessunits/{{businessUnitId}}/agentschedules/search", schedule_search)
@@ -219,3 +253,8 @@ def register(app: web.Application) -> None:
     r.add_post(f"{API}/managementunits/{{managementUnitId}}/historicaladherencequery", historical_query)
     r.add_get(f"{API}/adherence/historical/jobs/{{jobId}}", historical_job)
     r.add_get("/downloads/{downloadId}", download)
+
+
+def register_downloads(app: web.Application) -> None:
+    """The download host's only route (a separate app on its own port: another host)."""
+    app.router.add_get("/downloads/{downloadId}", download)

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from controller.emulator.app import build_app
+from controller.emulator.app import build_app, build_download_app
 from controller.emulator.control import EmulatorControl
 from controller.emulator.notifications import Hub
 from controller.emulator.org import Org
@@ -30,33 +30,38 @@ class RunningEmulator:
         self.api_base = self.login_base = self.streaming_base = ""
         self.port = 0
         self._loop = asyncio.new_event_loop()
-        self._runner: web.AppRunner | None = None
+        self._runners: list[web.AppRunner] = []
         self._thread = threading.Thread(target=self._loop.run_forever, name="genesys-emulator", daemon=True)
         self.control: EmulatorControl
 
-    def _start(self, host: str, port: int) -> None:
+    def _start(self, host: str, port: int, download_port: int = 0) -> None:
         self._thread.start()
         app = build_app(self.world, self.hub, {self.client_id: self.client_secret})
-        future = asyncio.run_coroutine_threadsafe(self._serve(app, host, port), self._loop)
-        self.port = future.result(timeout=30)
+        self.port = self._serve_now(app, host, port)
+        # Pre-signed download URLs live on another host (doc §9.6): a second port of ours.
+        download_port = self._serve_now(build_download_app(self.world), host, download_port)
         shown = f"[{host}]" if ":" in host else host
         self.api_base = self.login_base = f"http://{shown}:{self.port}"
         self.streaming_base = f"ws://{shown}:{self.port}"
+        self.world.download_base = f"http://{shown}:{download_port}"
         self.control = EmulatorControl(self.api_base)
 
+    def _serve_now(self, app: web.Application, host: str, port: int) -> int:
+        return asyncio.run_coroutine_threadsafe(self._serve(app, host, port), self._loop).result(timeout=30)
+
     async def _serve(self, app: web.Application, host: str, port: int) -> int:
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._runners.append(runner)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
         await site.start()
-        address = self._runner.addresses[0]
-        return int(address[1])
+        return int(runner.addresses[0][1])
 
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
+        for runner in self._runners:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
@@ -81,11 +86,13 @@ def start_emulator(
     client_secret: str = DEFAULT_CLIENT_SECRET,
     host: str = "127.0.0.1",
     port: int = 0,
+    download_port: int = 0,
     heartbeat_seconds: float = 30.0,
     token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
     initial_adherence: float | None = None,
 ) -> RunningEmulator:
-    """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`."""
+    """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`; result
+    downloads are served on host:download_port, another host as on the real platform."""
     if org is None:
         from controller.emulator.generate import generate_org
 
@@ -94,5 +101,5 @@ def start_emulator(
     world = World(org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence)
     hub = Hub(world, heartbeat_seconds=heartbeat_seconds)
     emulator = RunningEmulator(org, world, hub, client_id, client_secret)
-    emulator._start(host, port)
+    emulator._start(host, port, download_port)
     return emulator

@@ -91,6 +91,27 @@ def management_units_listing(org: Org, bu_id: str) -> dict[str, object]:
     }
 
 
+def _members(org: Org, mu_id: str) -> list[dict[str, str]]:
+    return [_user_ref(a.id) for a in org.agents if a.management_unit_id == mu_id]
+
+
+def business_unit_users(org: Org, bu_id: str, mu_ids: set[str] | None) -> dict[str, object]:
+    """GET …/businessunits/{buId}/users: BuUserListing{managementUnits: [ManagementUnitUserListing
+    {managementUnit: ManagementUnitReference, users: [UserReference]}]}, optionally narrowed."""
+    return {
+        "managementUnits": [
+            {"managementUnit": _ref("managementunits", mu.id), "users": _members(org, mu.id)}
+            for mu in org.management_units
+            if mu.business_unit_id == bu_id and (mu_ids is None or mu.id in mu_ids)
+        ]
+    }
+
+
+def management_unit_users(org: Org, mu_id: str) -> dict[str, object]:
+    """GET …/managementunits/{muId}/users: WfmUserEntityListing{entities: [UserReference]}."""
+    return {"entities": _members(org, mu_id)}
+
+
 def agent_management_unit(org: Org, agent_id: str) -> dict[str, object] | None:
     """GET /api/v2/workforcemanagement/agents/{agentId}/managementunit; None -> 404."""
     units = org.business_unit_of(agent_id)

@@ -129,6 +129,7 @@ class World:
         self.rate_limit = rate_limit
         self.default_token_ttl = token_ttl
         self.publish: Publish = lambda topic, body: None
+        self.download_base = ""  # the download host (scheme://host:port); "" serves them on the API host
         self.definitions: dict[str, OrgPresenceDefinition] = {d.id: d for d in org.presence_definitions}
         self.agents = {a.id: a for a in org.agents}
         self.agent_index = {a.id: i for i, a in enumerate(org.agents)}

@@ -17,6 +17,8 @@ What one `execute` does:
    at least two, the others one by one (PATCH), on a small thread pool. A failed bulk chunk is
    retried agent by agent so the one bad agent is isolated — unless the failure is one every
    agent would share (401, 403, 429: auth, permission, quota), which fails the chunk as is.
+   An accepted bulk chunk is never written again, whatever shape its answer has (an agent whose
+   answer entry cannot be matched is confirmed by the read-back alone): one write per agent.
 5. The written agents are read back in bulk (GET …/presences/purecloud/bulk); a write counts as
    ok only once the read-back shows the target. Write -> confirmed latency goes to the audit and
    `presencectl_write_to_event_seconds`; boundary -> write to `presencectl_boundary_to_write_seconds`.
@@ -137,6 +139,7 @@ class _Attempt:
     written_at: datetime | None = None  # wall clock, write answered
     answer: UserPresence | None = None
     error: GenesysError | None = None
+    correlation_id: str = ""  # of the write call (also when its answer could not be matched)
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,14 +315,20 @@ class Executor:
             )
             return [self._write_one(a, "single") for a in chunk]
         written_at = self._clock()
-        out: list[_Attempt] = []
-        for action in chunk:
-            answer = answers.get(action.user_id)
-            if answer is None:  # accepted but not echoed back: write it alone to know
-                out.append(self._write_one(action, "single"))
-            else:
-                out.append(_Attempt(action, "bulk", started, written_at, answer))
-        return out
+        # An agent whose answer entry cannot be matched (doc §9.4: the echo's `id` need not be the
+        # user id) was still written: the read-back confirms it. Writing it again would double
+        # every write on an org whose echo we cannot match.
+        return [
+            _Attempt(
+                a,
+                "bulk",
+                started,
+                written_at,
+                answers.echoes.get(a.user_id),
+                correlation_id=answers.correlation_ids.get(a.user_id, ""),
+            )
+            for a in chunk
+        ]
 
     # ---- confirming ----
 
@@ -350,7 +359,7 @@ class Executor:
                     )
                 )
                 continue
-            correlation = attempt.answer.correlation_id if attempt.answer else ""
+            correlation = attempt.answer.correlation_id if attempt.answer else attempt.correlation_id
             now_live = live.get(action.user_id)
             if readback_error is not None:  # accepted by the API; we just could not look
                 outcomes.append(WriteOutcome(action.user_id, True, attempt.via, None, correlation or None))

@@ -25,6 +25,9 @@ from controller.selection import select_agents
 
 _log = logging.getLogger(__name__)
 
+UNOBSERVED_WARN_CYCLES = 2  # full resyncs in a row an agent goes unread before a warning names it
+UNOBSERVED_NAMED = 10  # agents named in that warning (the count covers the rest)
+
 
 @dataclass(frozen=True)
 class CycleResult:
@@ -60,6 +63,17 @@ def recheck_times(
     return due
 
 
+def unobserved_streaks(
+    previous: Mapping[str, int], targets: Collection[str], observed: Collection[str], *, full: bool
+) -> dict[str, int]:
+    """Consecutive full resyncs each agent was asked for and not read (pure). A full resync adds
+    one for every target not read and forgets the rest; a targeted re-plan only forgets the
+    agents it did read."""
+    if full:
+        return {a: previous.get(a, 0) + 1 for a in targets if a not in observed}
+    return {a: n for a, n in previous.items() if a not in observed}
+
+
 def with_external_overrides(state: DesiredState, overrides: Collection[Override]) -> DesiredState:
     """Add transient per-agent overrides (external WFM states) to every policy; each applies only
     to the agent it names, and an agent has one managing policy, so the result is exact."""
@@ -84,6 +98,7 @@ class Reconciler:
         self._clock = clock
         self._executor = executor
         self._written: dict[str, tuple[datetime, str]] = {}  # agent -> (when, definition id we wrote)
+        self._unobserved: dict[str, int] = {}  # agent -> full resyncs in a row it was not read
 
     def cycle(
         self,
@@ -129,6 +144,7 @@ class Reconciler:
         schedules = self._world.schedules(directory, managed.keys(), now)
         observed = self._client.observe(targets) if targets else {}
         agents = directory.by_id
+        self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)
         # The whole directory, so the blast-radius guard weighs a targeted re-plan against the
         # managed population; `only` narrows what is planned.
         the_plan = plan(
@@ -175,6 +191,38 @@ class Reconciler:
             only is None,
             recheck_times(the_plan, effective, observed),
         )
+
+    def _track_unobserved(
+        self,
+        state: DesiredState,
+        managed: Mapping[str, PresencePolicy],
+        targets: Collection[str],
+        observed: Mapping[str, ObservedAgent],
+        agents: Mapping[str, Agent],
+        *,
+        full: bool,
+    ) -> None:
+        """An agent the presence reads did not return is left alone (never "no presence"); count
+        them per policy, and name those unread for UNOBSERVED_WARN_CYCLES resyncs in a row."""
+        self._unobserved = unobserved_streaks(self._unobserved, targets, observed, full=full)
+        if not full:
+            return
+        per_policy = dict.fromkeys((p.name for p in state.policies), 0)
+        for user_id in self._unobserved:
+            name = managed[user_id].name
+            per_policy[name] = per_policy.get(name, 0) + 1
+        for policy, count in per_policy.items():
+            self._metrics.agents_unobserved.labels(policy=policy).set(count)
+        stuck = sorted(a for a, n in self._unobserved.items() if n >= UNOBSERVED_WARN_CYCLES)
+        if stuck:
+            named = [agents[a].email or a if a in agents else a for a in stuck[:UNOBSERVED_NAMED]]
+            _log.warning(
+                f"{len(stuck)} managed agent(s) unread by the presence reads for "
+                f"{UNOBSERVED_WARN_CYCLES}+ resyncs, left alone: {', '.join(named)}"
+                + (f" and {len(stuck) - len(named)} more" if len(stuck) > len(named) else "")
+                + "; check that users/activity and GET /api/v2/users?expand=presence return them",
+                extra={"agents": named, "count": len(stuck)},
+            )
 
     def _own_writes(self, observed: Mapping[str, ObservedAgent]) -> dict[str, datetime]:
         """When we last wrote each agent that still shows what we wrote: a presence the agent

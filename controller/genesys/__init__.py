@@ -21,12 +21,17 @@ Public API (stable; other packages import only these names):
              get_presence(user_id) -> UserPresence
              set_presence(user_id, definition_id, message=None) -> UserPresence
              get_presences(user_ids) -> dict[str, UserPresence]   (bulk, 50 a call, concurrent)
-             set_presences(Iterable[PresenceUpdate]) -> dict[str, UserPresence]  (bulk PUT, 50 a call)
+             set_presences(Iterable[PresenceUpdate]) -> BulkWrite  (bulk PUT, 50 a call; .echoes
+               matched by userId or position, never by id; .correlation_ids for every user sent)
              get_routing_status(user_id) -> RoutingState; set_routing_status(user_id, RoutingStatus)
-             observe(user_ids) -> dict[str, ObservedAgent]         (cheapest bulk read; README)
+             observe(user_ids) -> dict[str, ObservedAgent]         (cheapest bulk read; README;
+               users/activity, then GET /users for the users it left out)
              observe_via_activity(user_ids), observe_via_users(user_ids)  (the two strategies)
+             activity_batch_size  (users/activity ids a call, halved on each 400, per process)
   WFM:       agent_units(user_id) -> AgentUnits | None; business_units() -> list[BusinessUnit]
              management_units(bu_id) -> list[ManagementUnit]; activity_codes(bu_id) -> list[ActivityCode]
+             business_unit_users(bu_id, mu_ids=()) -> dict[mu_id, list[user_id]] (one call a BU)
+             management_unit_users(mu_id) -> list[user_id]; unit_membership(user_ids) -> dict[str, AgentUnits]
              search_schedules(bu_id, start, end, user_ids=None) -> dict[str, AgentSchedule]
              realtime_adherence(user_ids) -> dict[str, AdherenceRecord]
              historical_adherence(mu_id, start, end, user_ids=None, ...) -> list[HistoricalAdherence]
@@ -55,7 +60,7 @@ Notes: observe()/get_presences() omit users the API does not return (unknown ids
 also takes force_async=, force_download=, wait_seconds=, notification_id= (the async path's {id}).
 """
 
-from controller.genesys.api import GenesysClient, Group, PresenceUpdate, ScheduleSearchPending
+from controller.genesys.api import BulkWrite, GenesysClient, Group, PresenceUpdate, ScheduleSearchPending
 from controller.genesys.backoff import Backoff
 from controller.genesys.budget import BudgetSnapshot, RateBudget, shared_budget
 from controller.genesys.config import REGIONS, ClientConfig, ConfigError
@@ -92,6 +97,7 @@ __all__ = [
     "Backoff",
     "BadRequest",
     "BudgetSnapshot",
+    "BulkWrite",
     "BusinessUnit",
     "Channel",
     "ChannelTopic",

@@ -8,6 +8,7 @@ still passes the one shared rate budget, so concurrency shortens latency without
 from __future__ import annotations
 
 import argparse
+import logging
 import queue
 import threading
 import time
@@ -31,7 +32,7 @@ from controller.domain import (
 from controller.genesys.backoff import DEFAULT_BACKOFF, Backoff
 from controller.genesys.budget import RateBudget, shared_budget
 from controller.genesys.config import ClientConfig
-from controller.genesys.errors import Forbidden, GenesysError, NotFound
+from controller.genesys.errors import BadRequest, Forbidden, GenesysError, NotFound
 from controller.genesys.models import (
     AdherenceRecord,
     AgentUnits,
@@ -45,6 +46,7 @@ from controller.genesys.models import (
     TriggerSpec,
     UserPresence,
     format_time,
+    match_bulk_answer,
     observed_from,
     parse_activity_code,
     parse_adherence,
@@ -64,10 +66,11 @@ from controller.genesys.transport import ApiResponse, Transport
 from controller.presence import RoutingStatus
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 BULK_PRESENCE_MAX = 50  # GET …/presences/purecloud/bulk: "Limit 50" (doc §1.2); PUT chunked the same
 USERS_BY_ID_MAX = 100  # GET /api/v2/users?id=…
-ACTIVITY_MAX = 100  # POST /workforcemanagement/users/activity (no documented cap; 100 is safe)
+ACTIVITY_MAX = 100  # POST /workforcemanagement/users/activity: first try (no documented cap, doc §9.2)
 ADHERENCE_MAX = 100  # GET /workforcemanagement/adherence: "Max of 100 userIds per request"
 USERS_PAGE_SIZE = 500
 WFM = "/api/v2/workforcemanagement"
@@ -88,6 +91,29 @@ class PresenceUpdate:
     user_id: str
     definition_id: str
     message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkWrite:
+    """What bulk presence writes answered. `echoes`: the answer entry matched to each user (by
+    `userId`, else by position; doc §9.4), users whose entry could not be matched are absent and
+    must be confirmed by reading back. `correlation_ids`: every user sent -> its request's id."""
+
+    echoes: dict[str, UserPresence]
+    correlation_ids: dict[str, str]
+
+
+def bulk_entry(update: PresenceUpdate) -> dict[str, Any]:
+    """One MutableUserPresence of PUT /users/presences/bulk, with `source` as Genesys's own
+    blueprint sends it (doc §1.2, §9.4)."""
+    entry: dict[str, Any] = {
+        "id": update.user_id,
+        "presenceDefinition": {"id": update.definition_id},
+        "source": "PURECLOUD",
+    }
+    if update.message is not None:
+        entry["message"] = update.message
+    return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +167,8 @@ class GenesysClient:
         self._catalog: tuple[float, PresenceCatalog] | None = None
         self._catalog_lock = threading.Lock()
         self._activity_unavailable = False  # set once the org answers 404/403 to users/activity
+        self._activity_batch = ACTIVITY_MAX  # halved on each 400 of users/activity, kept for the process
+        self._activity_lock = threading.Lock()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, **kwargs: Any) -> GenesysClient:
@@ -244,7 +272,7 @@ class GenesysClient:
             if not refresh and self._catalog is not None and now - self._catalog[0] < self._catalog_ttl:
                 return self._catalog[1]
             defs: list[PresenceDefinition] = []
-            for flag in ("false", "true"):
+            for flag in ("FALSE", "TRUE"):  # the SDK's spelling of the enum (doc §9.6)
                 body = self._body("GET", "/api/v2/presence/definitions", params={"deactivated": flag}) or {}
                 defs.extend(parse_presence_definition(d) for d in body.get("entities") or [])
             catalog = PresenceCatalog(tuple({d.id: d for d in defs}.values()))
@@ -283,25 +311,23 @@ class GenesysClient:
             out.update((p.user_id, p) for p in result)
         return out
 
-    def set_presences(self, updates: Iterable[PresenceUpdate]) -> dict[str, UserPresence]:
-        """Bulk PUT /api/v2/users/presences/bulk in chunks of 50 (the real cap is unconfirmed)."""
+    def set_presences(self, updates: Iterable[PresenceUpdate]) -> BulkWrite:
+        """Bulk PUT /api/v2/users/presences/bulk in chunks of 50 (the real cap is unconfirmed).
+        The answer's `id` is not documented to be the user id (doc §9.4), so entries are matched
+        by `userId` or by position (match_bulk_answer), never by `id`."""
         entries = list({u.user_id: u for u in updates}.values())
-
-        def one(batch: Sequence[PresenceUpdate]) -> list[UserPresence]:
-            body = []
-            for u in batch:
-                entry: dict[str, Any] = {"id": u.user_id, "presenceDefinition": {"id": u.definition_id}}
-                if u.message is not None:
-                    entry["message"] = u.message
-                body.append(entry)
-            resp = self._call("PUT", "/api/v2/users/presences/bulk", json=body)
-            correlation = resp.correlation_id
-            return [replace(parse_user_presence(p), correlation_id=correlation) for p in resp.body or []]
-
-        out: dict[str, UserPresence] = {}
+        echoes: dict[str, UserPresence] = {}
+        correlation_ids: dict[str, str] = {}
         for batch in chunks(entries, BULK_PRESENCE_MAX):
-            out.update((p.user_id, p) for p in one(batch))
-        return out
+            resp = self._call("PUT", "/api/v2/users/presences/bulk", json=[bulk_entry(u) for u in batch])
+            user_ids = [u.user_id for u in batch]
+            answer = resp.body if isinstance(resp.body, list) else []
+            for user_id, entry in match_bulk_answer(user_ids, answer).items():
+                echoes[user_id] = replace(
+                    parse_user_presence(entry, user_id), correlation_id=resp.correlation_id
+                )
+            correlation_ids.update(dict.fromkeys(user_ids, resp.correlation_id))
+        return BulkWrite(echoes, correlation_ids)
 
     def get_routing_status(self, user_id: str) -> RoutingState:
         body = self._body("GET", "/api/v2/users/{userId}/routingstatus", path_params={"userId": user_id})
@@ -318,31 +344,65 @@ class GenesysClient:
 
     def observe(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
         """Presence and routing status of many agents at the fewest calls (README "Reading presence
-        in bulk"): POST /workforcemanagement/users/activity, 100 users a call. An org where that
-        endpoint is missing or forbidden falls back to GET /users?id=…&expand=presence,routingStatus
-        (also 100 a call), and stays there for the life of the client."""
+        in bulk"): POST /workforcemanagement/users/activity, 100 users a call. Users it does not
+        return (e.g. in no management unit: its answer for them is UNCONFIRMED, doc §9.2) are read
+        in the same call through GET /users?id=…&expand=presence,routingStatus. An org where
+        users/activity is missing or forbidden (404/403) reads everyone that way, for the life of
+        the client. Users neither read returns are absent: "not read", never "no presence"."""
         ids = _unique(user_ids)
         if not ids:
             return {}
+        out: dict[str, ObservedAgent] = {}
         if not self._activity_unavailable:
             try:
-                return self.observe_via_activity(ids)
+                out = self.observe_via_activity(ids)
             except (NotFound, Forbidden):
                 self._activity_unavailable = True
-        return self.observe_via_users(ids)
+        missing = [i for i in ids if i not in out]
+        if not missing:
+            return out
+        if self._activity_unavailable:
+            return out | self.observe_via_users(missing)
+        try:  # the rest of the answer stands even if this second read fails
+            out.update(self.observe_via_users(missing))
+        except GenesysError as error:
+            log.warning(
+                "agents users/activity left out could not be read via GET /api/v2/users either",
+                extra={"agents": len(missing), "error": str(error), "correlation_id": error.context_id},
+            )
+        return out
+
+    @property
+    def activity_batch_size(self) -> int:
+        """The users/activity batch size this process has learned (halved on each 400)."""
+        return self._activity_batch
 
     def observe_via_activity(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
-        def one(batch: Sequence[str]) -> list[ObservedAgent]:
-            body = (
-                self._body("POST", f"{WFM}/users/activity", json={"userIds": list(batch)}, idempotent=True)
-                or {}
-            )
-            return [observed_from(a) for a in body.get("entities") or []]
-
         out: dict[str, ObservedAgent] = {}
-        for result in self._map(one, chunks(_unique(user_ids), ACTIVITY_MAX)):
+        for result in self._map(self._read_activity, chunks(_unique(user_ids), self._activity_batch)):
             out.update((a.user_id, a) for a in result)
         return out
+
+    def _read_activity(self, batch: Sequence[str]) -> list[ObservedAgent]:
+        """One users/activity call. A 400 (too many ids: the cap is undocumented) halves the batch
+        size for the rest of the process and reads this batch in halves; a lone id still refused
+        is left out (the caller reads it another way)."""
+        try:
+            body = self._body("POST", f"{WFM}/users/activity", json={"userIds": list(batch)}, idempotent=True)
+        except BadRequest as error:
+            if len(batch) == 1:
+                log.warning("users/activity refused one id", extra={"agent": batch[0], "error": str(error)})
+                return []
+            half = (len(batch) + 1) // 2
+            with self._activity_lock:
+                if half < self._activity_batch:
+                    self._activity_batch = half
+                    log.warning(
+                        "users/activity refused a batch; batch size halved for this process",
+                        extra={"refused": len(batch), "batch_size": half, "error": str(error)},
+                    )
+            return [a for part in chunks(batch, half) for a in self._read_activity(part)]
+        return [observed_from(a) for a in (body or {}).get("entities") or []]
 
     def observe_via_users(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
         def one(batch: Sequence[str]) -> list[ObservedAgent]:

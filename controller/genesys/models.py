@@ -95,6 +95,24 @@ def parse_user_presence(d: Json, user_id: str | None = None) -> UserPresence:
     )
 
 
+def match_bulk_answer(user_ids: Sequence[str], answer: Sequence[Any]) -> dict[str, Json]:
+    """The answer entry of each user of a bulk presence write (list[UserPresence], doc §9.4).
+
+    `UserPresence.id` is "the globally unique identifier for the object", not documented as the
+    user id, so it is never used. Entries are matched by `userId` when every entry has one, else
+    by position when the answer has one entry per request entry (it keeps the request's order);
+    otherwise only entries naming their `userId` are matched, and the rest must be confirmed by
+    reading back. Unrequested user ids are ignored."""
+    entries = [e for e in answer if isinstance(e, Mapping)]
+    wanted = set(user_ids)
+    named = {str(e["userId"]): e for e in entries if e.get("userId") and str(e["userId"]) in wanted}
+    if entries and all(e.get("userId") for e in entries):
+        return named
+    if len(entries) == len(answer) == len(user_ids):
+        return dict(zip(user_ids, entries, strict=True))
+    return named
+
+
 @dataclass(frozen=True, slots=True)
 class RoutingState:
     user_id: str

@@ -77,7 +77,7 @@ def test_bulk_put_applies_all_or_nothing(api: Api) -> None:
     good = [{"id": i, "presenceDefinition": {"id": BREAK}, "source": "PURECLOUD"} for i in ids]
     response = api.put("/api/v2/users/presences/bulk", json=good)
     assert response.status_code == 200
-    assert [p["id"] for p in response.json()] == ids
+    assert [p["presenceDefinition"]["id"] for p in response.json()] == [BREAK] * 3
     assert all(p["presenceDefinition"]["systemPresence"] == "Break" for p in response.json())
     bad = [
         {"id": ids[0], "presenceDefinition": {"id": ON_QUEUE}},

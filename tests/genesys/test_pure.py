@@ -376,3 +376,36 @@ def test_time_off_marker_placed_on_utc_axis_with_dst() -> None:
     assert off.end == datetime(2026, 3, 9, 4, tzinfo=UTC)  # next local midnight EDT
     assert [a.activity_code_id for a in sched.activities()] == ["0", "1"]
     assert sched.shifts[0].end == datetime(2026, 3, 9, 21, tzinfo=UTC)
+
+
+def test_bulk_answer_matched_by_user_id_then_position_never_by_id() -> None:
+    from controller.genesys.api import PresenceUpdate, bulk_entry
+    from controller.genesys.models import match_bulk_answer
+
+    users = ["u1", "u2", "u3"]
+    named = [{"userId": u, "id": f"p-{u}"} for u in reversed(users)]
+    assert {u: e["id"] for u, e in match_bulk_answer(users, named).items()} == {
+        "u1": "p-u1",
+        "u2": "p-u2",
+        "u3": "p-u3",
+    }
+    by_object_id = [{"id": "p-1"}, {"id": "p-2"}, {"id": "p-3"}]  # documented UserPresence
+    assert {u: e["id"] for u, e in match_bulk_answer(users, by_object_id).items()} == {
+        "u1": "p-1",
+        "u2": "p-2",
+        "u3": "p-3",
+    }
+    assert match_bulk_answer(users, [{}, {}, {}]) == {"u1": {}, "u2": {}, "u3": {}}
+    # An answer that does not line up (an entry missing): only named entries, the rest read back.
+    assert match_bulk_answer(users, [{"id": "u1"}, {"id": "u2"}]) == {}
+    assert list(match_bulk_answer(users, [{"userId": "u2"}, {"id": "x"}])) == ["u2"]
+    assert match_bulk_answer(users, [{"userId": "stranger"}, {"userId": "u1"}, {"userId": "u2"}]) == {
+        "u1": {"userId": "u1"},
+        "u2": {"userId": "u2"},
+    }
+    assert bulk_entry(PresenceUpdate("u1", "def", None)) == {
+        "id": "u1",
+        "presenceDefinition": {"id": "def"},
+        "source": "PURECLOUD",
+    }
+    assert bulk_entry(PresenceUpdate("u1", "def", "why"))["message"] == "why"

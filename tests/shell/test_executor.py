@@ -17,6 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from controller.audit import AuditWriter, read_audit
 from controller.domain import Agent, PresenceCatalog
+from controller.emulator.generate import generate_org
+from controller.emulator.platform import BULK_ECHOES, PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import (
     BACKOFF_CAP_SECONDS,
@@ -102,8 +104,11 @@ def plan_of(actions: list[Action], held: bool = False) -> Plan:
     )
 
 
-def make_env(tmp_path: Path, agents: int = 60) -> Iterator[Env]:
-    with start_emulator(agents=agents, seed=1, rate_limit=100_000) as emu:
+def make_env(tmp_path: Path, agents: int = 60, echo: str | None = None) -> Iterator[Env]:
+    org = generate_org(agents=agents, seed=1)
+    if echo is not None:
+        org.platform = PlatformOptions(bulk_presence_echo=echo)
+    with start_emulator(org=org, rate_limit=100_000) as emu:
         config = ClientConfig(emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 100_000)
         fast = Backoff(base_seconds=0.001, cap_seconds=0.005)
         client = GenesysClient(config, budget=RateBudget(100_000), backoff=fast)
@@ -161,6 +166,19 @@ def test_bulk_writes_land_confirmed_and_fully_audited(env: Env) -> None:
     assert env.sample("presencectl_boundary_to_write_seconds_count") == 5
     assert env.sample("presencectl_boundary_to_write_seconds_bucket", le="1.0") == 0  # 2 s late
     assert env.sample("presencectl_boundary_to_write_seconds_bucket", le="2.0") == 5
+
+
+@pytest.mark.parametrize("echo", BULK_ECHOES)
+def test_each_bulk_echo_shape_writes_every_agent_once(tmp_path: Path, echo: str) -> None:
+    """Whatever the bulk PUT answers (doc §9.4: its `id` need not be the user id), each agent is
+    written once and confirmed by the read-back; matching on `id` re-PATCHed every agent."""
+    for env in make_env(tmp_path, echo=echo):
+        ids = env.ids(7)
+        report = env.executor.execute(plan_of([env.action(i, "Break") for i in ids]), "cycle-1")
+        assert sorted(report.ok) == sorted(ids) and {w.via for w in report.writes} == {"bulk"}
+        assert env.counts() == {PUT_BULK: 1, GET_BULK: 1}  # no PATCH: one write per agent
+        records = list(read_audit(env.audit_path))
+        assert len({r["correlation_id"] for r in records}) == 1 and records[0]["correlation_id"]
 
 
 def test_messages_and_lone_agents_are_patched(env: Env) -> None:

@@ -17,6 +17,7 @@ EXPECTED_FAMILIES = {
     "presencectl_reconcile_cycles": ("counter", {"result"}),
     "presencectl_managed_agents": ("gauge", set()),
     "presencectl_agents_out_of_desired": ("gauge", {"policy"}),
+    "presencectl_agents_unobserved": ("gauge", {"policy"}),
     "presencectl_corrections": ("counter", {"presence", "result"}),
     "presencectl_plans_held": ("counter", set()),
     "presencectl_api_calls": ("counter", {"endpoint", "status_class"}),
@@ -43,6 +44,7 @@ def exercised() -> Metrics:
     m.observe_cycle("failed", 3.0)
     m.managed_agents.set(120)
     m.agents_out_of_desired.labels(policy="front-line").set(4)
+    m.agents_unobserved.labels(policy="front-line").set(2)
     m.observe_correction(SystemPresence.ON_QUEUE, "ok")
     m.observe_correction(SystemPresence.BREAK, "failed")
     m.plans_held_total.inc()
