@@ -83,6 +83,7 @@ class ObservedAgent:
     routing_status: RoutingStatus
     presence_modified: datetime | None = None
     message: str = ""
+    out_of_office: bool = False  # an active Out of Office (shared API doc §9.3): not at work
 
 
 class ActivityCategory(StrEnum):

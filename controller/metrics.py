@@ -27,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from controller.planner import SkipKind
 from controller.presence import SystemPresence
 
 # What `render()` produces; the classic 0.0.4 text type is what every Prometheus version accepts
@@ -45,6 +46,7 @@ _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 1
 CYCLE_RESULTS = ("ok", "failed", "held")
 TOPIC_STATES = ("permitted", "rejected")  # presencectl_stream_topics{state}
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
+SKIP_REASONS = tuple(kind.value for kind in SkipKind)
 # Every answer of the webhook receiver (controller/webhook.py uses these words as its results).
 WEBHOOK_RESULTS = (
     "accepted",
@@ -92,6 +94,12 @@ class Metrics:
             "presencectl_agents_unobserved",
             "Managed agents the presence reads did not return at the last full resync (left alone).",
             ["policy"],
+            registry=r,
+        )
+        self.agents_skipped = Gauge(
+            "presencectl_agents_skipped",
+            "Managed agents left as they are at the last full resync, by reason (logged-out, ...).",
+            ["reason"],
             registry=r,
         )
         self.corrections_total = Counter(
@@ -184,6 +192,8 @@ class Metrics:
             self.webhook_requests_total.labels(result=result)
         for state in TOPIC_STATES:
             self.stream_topics.labels(state=state)
+        for reason in SKIP_REASONS:
+            self.agents_skipped.labels(reason=reason)
 
     def observe_api_call(
         self, endpoint: str, status: int | None, seconds: float, retries: int = 0, rate_limited: int = 0

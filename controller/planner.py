@@ -5,6 +5,11 @@ Per managed agent (sorted by user id), the first matching line decides:
   desired_at says no opinion    -> skip "no-opinion"
   no observed presence          -> skip "unobserved"
   observed presence_id == target definition_id -> skip "in-desired"
+  active Out of Office, unless rules.outOfOffice is enforce -> skip "out-of-office"
+  observed system presence Offline (logged in to no client), unless rules.offlineAgents is
+    enforce -> skip "logged-out" (On Queue would ring routed interactions at an empty desk)
+  routing NOT_RESPONDING and the target is not off queue -> skip "not-responding" (such an
+    agent is only ever written to take it off queue; no rule overrides this)
   routing INTERACTING/COMMUNICATING and respect_active_interactions -> skip "interacting"
   observed presence outside allowed_presences -> correct now (no grace, no break tolerance)
   the agent's own change (not our write) within grace_seconds, made at or after the last change
@@ -33,8 +38,8 @@ from types import MappingProxyType
 
 from controller.boundary import unchanged_since
 from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
-from controller.model.types import DesiredState, Mode, PresencePolicy, PresenceTarget
-from controller.presence import SystemPresence
+from controller.model.types import DesiredState, Mode, PresencePolicy, PresenceTarget, Rules, Safeguard
+from controller.presence import RoutingStatus, SystemPresence
 from controller.selection import SelectionConflict, select_agents
 from controller.timeline import Decision, Reason, ReasonKind, desired_at
 
@@ -53,6 +58,13 @@ class SkipKind(StrEnum):
     SUSPENDED = "suspended"
     NO_OPINION = "no-opinion"
     UNOBSERVED = "unobserved"
+    LOGGED_OUT = "logged-out"
+    OUT_OF_OFFICE = "out-of-office"
+    NOT_RESPONDING = "not-responding"
+
+
+# Skips that protect a person (not at the desk, not at work, not answering): listed per agent.
+SAFETY_SKIPS = frozenset({SkipKind.LOGGED_OUT, SkipKind.OUT_OF_OFFICE, SkipKind.NOT_RESPONDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,7 @@ class Action:
     reason: Reason
     mode: Mode
     held: bool = False
+    signs_out: bool = False  # the target is Offline: a logged-in agent's presence is signed out
 
     @property
     def writable(self) -> bool:
@@ -168,6 +181,22 @@ def _allowed_ids(policy: PresencePolicy, catalog: PresenceCatalog) -> frozenset[
     return frozenset(d.id for d in (catalog.resolve(n) for n in names) if d is not None)
 
 
+def _safety_skip(rules: Rules, live: ObservedAgent, target: SystemPresence | None) -> SkipKind | None:
+    """Why a person must not be written to now, whatever the rest of the policy says."""
+    if live.out_of_office and rules.out_of_office is Safeguard.LEAVE:
+        return SkipKind.OUT_OF_OFFICE
+    if live.system_presence is SystemPresence.OFFLINE and rules.offline_agents is Safeguard.LEAVE:
+        return SkipKind.LOGGED_OUT
+    if live.routing_status is RoutingStatus.NOT_RESPONDING and target in (None, SystemPresence.ON_QUEUE):
+        return SkipKind.NOT_RESPONDING
+    return None
+
+
+def _system_of(target: PresenceTarget, catalog: PresenceCatalog) -> SystemPresence | None:
+    found = catalog.by_id(target.definition_id) if target.definition_id is not None else None
+    return found.system_presence if found is not None else None
+
+
 def _skip_kind(
     policy: PresencePolicy,
     live: ObservedAgent,
@@ -255,7 +284,7 @@ def plan(
         elif in_desired(live, target):
             kind = SkipKind.IN_DESIRED
         else:
-            kind = _skip_kind(
+            kind = _safety_skip(policy.rules, live, _system_of(target, catalog)) or _skip_kind(
                 policy,
                 live,
                 allowed[policy.name],
@@ -277,6 +306,7 @@ def plan(
                 message=_message(policy, target, decision.reason),
                 reason=decision.reason,
                 mode=policy.mode,
+                signs_out=_system_of(target, catalog) is SystemPresence.OFFLINE,
             )
         )
     managed = len(selection.by_agent)

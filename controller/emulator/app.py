@@ -115,6 +115,7 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     path = request.path
     if path.startswith("/channels/"):  # the WebSocket: headers are sent by the handshake
         return await handler(request)
+    request.app[WORLD].settle()  # logins and logouts due by the emulator clock happen first
     correlation_id = str(uuid.uuid4())
     CORRELATION_ID.set(correlation_id)
     headers = {"inin-correlation-id": correlation_id}
@@ -160,6 +161,8 @@ def build_app(world: World, hub: Hub, credentials: dict[str, str]) -> web.Applic
         control,
     ):
         module.register(app)
+    app.on_startup.append(_start_settling)
+    app.on_cleanup.append(_stop_settling)
     app.on_shutdown.append(lambda _app: hub.close_all(reason="shutdown"))
     return app
 
@@ -170,3 +173,23 @@ def build_download_app(world: World) -> web.Application:
     app[WORLD] = world
     routes_wfm.register_downloads(app)
     return app
+
+
+SETTLE_EVERY_SECONDS = 1.0
+_SETTLER: web.AppKey[asyncio.Task[None]] = web.AppKey("settler", asyncio.Task)
+
+
+async def _settle_forever(world: World) -> None:
+    """Logins and logouts due in real time are applied (and announced) with no request to
+    trigger them, so a daemon listening to the stream hears of them."""
+    while True:
+        await asyncio.sleep(SETTLE_EVERY_SECONDS)
+        world.settle()
+
+
+async def _start_settling(app: web.Application) -> None:
+    app[_SETTLER] = asyncio.create_task(_settle_forever(app[WORLD]))
+
+
+async def _stop_settling(app: web.Application) -> None:
+    app[_SETTLER].cancel()

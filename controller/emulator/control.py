@@ -64,6 +64,7 @@ async def post_clock(request: web.Request) -> web.Response:
             raise bad_request('give "now" (ISO-8601) or "advanceSeconds"')
     except (ValueError, TypeError) as error:
         raise bad_request(str(error)) from None
+    world.settle()  # logins and logouts the jump passed over happen now, in order
     request.app[HUB].expire_due()
     return json_response({"now": iso(world.clock.now())})
 
@@ -81,6 +82,7 @@ async def agent_presence(request: web.Request) -> web.Response:
     body = await json_object(request)
     try:
         definition = world.resolve_presence(str(body.get("presence", "")))
+        world.users[user_id].logged_in = True  # a change by hand is made in a client
         state = world.set_presence(user_id, definition.id, body.get("message"))
     except PresenceError as error:
         raise bad_request(str(error)) from None
@@ -91,9 +93,30 @@ async def agent_interaction(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     user_id = _known_user(request)
     try:
-        state = world.interaction(user_id, str((await json_object(request)).get("action")))
+        state = world.interaction(user_id, str((await json_object(request)).get("action", "offer")))
     except PresenceError as error:
         raise bad_request(str(error)) from None
+    return json_response(world.activity(user_id, state))
+
+
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name)
+    if not isinstance(value, bool):
+        raise bad_request(f'give {{"{name}": true|false}}')
+    return value
+
+
+async def agent_login(request: web.Request) -> web.Response:
+    world = request.app[WORLD]
+    user_id = _known_user(request)
+    state = world.set_login(user_id, _flag(await json_object(request), "loggedIn"))
+    return json_response({**world.activity(user_id, state), "loggedIn": state.logged_in})
+
+
+async def agent_out_of_office(request: web.Request) -> web.Response:
+    world = request.app[WORLD]
+    user_id = _known_user(request)
+    state = world.set_out_of_office(user_id, _flag(await json_object(request), "active"))
     return json_response(world.activity(user_id, state))
 
 
@@ -137,6 +160,8 @@ async def summary(request: web.Request) -> web.Response:
             "managementUnits": len(world.org.management_units),
             "presenceDefinitions": len(world.org.presence_definitions),
             "scheduledNow": world.scheduled_now(),
+            "loggedIn": sum(1 for s in world.users.values() if s.logged_in),
+            "outOfOffice": sum(1 for s in world.users.values() if s.out_of_office),
             "channels": len(request.app[HUB].channels),
             "now": iso(world.clock.now()),
         }
@@ -154,6 +179,8 @@ def register(app: web.Application) -> None:
     r.add_post("/_emulator/clock", post_clock)
     r.add_post("/_emulator/agents/{userId}/presence", agent_presence)
     r.add_post("/_emulator/agents/{userId}/interaction", agent_interaction)
+    r.add_post("/_emulator/agents/{userId}/login", agent_login)
+    r.add_post("/_emulator/agents/{userId}/outofoffice", agent_out_of_office)
     r.add_get("/_emulator/requests", get_requests)
     r.add_delete("/_emulator/requests", delete_requests)
     r.add_post("/_emulator/websockets/drop", drop_websockets)
@@ -228,6 +255,20 @@ class EmulatorControl:
         if message is not None:
             body["message"] = message
         result: dict[str, Any] = self._call("POST", f"/agents/{user_id}/presence", body)
+        return result
+
+    def set_logged_in(self, user_id: str, logged_in: bool) -> dict[str, Any]:
+        """The agent logs in (presence Available) or out (Offline, OFF_QUEUE) of its client."""
+        result: dict[str, Any] = self._call("POST", f"/agents/{user_id}/login", {"loggedIn": logged_in})
+        return result
+
+    def set_out_of_office(self, user_id: str, active: bool) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/agents/{user_id}/outofoffice", {"active": active})
+        return result
+
+    def offer_interaction(self, user_id: str) -> dict[str, Any]:
+        """Routing offers the agent an interaction: answered when logged in, else NOT_RESPONDING."""
+        result: dict[str, Any] = self._call("POST", f"/agents/{user_id}/interaction", {"action": "offer"})
         return result
 
     def start_interaction(self, user_id: str) -> dict[str, Any]:

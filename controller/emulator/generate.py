@@ -18,6 +18,7 @@ from controller.emulator.org import (
     OrgAgent,
     OrgBusinessUnit,
     OrgGroup,
+    OrgLogin,
     OrgManagementUnit,
     OrgPresenceDefinition,
     OrgShift,
@@ -76,6 +77,9 @@ CUSTOM_CODES: tuple[tuple[str, str, str], ...] = (
 )
 UNPAID_CATEGORIES = frozenset({"Meal", "Unavailable"})
 TIME_OFF_CODE = "5"
+DEFAULT_NO_SHOWS = 0.05  # share of scheduled shifts whose agent never logs in
+# Agents in no MU have no schedule: they log in for office hours on weekdays.
+OFFICE_ZONE, OFFICE_START_MINUTE, OFFICE_MINUTES = "America/New_York", 9 * 60, 480
 
 FIRST_NAMES = (
     "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Sophia", "Elijah", "Isabella", "James",
@@ -248,10 +252,35 @@ def _shift_activities(
     return tiled
 
 
-def generate_org(agents: int = 200, seed: int = 1, start: date | None = None, days: int = 3) -> Org:
-    """A demo org with `agents` agents and published schedules for local dates start..start+days-1."""
+def _login(
+    seed: int, index: int, day: date, start: datetime, minutes: int, no_shows: float
+) -> OrgLogin | None:
+    """The agent logs in 5-20 min before `start` and out 0-15 min after its end, or, on a share
+    `no_shows` of days, not at all (seeded per agent and day)."""
+    roll = _draw(seed, "login", index, day.toordinal())
+    if roll % 10_000 < no_shows * 10_000:
+        return None
+    early, late = 5 + (roll >> 16) % 16, (roll >> 24) % 16
+    return OrgLogin(agent_id(index), start - _MINUTES[early], start + _MINUTES[minutes + late])
+
+
+def generate_org(
+    agents: int = 200,
+    seed: int = 1,
+    start: date | None = None,
+    days: int = 3,
+    *,
+    no_shows: float = DEFAULT_NO_SHOWS,
+    always_logged_in: bool = False,
+) -> Org:
+    """A demo org with `agents` agents and published schedules for local dates start..start+days-1.
+
+    Agents log in shortly before each shift and out after it (`_login`); `always_logged_in`
+    instead keeps every agent logged in all the time (Org.logins None)."""
     if agents < 0 or days < 0:
         raise ValueError("agents and days must be >= 0")
+    if not 0.0 <= no_shows <= 1.0:
+        raise ValueError("no_shows must be a share between 0 and 1")
     if start is None:
         start = datetime.now(UTC).date() - timedelta(days=1)
     presences = system_presence_definitions() + secondary_presence_definitions()
@@ -284,10 +313,15 @@ def generate_org(agents: int = 200, seed: int = 1, start: date | None = None, da
     mu_by_id = {mu.id: mu for mu in mus}
     night_group = groups["Night Shift"]
     dates = [start + timedelta(days=d) for d in range(days)]
+    logins: list[OrgLogin | None] = []
     for index in range(agents):
         agent = _agent(index, seed, mus, groups)
         org.agents.append(agent)
         if agent.management_unit_id is None:
+            for day in dates:
+                if day.weekday() < 5:
+                    office = _local_to_utc(OFFICE_ZONE, day, OFFICE_START_MINUTE)
+                    logins.append(_login(seed, index, day, office, OFFICE_MINUTES, no_shows))
             continue
         mu = mu_by_id[agent.management_unit_id]
         bu = bu_of_mu[mu.id]
@@ -321,6 +355,7 @@ def generate_org(agents: int = 200, seed: int = 1, start: date | None = None, da
                 )
                 for offset, minutes, code, text in _shift_activities(roll >> 16, length, codes, prefer_lunch)
             ]
+            logins.append(_login(seed, index, day, shift_start, length, no_shows))
             week = week_start(day)
             shifts.append(
                 OrgShift(
@@ -334,4 +369,5 @@ def generate_org(agents: int = 200, seed: int = 1, start: date | None = None, da
                 )
             )
         org.shifts[agent.id] = shifts
+    org.logins = None if always_logged_in else [s for s in logins if s is not None]
     return org

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from controller.emulator.platform import PlatformOptions
 from controller.presence import SystemPresence
@@ -139,6 +139,24 @@ class OrgTopicRejection:
 
 
 @dataclass(slots=True)
+class OrgLogin:
+    """A span during which an agent is logged in to a client (start inclusive, end exclusive)."""
+
+    agent_id: str
+    start: datetime
+    end: datetime
+
+
+def logins_from_shifts(shifts: dict[str, list[OrgShift]]) -> list[OrgLogin]:
+    """Agents logged in exactly during their shifts (org files that give no `logins`)."""
+    return [
+        OrgLogin(agent_id, s.start, s.start + timedelta(minutes=s.length_minutes))
+        for agent_id, agent_shifts in shifts.items()
+        for s in agent_shifts
+    ]
+
+
+@dataclass(slots=True)
 class OrgIndex:
     """Lookups over an Org, built once (see Org.index)."""
 
@@ -165,6 +183,9 @@ class Org:
     time_off: list[OrgTimeOff] = field(default_factory=list)
     topic_rejections: list[OrgTopicRejection] = field(default_factory=list)
     platform: PlatformOptions = field(default_factory=PlatformOptions)  # UNCONFIRMED behaviours
+    # When agents are logged in to a client (a logged-out agent shows Offline); None: every
+    # agent is logged in all the time.
+    logins: list[OrgLogin] | None = None
     _index: OrgIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def index(self) -> OrgIndex:

@@ -28,11 +28,13 @@ from controller.emulator.org import (
     OrgAgent,
     OrgBusinessUnit,
     OrgGroup,
+    OrgLogin,
     OrgManagementUnit,
     OrgPresenceDefinition,
     OrgShift,
     OrgTimeOff,
     OrgTopicRejection,
+    logins_from_shifts,
     stable_id,
 )
 from controller.emulator.platform import SCHEMA as PLATFORM_SCHEMA
@@ -169,6 +171,12 @@ SCHEMA: dict[str, object] = {
                 missingPermissions={"type": "array", "items": _STR},
             ),
         },
+        logins={
+            "oneOf": [
+                {"const": "always"},
+                {"type": "array", "items": _obj(["agent", "start", "end"], agent=_STR, start=_STR, end=_STR)},
+            ]
+        },
     ),
 }
 
@@ -238,6 +246,7 @@ class _Builder:
         self.schedules(data, org)
         org.topic_rejections = self.rejected_topics(data, org)
         org.platform = PlatformOptions.from_dict(data.get("platform", {}))
+        org.logins = self.logins(data, org)
         return org
 
     # presences, groups, units ------------------------------------------------------------------
@@ -468,6 +477,31 @@ class _Builder:
                 if previous.start + timedelta(minutes=previous.length_minutes) > current.start:
                     raise self.fail(where, f"shifts of {ref!r} overlap at {iso(current.start)}")
 
+    def logins(self, data: Mapping[str, Any], org: Org) -> list[OrgLogin] | None:
+        """`always`: everyone logged in all the time; a list of spans; omitted: during shifts."""
+        given = data.get("logins")
+        if given is None:
+            return logins_from_shifts(org.shifts)
+        if given == "always":
+            return None
+        agents = self._lookup([(a.id, a.email) for a in org.agents])
+        zones = {m.id: m.time_zone for m in org.management_units}
+        spans = []
+        for i, entry in enumerate(given):
+            where: list[str | int] = ["logins", i]
+            if entry["agent"] not in agents:
+                raise self.fail(
+                    [*where, "agent"], f"unknown agent {entry['agent']!r} (give an agent id or email)"
+                )
+            agent = org.index().agents[agents[entry["agent"]]]
+            zone = ZoneInfo(zones.get(agent.management_unit_id or "", "UTC"))
+            start = self.datetime(entry["start"], [*where, "start"], zone)
+            end = self.datetime(entry["end"], [*where, "end"], zone)
+            if end <= start:
+                raise self.fail([*where, "end"], "a login must end after it starts")
+            spans.append(OrgLogin(agent.id, start, end))
+        return spans
+
     def shift(
         self,
         entry: Mapping[str, Any],
@@ -642,6 +676,9 @@ def dump_org(org: Org) -> dict[str, Any]:
         ],
         "schedules": schedules,
         "rejectedTopics": [_dump_rejection(r) for r in org.topic_rejections],
+        "logins": "always"
+        if org.logins is None
+        else [{"agent": s.agent_id, "start": iso(s.start), "end": iso(s.end)} for s in org.logins],
     }
 
 

@@ -2,7 +2,7 @@
 
 The shared API doc does not enumerate `User`; we emit id, name, division{id,selfUri}, email,
 state, title, department, username, version, selfUri, plus presence / routingStatus / groups
-when expanded (best effort, as the real expand is documented to be).
+and outOfOffice when expanded (best effort, as the real expand is documented to be).
 """
 
 from __future__ import annotations
@@ -48,6 +48,19 @@ def routing_status(user_id: str, state: UserState) -> dict[str, Any]:
     return {"userId": user_id, "status": state.routing_status.value, "startTime": iso(state.routing_start)}
 
 
+def out_of_office(user_id: str, state: UserState) -> dict[str, Any]:
+    """OutOfOffice as users?expand=outOfOffice spells it (not UserActivity's {active, modifiedDate})."""
+    body: dict[str, Any] = {
+        "user": {"id": user_id, "selfUri": f"/api/v2/users/{user_id}"},
+        "active": state.out_of_office,
+        "indefinite": state.out_of_office,
+        "selfUri": f"/api/v2/users/{user_id}/outofoffice",
+    }
+    if state.out_of_office and state.out_of_office_modified is not None:
+        body["startDate"] = iso(state.out_of_office_modified)
+    return body
+
+
 def user_json(world: World, agent: OrgAgent, expand: set[str]) -> dict[str, Any]:
     user: dict[str, Any] = {
         "id": agent.id,
@@ -69,6 +82,8 @@ def user_json(world: World, agent: OrgAgent, expand: set[str]) -> dict[str, Any]
         user["presence"] = user_presence(world, state)
     if "routingStatus" in expand:
         user["routingStatus"] = routing_status(agent.id, state)
+    if "outOfOffice" in expand:
+        user["outOfOffice"] = out_of_office(agent.id, state)
     if "groups" in expand:
         user["groups"] = [{"id": g, "selfUri": f"/api/v2/groups/{g}"} for g in agent.group_ids]
     return user

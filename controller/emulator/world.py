@@ -8,6 +8,7 @@ Changes that the platform would announce on the Notifications API are handed to 
 
 from __future__ import annotations
 
+import bisect
 import random
 import secrets
 import uuid
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from controller.emulator.faults import Faults
-from controller.emulator.org import Org, OrgPresenceDefinition
+from controller.emulator.org import Org, OrgLogin, OrgPresenceDefinition
 from controller.emulator.ratelimit import RateLimiter
 from controller.emulator.wfm import activity_at
 from controller.presence import (
@@ -35,6 +36,7 @@ DOWNLOADS_MAX = 1000  # downloads kept (oldest dropped), like pre-signed URLs th
 
 Publish = Callable[[str, dict[str, Any]], None]
 HistoryEntry = tuple[datetime, str, str]  # (time, presence definition id, routing status)
+LoginEvent = tuple[datetime, bool, str]  # (time, logged in after it, agent id)
 
 
 def iso(t: datetime) -> str:
@@ -72,6 +74,9 @@ class UserState:
     routing_status: RoutingStatus
     routing_start: datetime
     interacting: bool = False
+    logged_in: bool = True  # to a client; logged out shows Offline / OFF_QUEUE
+    out_of_office: bool = False
+    out_of_office_modified: datetime | None = None
     history: deque[HistoryEntry] = field(default_factory=lambda: deque(maxlen=HISTORY_PER_USER))
 
 
@@ -139,6 +144,15 @@ class World:
                 self.system_definition.setdefault(d.system_presence, d)
         self.tokens: dict[str, Token] = {}
         self.faults = Faults()
+        self.logins: dict[str, list[OrgLogin]] | None = None
+        self.login_events: list[LoginEvent] = []
+        if org.logins is not None:
+            self.logins = {a.id: [] for a in org.agents}
+            for span in org.logins:
+                self.logins.setdefault(span.agent_id, []).append(span)
+                self.login_events += [(span.start, True, span.agent_id), (span.end, False, span.agent_id)]
+            self.login_events.sort()
+        self.login_times = [e[0] for e in self.login_events]
         self.reset()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -152,28 +166,73 @@ class World:
         self.downloads: dict[str, Any] = {}
         self.historical_jobs: dict[str, HistoricalJob] = {}
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
-        self.users = self._initial_users(self.clock.now())
+        now = self.clock.now()
+        self.users = self._initial_users(now)
+        self.settled = now  # login events up to here are applied
 
     def _initial_users(self, now: datetime) -> dict[str, UserState]:
-        """Agents off shift start Offline. On shift, they start Available (not yet On Queue) or,
-        with `initial_adherence` p, a seeded share p of them already in the presence their
-        scheduled activity implies, as in a live contact center, and the rest Available."""
+        """Logged-out agents start Offline. Logged-in agents start Available (the log-on default,
+        not yet On Queue) or, on shift with `initial_adherence` p, a seeded share p of them
+        already in the presence their scheduled activity implies, as in a live contact center."""
         available = self.system_definition[SystemPresence.AVAILABLE].id
         offline = self.system_definition[SystemPresence.OFFLINE].id
         start = now - timedelta(hours=1)
         rng = random.Random(len(self.org.agents))
         users: dict[str, UserState] = {}
         for agent in self.org.agents:
-            definition = offline
-            if self._on_shift(agent.id, now):
-                definition = available
-                if self.initial_adherence is not None and rng.random() < self.initial_adherence:
-                    definition = self._scheduled_presence(agent.id, now) or available
+            logged_in = self.logged_in_at(agent.id, now)
+            definition = available if logged_in else offline
+            adherent = self.initial_adherence is not None and logged_in and self._on_shift(agent.id, now)
+            if adherent and rng.random() < (self.initial_adherence or 0.0):
+                definition = self._scheduled_presence(agent.id, now) or available
             routing = RoutingStatus.IDLE if definition == self._on_queue_id() else RoutingStatus.OFF_QUEUE
-            state = UserState(definition, "", start, routing, start)
+            state = UserState(definition, "", start, routing, start, logged_in=logged_in)
             state.history.append((start, definition, routing.value))
             users[agent.id] = state
         return users
+
+    # -- logging in and out -------------------------------------------------------------------
+    def logged_in_at(self, agent_id: str, when: datetime) -> bool:
+        """Whether the org's login spans have the agent logged in at `when`."""
+        if self.logins is None:
+            return True
+        return any(s.start <= when < s.end for s in self.logins.get(agent_id, ()))
+
+    def settle(self) -> None:
+        """Apply the logins and logouts the org's spans put between the last call and now, in time
+        order (each at its own instant). A clock set backwards re-derives everyone's login."""
+        now = self.clock.now()
+        if now < self.settled:
+            for user_id, state in self.users.items():
+                wanted = self.logged_in_at(user_id, now)
+                if wanted is not state.logged_in:
+                    self.set_login(user_id, wanted, now)
+        else:
+            first = bisect.bisect_right(self.login_times, self.settled)
+            last = bisect.bisect_right(self.login_times, now)
+            for when, logged_in, user_id in self.login_events[first:last]:
+                self.set_login(user_id, logged_in, when)
+        self.settled = now
+
+    def set_login(self, user_id: str, logged_in: bool, when: datetime | None = None) -> UserState:
+        """Log on: presence Available (the default on log-on, shared API doc §9.3). Log out (an
+        OAuth token deletion, not a presence write): Offline, OFF_QUEUE, no interaction."""
+        state = self.users[user_id]
+        if logged_in is state.logged_in:
+            return state
+        state.logged_in = logged_in
+        presence = SystemPresence.AVAILABLE if logged_in else SystemPresence.OFFLINE
+        if not logged_in:
+            state.interacting = False
+        return self.set_presence(user_id, self.system_definition[presence].id, "", at=when)
+
+    def set_out_of_office(self, user_id: str, active: bool) -> UserState:
+        state = self.users[user_id]
+        if active is not state.out_of_office:
+            state.out_of_office = active
+            state.out_of_office_modified = self.clock.now()
+            self.publish(f"v2.users.{user_id}.activity", self.activity(user_id, state))
+        return state
 
     def _on_queue_id(self) -> str:
         return self.system_definition[SystemPresence.ON_QUEUE].id
@@ -244,11 +303,15 @@ class World:
     def system_presence_of(self, state: UserState) -> SystemPresence:
         return self.definitions[state.definition_id].system_presence
 
-    def set_presence(self, user_id: str, definition_id: str, message: str | None = None) -> UserState:
-        """Apply a presence change the way the platform couples it to routing status."""
+    def set_presence(
+        self, user_id: str, definition_id: str, message: str | None = None, *, at: datetime | None = None
+    ) -> UserState:
+        """Apply a presence change the way the platform couples it to routing status. A logged-out
+        agent's change is accepted too (whether the platform refuses it is UNCONFIRMED, §9.3:
+        the emulator takes the worst case): On Queue then rings at an empty desk."""
         definition = self.definition(definition_id)
         state = self.users[user_id]
-        now = self.clock.now()
+        now = at if at is not None else self.clock.now()
         was_on_queue = self.system_presence_of(state) is SystemPresence.ON_QUEUE
         now_on_queue = definition.system_presence is SystemPresence.ON_QUEUE
         state.definition_id = definition.id
@@ -282,11 +345,19 @@ class World:
         raise PresenceError(f"Routing status cannot be changed from {current.value} to {status.value}")
 
     def interaction(self, user_id: str, action: str) -> UserState:
-        """start: INTERACTING when On Queue; end: back to IDLE if still On Queue;
+        """offer: routing offers an interaction to an On Queue, IDLE agent: answered (INTERACTING)
+        when logged in, else nobody is there to answer and the agent goes NOT_RESPONDING;
+        start: INTERACTING when On Queue; end: back to IDLE if still On Queue;
         miss: an alert was not answered -> NOT_RESPONDING (On Queue only)."""
         state = self.users[user_id]
         on_queue = self.system_presence_of(state) is SystemPresence.ON_QUEUE
         now = self.clock.now()
+        if action == "offer":
+            if not on_queue or state.routing_status is not RoutingStatus.IDLE:
+                raise PresenceError(
+                    "interactions are routed only to On Queue agents whose routing status is IDLE"
+                )
+            action = "start" if state.logged_in else "miss"
         if action == "start":
             state.interacting = True
             if on_queue:
@@ -299,7 +370,7 @@ class World:
             if on_queue:
                 self._record(user_id, state, RoutingStatus.NOT_RESPONDING, now, presence_changed=False)
         else:
-            raise PresenceError(f"unknown interaction action {action!r}; expected start, end or miss")
+            raise PresenceError(f"unknown interaction action {action!r}; expected offer, start, end or miss")
         return state
 
     def _record(
@@ -351,9 +422,16 @@ class World:
                 "presenceMessage": state.message,
                 "modifiedDate": iso(state.modified),
             },
-            "outOfOffice": {"active": False},
+            "outOfOffice": self.out_of_office_json(state),
             "activeQueueIds": [],
         }
+
+    def out_of_office_json(self, state: UserState) -> dict[str, Any]:
+        """UserActivityOutOfOffice / AgentActivityChangedTopicOutOfOffice: {active, modifiedDate}."""
+        body: dict[str, Any] = {"active": state.out_of_office}
+        if state.out_of_office_modified is not None:
+            body["modifiedDate"] = iso(state.out_of_office_modified)
+        return body
 
     def history(self) -> dict[str, deque[HistoryEntry]]:
         """Presence history per user (live deques: read them before the loop runs again)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -249,6 +250,9 @@ class Reconciler:
         if full:
             m.managed_agents.set(the_plan.managed)
             m.last_successful_resync_timestamp_seconds.set(now.timestamp())
+            skipped = Counter(s.kind for s in the_plan.skipped)
+            for kind in SkipKind:
+                m.agents_skipped.labels(reason=kind.value).set(skipped[kind])
             for a in the_plan.adherence:
                 m.agents_out_of_desired.labels(policy=a.policy).set(a.out_of_desired)
                 if a.percent is not None:

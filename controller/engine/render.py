@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from controller.engine.reconciler import CycleResult
-from controller.planner import Action
+from controller.planner import SAFETY_SKIPS, Action, Skip
 
 
 def _agent(result: CycleResult, user_id: str) -> str:
@@ -21,7 +21,8 @@ def _row(result: CycleResult, a: Action) -> dict[str, Any]:
         "policy": a.policy,
         "live": a.from_label,
         "liveId": a.from_presence_id,
-        "desired": a.to.name,
+        "desired": a.to.name + (" (signs out)" if a.signs_out else ""),
+        "signsOut": a.signs_out,
         "desiredId": a.to.definition_id,
         "mode": "held" if a.held else a.mode.value,
         "reason": a.reason.detail,
@@ -29,6 +30,46 @@ def _row(result: CycleResult, a: Action) -> dict[str, Any]:
         "source": str(a.reason.location),
         "message": a.message,
     }
+
+
+def _safety_row(result: CycleResult, s: Skip, desired: str) -> dict[str, Any]:
+    live = result.observed.get(s.user_id)
+    label = ""
+    if live is not None:
+        found = result.catalog.by_id(live.presence_id)
+        label = found.label if found is not None else live.system_presence.label
+    return {
+        "agent": _agent(result, s.user_id),
+        "userId": s.user_id,
+        "policy": s.policy,
+        "live": label,
+        "routingStatus": live.routing_status.value if live is not None else "",
+        "skipped": s.kind.value,
+        "desired": desired,
+    }
+
+
+def _safety_rows(result: CycleResult) -> list[dict[str, Any]]:
+    """Agents a safety rule protects (logged out, out of office, not responding), one row each."""
+    targets = {d.user_id: d.decision.target for d in result.plan.decisions}
+    rows = []
+    for s in result.plan.skipped:
+        if s.kind in SAFETY_SKIPS:
+            target = targets.get(s.user_id)
+            rows.append(_safety_row(result, s, target.name if target is not None else ""))
+    return rows
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...]) -> list[str]:
+    """Left-aligned columns; the last one is never padded."""
+    headers = [h for h, _ in columns]
+    keys = [k for _, k in columns]
+    widths = [max(len(h), *(len(str(r[k])) for r in rows)) for h, k in zip(headers, keys, strict=True)]
+    widths[-1] = len(headers[-1])
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for r in rows:
+        lines.append("  ".join(str(r[k]).ljust(w) for k, w in zip(keys, widths, strict=True)).rstrip())
+    return lines
 
 
 def plan_json(result: CycleResult) -> dict[str, Any]:
@@ -42,6 +83,7 @@ def plan_json(result: CycleResult) -> dict[str, Any]:
         "heldReason": p.held_reason,
         "blastRadiusLimit": p.limit,
         "skipped": dict(sorted(skipped.items())),
+        "leftAlone": _safety_rows(result),
         "conflicts": [str(c) for c in p.conflicts],
         "adherence": [
             {
@@ -62,19 +104,39 @@ def plan_table(result: CycleResult) -> str:
     rows = [_row(result, a) for a in p.actions]
     lines: list[str] = []
     if rows:
-        headers = ("AGENT", "POLICY", "LIVE", "DESIRED", "MODE", "REASON")
-        keys = ("agent", "policy", "live", "desired", "mode", "reason")
-        widths = [max(len(h), *(len(str(r[k])) for r in rows)) for h, k in zip(headers, keys, strict=True)]
-        widths[-1] = len(headers[-1])  # the reason column is last and never padded
-        lines.append("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-        for r in rows:
-            lines.append("  ".join(str(r[k]).ljust(w) for k, w in zip(keys, widths, strict=True)).rstrip())
+        lines += _table(
+            rows,
+            (
+                ("AGENT", "agent"),
+                ("POLICY", "policy"),
+                ("LIVE", "live"),
+                ("DESIRED", "desired"),
+                ("MODE", "mode"),
+                ("REASON", "reason"),
+            ),
+        )
+    left_alone = _safety_rows(result)
+    if left_alone:
+        lines.append("left alone (never written):")
+        lines += _table(
+            left_alone,
+            (
+                ("AGENT", "agent"),
+                ("POLICY", "policy"),
+                ("LIVE", "live"),
+                ("ROUTING", "routingStatus"),
+                ("SKIPPED", "skipped"),
+                ("DESIRED", "desired"),
+            ),
+        )
     skipped = Counter(s.kind.value for s in p.skipped)
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
     lines.append(
         f"{len(p.actions)} change(s) for {p.managed} managed agent(s)"
         + (f"; skipped: {summary}" if summary else "")
     )
+    if any(a.signs_out for a in p.actions):
+        lines.append("(signs out): Offline signs a logged-in agent's presence out; they stay logged in")
     if p.held:
         lines.append(f"HELD: {p.held_reason}")
     for c in p.conflicts:

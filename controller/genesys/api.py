@@ -346,9 +346,9 @@ class GenesysClient:
         """Presence and routing status of many agents at the fewest calls (README "Reading presence
         in bulk"): POST /workforcemanagement/users/activity, 100 users a call. Users it does not
         return (e.g. in no management unit: its answer for them is UNCONFIRMED, doc §9.2) are read
-        in the same call through GET /users?id=…&expand=presence,routingStatus. An org where
-        users/activity is missing or forbidden (404/403) reads everyone that way, for the life of
-        the client. Users neither read returns are absent: "not read", never "no presence"."""
+        in the same call through GET /users?id=…&expand=presence,routingStatus,outOfOffice. An
+        org where users/activity is missing or forbidden (404/403) reads everyone that way, for
+        the life of the client. Users neither read returns are absent: "not read", never "no presence"."""
         ids = _unique(user_ids)
         if not ids:
             return {}
@@ -406,7 +406,8 @@ class GenesysClient:
 
     def observe_via_users(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
         def one(batch: Sequence[str]) -> list[ObservedAgent]:
-            params = {"id": list(batch), "expand": ["presence", "routingStatus"], "pageSize": len(batch)}
+            expand = ["presence", "routingStatus", "outOfOffice"]
+            params = {"id": list(batch), "expand": expand, "pageSize": len(batch)}
             body = self._body("GET", "/api/v2/users", params=params) or {}
             return [observed_from(u) for u in body.get("entities") or [] if u.get("presence")]
 

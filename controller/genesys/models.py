@@ -129,11 +129,14 @@ def parse_routing_state(d: Json, user_id: str | None = None) -> RoutingState:
 
 
 def observed_from(d: Json) -> ObservedAgent:
-    """An agent's presence and routing status from any object carrying both under `presence` and
-    `routingStatus`: a `UserActivity` (POST /workforcemanagement/users/activity, the
-    v2.users.{id}.activity event) or a user of GET /api/v2/users?expand=presence,routingStatus."""
+    """An agent's presence, routing status and Out of Office from any object carrying them under
+    `presence`, `routingStatus` and `outOfOffice`: a `UserActivity` (POST
+    /workforcemanagement/users/activity, the v2.users.{id}.activity event; `{active,
+    modifiedDate}`) or a user of GET /api/v2/users?expand=presence,routingStatus,outOfOffice (an
+    `OutOfOffice{active, indefinite, startDate, endDate, ...}`). Only `active` decides."""
     presence = parse_user_presence(d.get("presence") or {}, str(d["id"]))
     routing = parse_routing_state(d.get("routingStatus") or {}, str(d["id"]))
+    out_of_office = d.get("outOfOffice") or {}
     return ObservedAgent(
         user_id=presence.user_id,
         presence_id=presence.presence_id,
@@ -141,6 +144,7 @@ def observed_from(d: Json) -> ObservedAgent:
         routing_status=routing.status,
         presence_modified=presence.modified,
         message=presence.message,
+        out_of_office=out_of_office.get("active") is True,
     )
 
 

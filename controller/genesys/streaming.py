@@ -73,7 +73,7 @@ class RoutingStatusEvent:
 
 @dataclass(frozen=True, slots=True)
 class ActivityEvent:
-    """v2.users.{id}.activity: presence and routing status of one agent in one event."""
+    """v2.users.{id}.activity: presence, routing status and Out of Office of one agent in one event."""
 
     user_id: str
     presence_id: str
@@ -82,6 +82,7 @@ class ActivityEvent:
     modified: datetime | None
     routing_start: datetime | None
     message: str = ""
+    out_of_office: bool = False
 
     @property
     def observed(self) -> ObservedAgent:
@@ -92,6 +93,7 @@ class ActivityEvent:
             routing_status=self.routing_status,
             presence_modified=self.modified,
             message=self.message,
+            out_of_office=self.out_of_office,
         )
 
 
@@ -147,8 +149,16 @@ def parse_event(topic: str, body: Any) -> StreamEvent:
             return RoutingStatusEvent(user_id, r.status, r.start_time)
         p = parse_user_presence(body.get("presence") or {}, user_id)
         r = parse_routing_state(body.get("routingStatus") or {}, user_id)
+        out_of_office = (body.get("outOfOffice") or {}).get("active") is True
         return ActivityEvent(
-            user_id, p.presence_id, p.system_presence, r.status, p.modified, r.start_time, p.message
+            user_id,
+            p.presence_id,
+            p.system_presence,
+            r.status,
+            p.modified,
+            r.start_time,
+            p.message,
+            out_of_office,
         )
     except (ValueError, KeyError, TypeError):
         log.warning("unparseable notification", extra={"topic": topic})

@@ -31,6 +31,7 @@ from controller.model.types import (
     PresencePolicy,
     PresenceTarget,
     Rules,
+    Safeguard,
     ScheduleFollowing,
     SecretRef,
     SourceLocation,
@@ -319,6 +320,8 @@ def _rules(raw: dict[str, Any]) -> Rules:
     allowed = raw.get("allowedPresences")
     return Rules(
         respect_active_interactions=raw.get("respectActiveInteractions", True),
+        offline_agents=Safeguard(raw.get("offlineAgents", Safeguard.LEAVE)),
+        out_of_office=Safeguard(raw.get("outOfOffice", Safeguard.LEAVE)),
         grace_seconds=raw.get("graceSeconds", 60),
         max_break_minutes=raw.get("maxBreakMinutes"),
         message_required=frozenset(raw.get("messageRequired", ())),

@@ -158,9 +158,19 @@ class Override:
         return self.agent == agent.id or self.agent.casefold() == agent.email.casefold()
 
 
+class Safeguard(StrEnum):
+    """What a policy does with an agent a safety rule protects (logged out, out of office)."""
+
+    LEAVE = "leave"  # skip the agent, with the reason
+    ENFORCE = "enforce"  # write as for anyone else
+
+
 @dataclass(frozen=True, slots=True)
 class Rules:
     respect_active_interactions: bool = True  # never change an INTERACTING/COMMUNICATING agent
+    # An agent showing Offline is logged in to no client: On Queue would ring at an empty desk.
+    offline_agents: Safeguard = Safeguard.LEAVE
+    out_of_office: Safeguard = Safeguard.LEAVE  # Genesys's own supervisor view refuses these
     grace_seconds: int = 60  # let an agent's own change stand this long
     max_break_minutes: int | None = None  # tolerate an agent's own Break/Meal up to this long
     # Presences (names) that carry a message when the daemon sets them (the reason is written).

@@ -32,6 +32,7 @@ from controller.model.types import (
     Override,
     PresencePolicy,
     Rules,
+    Safeguard,
     ScheduleFollowing,
     Weekday,
     WeeklyWindow,
@@ -123,6 +124,8 @@ def policies(draw: st.DrawFn, index: int, agents: list[Agent], around: datetime)
         max_break_minutes=draw(st.sampled_from([None, 15])),
         message_required=frozenset(draw(st.lists(st.sampled_from(PRESENCES), max_size=2))),
         allowed_presences=draw(st.none() | st.frozensets(st.sampled_from(PRESENCES), min_size=1)),
+        offline_agents=draw(st.sampled_from(list(Safeguard))),
+        out_of_office=draw(st.sampled_from(list(Safeguard))),
     )
     return PresencePolicy(
         name=f"policy-{index}",
@@ -148,6 +151,7 @@ def observations(draw: st.DrawFn, agent: Agent, now: datetime) -> ObservedAgent:
         definition.system_presence,
         draw(st.sampled_from(list(RoutingStatus))),
         None if age is None else now - timedelta(seconds=age),
+        out_of_office=draw(st.integers(0, 9)) == 0,
     )
 
 

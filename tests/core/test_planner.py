@@ -14,6 +14,7 @@ from controller.model.types import (
     Mode,
     PresencePolicy,
     Rules,
+    Safeguard,
 )
 from controller.planner import Plan, SkipKind, adherence, plan
 from controller.presence import RoutingStatus, SystemPresence
@@ -214,3 +215,45 @@ def test_adherence_percentages_per_policy() -> None:
     assert rows["p"].percent == 75.0 and rows["p"].out_of_desired == 1
     assert rows["idle"].managed == 0 and rows["idle"].percent is None
     assert p.adherence == tuple(rows[k] for k in sorted(rows))
+
+
+def test_a_logged_out_agent_is_never_put_on_queue_unless_the_policy_enforces() -> None:
+    a, b = AGENTS[0], AGENTS[1]
+    observed = {a.id: live(a, SystemPresence.OFFLINE), b.id: live(b)}
+    p = run(state(base()), observed)
+    assert kinds(p)[a.id] is SkipKind.LOGGED_OUT  # Offline: logged in to no client
+    assert [x.user_id for x in p.actions] == [b.id]
+    # the old behaviour, now only on request: the logged-out agent is written On Queue
+    enforced = run(state(base(offline_agents=Safeguard.ENFORCE)), observed)
+    assert {x.user_id for x in enforced.actions} == {a.id, b.id}
+
+
+def test_an_out_of_office_agent_is_left_alone_unless_the_policy_enforces() -> None:
+    a = AGENTS[0]
+    observed = {a.id: replace(live(a), out_of_office=True)}
+    assert kinds(run(state(base()), observed))[a.id] is SkipKind.OUT_OF_OFFICE
+    assert len(run(state(base(out_of_office=Safeguard.ENFORCE)), observed).actions) == 1
+    # out of office and logged out: the first reason that applies is reported
+    both = {a.id: replace(live(a, SystemPresence.OFFLINE), out_of_office=True)}
+    assert kinds(run(state(base(out_of_office=Safeguard.ENFORCE)), both))[a.id] is SkipKind.LOGGED_OUT
+
+
+def test_a_not_responding_agent_is_only_ever_taken_off_queue() -> None:
+    a = AGENTS[0]
+    # (NOT_RESPONDING off queue does not happen on the platform; the rule holds whatever is seen)
+    stuck = {a.id: live(a, SystemPresence.AWAY, routing=RoutingStatus.NOT_RESPONDING)}
+    enforce_all = base(offline_agents=Safeguard.ENFORCE, out_of_office=Safeguard.ENFORCE)
+    assert kinds(run(state(enforce_all), stuck))[a.id] is SkipKind.NOT_RESPONDING
+    # desired Break takes the agent off queue: written, and the audit keeps its NOT_RESPONDING
+    on_queue = {a.id: live(a, SystemPresence.ON_QUEUE, routing=RoutingStatus.NOT_RESPONDING)}
+    off = policy(windows=(window("09:00", "17:00", "Break"),))
+    (action,) = run(state(off), on_queue).actions
+    assert action.to.name == "Break" and not action.signs_out
+
+
+def test_going_offline_is_marked_as_signing_the_presence_out() -> None:
+    a = AGENTS[0]
+    offline = policy(windows=(window("09:00", "17:00", "Offline"),))
+    (action,) = run(state(offline), {a.id: live(a)}).actions
+    assert action.signs_out
+    assert not run(state(base()), {a.id: live(a)}).actions[0].signs_out

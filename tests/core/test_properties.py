@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from controller.boundary import next_boundary
 from controller.domain import ObservedAgent
-from controller.model.types import Mode
-from controller.planner import Plan, SkipKind, plan
+from controller.model.types import Mode, Safeguard
+from controller.planner import SAFETY_SKIPS, Plan, SkipKind, plan
+from controller.presence import RoutingStatus, SystemPresence
 from controller.selection import select_agents
 from controller.timeline import desired_at, target_key
 from tests.core.builders import CATALOG, CODES
@@ -125,9 +126,18 @@ def test_safety_properties(w: World) -> None:
         assert live.presence_id != a.to.definition_id
         if policy.rules.respect_active_interactions:
             assert not live.routing_status.busy_with_interaction, "interacting agent changed"
+        # A person who is not there is never written to, unless the policy says enforce.
+        if policy.rules.offline_agents is Safeguard.LEAVE:
+            assert live.system_presence is not SystemPresence.OFFLINE, "logged-out agent written"
+        if policy.rules.out_of_office is Safeguard.LEAVE:
+            assert not live.out_of_office, "out-of-office agent written"
+        written = CATALOG.by_id(a.to.definition_id or "")
+        assert written is not None and a.signs_out is (written.system_presence is SystemPresence.OFFLINE)
+        if live.routing_status is RoutingStatus.NOT_RESPONDING:  # only ever taken off queue
+            assert written.system_presence is not SystemPresence.ON_QUEUE
     assert {a.user_id for a in p.actions}.isdisjoint({s.user_id for s in p.skipped})
     # every agent out of its desired presence is either corrected or deliberately let be
-    waiting = {SkipKind.INTERACTING, SkipKind.GRACE, SkipKind.TOLERATED_BREAK}
+    waiting = {SkipKind.INTERACTING, SkipKind.GRACE, SkipKind.TOLERATED_BREAK} | SAFETY_SKIPS
     out = sum(r.out_of_desired for r in p.adherence)
     assert out == len(p.actions) + sum(s.kind in waiting for s in p.skipped)
     assert len(p.actions) + len(p.skipped) == len(managed)

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import pytest
 import requests
 
+from controller.emulator.org import agent_id
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session
@@ -170,7 +171,11 @@ def test_run_exits_zero_on_sigterm_after_its_first_resync(
     day_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     emu = day_emulator
-    directory = desired_copy(tmp_path, 60)
+    # The real-clock daemon's one correction is agent00003's override; logged out (at 10:00 UTC
+    # no Customer Care agent is), it would be left alone: the agent logs in first (no grace, as
+    # the log-on is stamped with the emulator's clock, ahead of the daemon's real one).
+    emu.control.set_logged_in(agent_id(3), True)
+    directory = desired_copy(tmp_path, 0)
     controller_yaml = directory / "controller.yaml"
     controller_yaml.write_text(
         controller_yaml.read_text()

@@ -3,6 +3,8 @@
 The reconciler is woken at each next boundary it computes (the emulator clock jumps there, as
 the daemon's timer would fire there); after each cycle every managed agent with a desired
 presence is in it, each write was confirmed within 1 s of its boundary, and each is in the audit.
+Agents log in before their shifts and out after them (some never come): the logged-out ones are
+left alone, never written, and none is ever On Queue.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
 from controller.metrics import Metrics
+from controller.planner import SAFETY_SKIPS
 from tests.engine.conftest import emulator_clock, open_test_session
 
 
@@ -29,7 +32,8 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
 
     start = clock()
     result = reconciler.cycle(session.state)
-    boundaries = 0
+    boundaries = logged_out_left_alone = 0
+    on_queue = session.client.presence_catalog().resolve("On Queue").id  # type: ignore[union-attr]
     writes = len(result.report.ok) if result.report else 0
     latencies: list[float] = []
     while result.next_boundary is not None and result.next_boundary < start + timedelta(hours=24):
@@ -42,14 +46,27 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
             assert not report.failed, f"writes failed at {boundary}: {report.failed}"
             writes += len(report.ok)
             latencies.append((clock() - boundary).total_seconds())
-        # Every managed agent with an opinion is now in its desired presence (read back live).
+        # Every managed agent with an opinion is now in its desired presence (read back live),
+        # except those a safety rule leaves alone: logged out (no-shows, not yet or no longer
+        # logged in), and those were not written.
         live = session.client.observe([d.user_id for d in result.plan.decisions])
+        left_alone = {s.user_id for s in result.plan.skipped if s.kind in SAFETY_SKIPS}
+        written = set(report.ok) if report is not None else set()
+        assert not left_alone & written
+        logged_out_left_alone += len(left_alone)
         for d in result.plan.decisions:
             target = d.decision.target
-            if target is not None and d.decision.reason.kind.value != "none":
+            if d.user_id in left_alone:
+                assert not emu.world.users[d.user_id].logged_in, (boundary, d)
+            elif target is not None and d.decision.reason.kind.value != "none":
                 assert live[d.user_id].presence_id == target.definition_id, (boundary, d)
+        # Nobody logged out is On Queue: no interaction rings at an empty desk.
+        assert not [
+            u for u, st in emu.world.users.items() if not st.logged_in and st.definition_id == on_queue
+        ]
 
     assert boundaries > 20, "a day of the demo org has many activity edges"
+    assert logged_out_left_alone > 0, "the demo org has no-shows and agents logging in and out"
     assert max(latencies) < 1.0, f"boundary -> confirmed write p100 {max(latencies):.3f}s"
     records = list(read_audit(audit_path))
     assert len(records) == writes

@@ -32,7 +32,7 @@ def test_invalid_directory_exits_2_with_file_line_col(
     assert lines[0] == (
         f"{tmp_path}/policy-rules-unknown-field.yaml:16:5: error: unknown field 'grace' in spec.rules "
         "(did you mean 'graceSeconds'? allowed fields: respectActiveInteractions, graceSeconds, "
-        "maxBreakMinutes, messageRequired, allowedPresences)"
+        "maxBreakMinutes, messageRequired, allowedPresences, offlineAgents, outOfOffice)"
     )
     assert lines[1].startswith(
         f"{tmp_path}/sub-ttl-and-delay.yaml:12:3: error: eventTTLSeconds and delayBySeconds"
