@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--org", help="org fixture file (YAML or JSON); default: generated")
     emu.add_argument("--agents", type=int, default=200, help="agents in the generated org")
     emu.add_argument("--seed", type=int, default=1, help="generator seed")
+    emu.add_argument(
+        "--no-shows",
+        type=float,
+        default=None,
+        help="share of scheduled shifts whose agent never logs in (generated org; default 0.05)",
+    )
     emu.add_argument("--client-id", default="presencectl-demo")
     emu.add_argument("--client-secret", default="presencectl-demo-secret")
     emu.add_argument("--rate-limit", type=int, default=300, help="requests per minute per client")

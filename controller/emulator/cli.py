@@ -21,9 +21,10 @@ def build_org(args: argparse.Namespace) -> Org:
         from controller.emulator.orgfile import load_org
 
         return load_org(args.org)
-    from controller.emulator.generate import generate_org
+    from controller.emulator.generate import DEFAULT_NO_SHOWS, generate_org
 
-    return generate_org(agents=args.agents, seed=args.seed)
+    no_shows = DEFAULT_NO_SHOWS if args.no_shows is None else args.no_shows
+    return generate_org(agents=args.agents, seed=args.seed, no_shows=no_shows)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"org {org.name}: {len(org.agents)} agents, {len(org.business_units)} business units, "
             f"{len(org.management_units)} management units, {len(org.presence_definitions)} presence "
-            f"definitions, {emulator.world.scheduled_now()} agents scheduled now",
+            f"definitions, {emulator.world.scheduled_now()} agents scheduled now, "
+            f"{sum(u.logged_in for u in emulator.world.users.values())} logged in",
             flush=True,
         )
         print(
