@@ -29,8 +29,12 @@ def _overrides(emu: RunningEmulator, presence: str, count: int) -> str:
         for uid, policy in selected.items()
         if policy.name == "customer-care-schedule"
     )
+    chosen = emails[3 : 3 + count]
+    for agent in emu.org.agents:  # at work (logged in): a logged-out agent is never corrected
+        if agent.email in chosen:
+            emu.control.set_logged_in(agent.id, True)
     entry = '    - {{agent: {}, presence: {}, until: "2030-01-01T00:00:00Z"}}\n'
-    return "".join(entry.format(e, presence) for e in emails[3 : 3 + count])
+    return "".join(entry.format(e, presence) for e in chosen)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def desired_with(tmp_path: Path, rule: str, value: str) -> Path:
         policy.write_text(policy.read_text().replace(f"{rule}: leave", f"{rule}: {value}"))
     # Every logged-out agent with an opinion is then a write: more than the guard's half.
     config = target / "controller.yaml"
-    config.write_text(config.read_text().replace("blastRadius: 0.5", "blastRadius: 1.0"))
+    config.write_text(config.read_text().replace("percent: 50", "percent: 100"))
     return target
 
 
