@@ -15,6 +15,10 @@ Record shape (keys of one JSON line):
   time, agent{id,email}, policy, desired{label,id}, before{label,id,routing_status},
   after{label,id}, reason{text,kind,source}, mode (enforced|observed|held),
   result{status (ok|failed|skipped), error_code}, correlation_id, latency_ms, digest, cycle_id
+A trigger change (`TriggerAuditRecord`) has the same envelope (time, reason, mode, result,
+correlation_id, digest, cycle_id) plus "kind": "trigger", trigger{name,id}, action
+(create|update|replace|delete) and changes[{field,before,after}] in place of the agent and
+presences.
 """
 
 from __future__ import annotations
@@ -104,6 +108,44 @@ class AuditRecord:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TriggerAuditRecord:
+    """One trigger change, written or not (observe mode, held plan), shaped like a presence record."""
+
+    time: datetime  # aware
+    trigger: str  # the trigger's name (the EventSubscription's)
+    action: str  # create | update | replace | delete
+    mode: AuditMode
+    result: AuditResult
+    reason: str
+    cycle_id: str
+    trigger_id: str | None = None  # the trigger acted on, or the one created
+    changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after)
+    reason_kind: str = ""  # missing, desired-changed, hand-edited, topic-changed, not-desired
+    reason_source: str | None = None  # file:line:column of the EventSubscription
+    error_code: str | None = None
+    correlation_id: str | None = None
+    digest: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": self.time.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "kind": "trigger",
+            "trigger": {"name": self.trigger, "id": self.trigger_id},
+            "action": self.action,
+            "changes": [{"field": f, "before": b, "after": a} for f, b, a in self.changes],
+            "reason": {"text": self.reason, "kind": self.reason_kind, "source": self.reason_source},
+            "mode": str(self.mode),
+            "result": {"status": str(self.result), "error_code": self.error_code},
+            "correlation_id": self.correlation_id,
+            "digest": self.digest,
+            "cycle_id": self.cycle_id,
+        }
+
+
+AuditEntry = AuditRecord | TriggerAuditRecord
+
+
 def _scrubbed(value: Any) -> Any:
     if isinstance(value, str):
         return scrub(value)
@@ -114,7 +156,7 @@ def _scrubbed(value: Any) -> Any:
     return value
 
 
-def encode(record: AuditRecord) -> bytes:
+def encode(record: AuditEntry) -> bytes:
     """One JSON line, secrets scrubbed, newline-terminated."""
     text = json.dumps(_scrubbed(record.to_json()), ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode()
@@ -149,10 +191,10 @@ class AuditWriter:
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
-    def write(self, record: AuditRecord) -> None:
+    def write(self, record: AuditEntry) -> None:
         self.write_batch([record])
 
-    def write_batch(self, records: Sequence[AuditRecord]) -> None:
+    def write_batch(self, records: Sequence[AuditEntry]) -> None:
         """Append all records; returns once they are on disk (one fsync per file touched)."""
         if not records:
             return
@@ -272,8 +314,18 @@ def _presence_text(ref: dict[str, Any] | None) -> str:
 
 
 def _agent_text(record: dict[str, Any]) -> str:
+    if record.get("kind") == "trigger":
+        return f"trigger:{(record.get('trigger') or {}).get('name', '?')}"
     who = record.get("agent") or {}
     return str(who.get("email") or who.get("id") or "?")
+
+
+def _change_text(record: dict[str, Any]) -> str:
+    if record.get("kind") == "trigger":
+        fields = ", ".join(str(c.get("field")) for c in record.get("changes") or ())
+        return f"{record.get('action', '?')} trigger" + (f" ({fields})" if fields else "")
+    after = record.get("after") or record.get("desired")
+    return f"{_presence_text(record.get('before'))} -> {_presence_text(after)}"
 
 
 def _row(record: dict[str, Any]) -> list[str]:
@@ -282,11 +334,10 @@ def _row(record: dict[str, Any]) -> list[str]:
     status = str(result.get("status", "?"))
     if status != "ok":
         mode += f"/{status}" + (f" ({result['error_code']})" if result.get("error_code") else "")
-    after = record.get("after") or record.get("desired")
     return [
         str(record.get("time", "?")),
         _agent_text(record),
-        f"{_presence_text(record.get('before'))} -> {_presence_text(after)}",
+        _change_text(record),
         mode,
         str((record.get("reason") or {}).get("text", "")),
     ]

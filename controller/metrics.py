@@ -12,10 +12,14 @@ Public API (besides the metric attributes themselves):
   request_counts() spelling), `status` the final HTTP status (None: no answer), `retries` the
   repeats it took and `rate_limited` the 429 answers among them.
 - `Metrics.observe_cycle(result, seconds)`, `Metrics.observe_correction(presence, result)`.
+- `Metrics.observe_triggers(states, changes)`: one trigger reconcile: the count per state (every
+  TRIGGER_STATES value is set, absent ones to 0) and (action, result) of each trigger change.
 - `Metrics.render() -> bytes` and `CONTENT_TYPE` for the /metrics endpoint.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
@@ -47,6 +51,8 @@ CYCLE_RESULTS = ("ok", "failed", "held")
 TOPIC_STATES = ("permitted", "rejected")  # presencectl_stream_topics{state}
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
 SKIP_REASONS = tuple(kind.value for kind in SkipKind)
+# How the triggers of the desired EventSubscriptions stand after a trigger reconcile.
+TRIGGER_STATES = ("in_sync", "missing", "drifted", "extra", "invalid")
 # Every answer of the webhook receiver (controller/webhook.py uses these words as its results).
 WEBHOOK_RESULTS = (
     "accepted",
@@ -173,6 +179,21 @@ class Metrics:
             ["policy"],
             registry=r,
         )
+        self.triggers = Gauge(
+            "presencectl_triggers",
+            "Triggers of the desired EventSubscriptions by state after the last trigger reconcile: "
+            "in_sync, missing, drifted (differs from desired), extra (owned, no longer desired), "
+            "invalid (cannot be provisioned as written).",
+            ["state"],
+            registry=r,
+        )
+        self.trigger_changes_total = Counter(
+            "presencectl_trigger_changes",
+            "Trigger changes by action (create, update, replace, delete) and result (ok, failed, "
+            "skipped: held or observe mode, or already done).",
+            ["action", "result"],
+            registry=r,
+        )
         self.stream_connected = Gauge(
             "presencectl_stream_connected",
             "1 while the Notifications API WebSocket is connected, else 0.",
@@ -225,6 +246,17 @@ class Metrics:
             raise ValueError(f"correction result {result!r} not in {CORRECTION_RESULTS}")
         label = presence.value if presence is not None else "unknown"
         self.corrections_total.labels(presence=label, result=result).inc()
+
+    def observe_triggers(self, states: Mapping[str, int], changes: Iterable[tuple[str, str]]) -> None:
+        unknown = set(states) - set(TRIGGER_STATES)
+        if unknown:
+            raise ValueError(f"trigger states {sorted(unknown)} not in {TRIGGER_STATES}")
+        for state in TRIGGER_STATES:
+            self.triggers.labels(state=state).set(states.get(state, 0))
+        for action, result in changes:
+            if result not in CORRECTION_RESULTS:
+                raise ValueError(f"trigger change result {result!r} not in {CORRECTION_RESULTS}")
+            self.trigger_changes_total.labels(action=action, result=result).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of this registry."""

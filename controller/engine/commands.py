@@ -18,10 +18,11 @@ from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.render import plan_json, plan_table
 from controller.engine.session import Session, open_session, trigger_owner, utc_now
+from controller.engine.triggers import TriggerReconciler
 from controller.failures import LocalConfigError
 from controller.metrics import Metrics
 from controller.model.types import BlastRadius, DesiredState
-from controller.subscriptions.apply import TriggerApplyResult, apply_triggers, live_trigger
+from controller.subscriptions.apply import TriggerApplyResult, live_trigger
 from controller.subscriptions.plan import TriggerPlan, plan_triggers
 
 EXIT_OK, EXIT_CHANGES, EXIT_ERROR = 0, 1, 2
@@ -124,8 +125,8 @@ def run_apply(args: argparse.Namespace) -> int:
         reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
         result = reconciler.cycle(state)
         # Held means nothing at all is written: the trigger plan is reported, not applied.
-        held = result.plan.held_reason
-        triggers = apply_triggers(session.client, state.subscriptions, trigger_owner(), held=held)
+        trigger_pass = TriggerReconciler(session.client, audit, metrics, utc_now, trigger_owner())
+        triggers = trigger_pass.reconcile(state, held=result.plan.held_reason)
     finally:
         executor.close()
     text, clean = _apply_summary(result, triggers)

@@ -6,6 +6,11 @@ resync, a backed-off agent falling due, bulk polling while the stream is down), 
 receiver. One worker thread runs cycles one at a time, coalescing whatever queued up meanwhile,
 so events never race each other and a burst of events costs one cycle.
 
+The EventSubscription triggers are reconciled by the same worker (engine/triggers.py) on their
+own jittered cadence (`triggers.intervalSeconds`), at start and on every desired/ change, after
+the presence cycle of that wake: while the last full plan (or any later one) is held by the
+blast-radius guard, trigger changes are recorded as held and not written.
+
 A desired/ change is loaded as a whole; when the new set is invalid the last good one stays in
 force and the error is logged and shown on /healthz. SIGTERM stops intake, lets the cycle in
 flight finish its writes and audit batch, and exits 0.
@@ -35,8 +40,10 @@ from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
-from controller.engine.session import Session, load_live, open_session, utc_now
-from controller.engine.wakeups import Wake, WakeReason, coalesce
+from controller.engine.session import Session, load_live, open_session, trigger_owner, utc_now
+from controller.engine.triggers import TriggerReconciler
+from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
+from controller.genesys import GenesysError
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
@@ -84,6 +91,8 @@ class Daemon:
         self._audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
         self.executor = Executor(self.client, self._audit, self.metrics, clock)
         self.reconciler = Reconciler(self.client, self.world, self.metrics, clock, self.executor)
+        self.triggers = TriggerReconciler(self.client, self._audit, self.metrics, clock, trigger_owner())
+        self._held = ""  # the guard's reason while plans are held: no trigger is written either
         self._on_cycle = on_cycle
         self._queue: queue.Queue[Wake] = queue.Queue()
         self._stop = threading.Event()
@@ -104,7 +113,7 @@ class Daemon:
         self._receiver = self._webhook_receiver()
         routes = webhook_routes(self._receiver) if self._receiver is not None else []
         self._http = HttpServer(http_bind or cfg.http_bind, self.metrics, self.health, routes)
-        self._files = DesiredWatch(directory, lambda: self.wake(Wake(WakeReason.DESIRED)))
+        self._files = DesiredWatch(directory, lambda: self.wake(Wake(WakeReason.DESIRED, triggers=True)))
         self._worker = threading.Thread(target=self._work, name="reconcile", daemon=True)
         self.http_port: int | None = None
 
@@ -202,6 +211,13 @@ class Daemon:
             ),
             id="resync",
         )
+        self._scheduler.add_job(
+            lambda: self.wake(triggers_wake()),
+            IntervalTrigger(
+                seconds=cfg.trigger_interval_seconds, jitter=cfg.trigger_interval_seconds * cfg.resync_jitter
+            ),
+            id="triggers",
+        )
         self._scheduler.add_job(self._poll, IntervalTrigger(seconds=self._poll_interval.total_seconds()))
         if cfg.adherence_export_url:
             self._scheduler.add_job(
@@ -218,7 +234,7 @@ class Daemon:
                 on_unwatched=self._on_unwatched,
             )
         self._worker.start()
-        self.wake(Wake(WakeReason.START))
+        self.wake(Wake(WakeReason.START, triggers=True))
         _log.info("daemon started", extra={"http_port": self.http_port, "directory": self.directory})
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -276,6 +292,20 @@ class Daemon:
     def _handle(self, wake: Wake) -> None:
         if wake.reason is WakeReason.DESIRED:
             self._reload()
+        try:
+            if wake.plans_presence:
+                self._cycle(wake)
+        finally:  # a failed presence cycle must not cost the triggers their pass
+            if wake.triggers:
+                self._reconcile_triggers()
+
+    def _reconcile_triggers(self) -> None:
+        try:
+            self.triggers.reconcile(self._state, held=self._held)
+        except GenesysError as exc:  # the next cadence retries
+            _log.warning("trigger reconcile failed", extra={"error": str(exc)})
+
+    def _cycle(self, wake: Wake) -> None:
         if wake.reason in _TIMED and wake.at is not None:
             early = (wake.at - self._clock()).total_seconds()
             if early > 0:  # timers may fire a hair early; plan at the instant, not before it
@@ -287,6 +317,8 @@ class Daemon:
             self._state, only=wake.agents, boundary=boundary, external=tuple(self._external.values())
         )
         self._last_cycle = result.now
+        if wake.full or result.plan.held:  # held until a full plan is back under the limit
+            self._held = result.plan.held_reason
         if wake.full:
             self._ready = True
             self._last_full = result

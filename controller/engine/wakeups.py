@@ -18,31 +18,45 @@ class WakeReason(StrEnum):
     POLL = "poll"  # the stream is down (poll everyone) or refused some topics (poll those agents)
     BACKOFF = "backoff"  # a backed-off agent is due again
     RECHECK = "recheck"  # an agent's grace or tolerated break ends
+    TRIGGERS = "triggers"  # the trigger-reconcile cadence: keep the declared triggers in existence
 
 
 @dataclass(frozen=True, slots=True)
 class Wake:
     reason: WakeReason
-    agents: frozenset[str] | None = None  # None: every managed agent (a full resync)
+    agents: frozenset[str] | None = None  # None: every managed agent (a full resync); empty: none
     at: datetime | None = None  # the boundary instant, or when the event was received
+    triggers: bool = False  # also reconcile the EventSubscription triggers
 
     @property
     def full(self) -> bool:
         return self.agents is None
+
+    @property
+    def plans_presence(self) -> bool:
+        """False for a trigger-only wake (no agent to plan)."""
+        return self.agents is None or bool(self.agents)
+
+
+def triggers_wake() -> Wake:
+    """The trigger cadence's wake: triggers only, no presence cycle."""
+    return Wake(WakeReason.TRIGGERS, frozenset(), triggers=True)
 
 
 def coalesce(wakes: Sequence[Wake]) -> Wake:
     """One wake that covers all of `wakes`: full if any is full; agents united otherwise.
 
     The reason kept is the most specific for latency accounting: a boundary (its instant is what
-    boundary -> write measures), else the earliest event, else the first.
+    boundary -> write measures), else the earliest event, else the first. Triggers are reconciled
+    when any wake asks for it.
     """
     if not wakes:
         raise ValueError("nothing to coalesce")
     boundaries = [w for w in wakes if w.reason is WakeReason.BOUNDARY]
     timed = sorted((w for w in wakes if w.at is not None), key=lambda w: w.at or datetime.min)
     lead = boundaries[0] if boundaries else (timed[0] if timed else wakes[0])
+    triggers = any(w.triggers for w in wakes)
     if any(w.full for w in wakes):
-        return Wake(lead.reason, None, lead.at)
+        return Wake(lead.reason, None, lead.at, triggers)
     agents: frozenset[str] = frozenset().union(*(w.agents or frozenset() for w in wakes))
-    return Wake(lead.reason, agents, lead.at)
+    return Wake(lead.reason, agents, lead.at, triggers)

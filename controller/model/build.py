@@ -470,6 +470,9 @@ def _config(ctx: _Context) -> ControllerConfig:
         rate_per_minute=spec.get("ratePerMinute", defaults.rate_per_minute),
         resync_interval_seconds=resync.get("intervalSeconds", defaults.resync_interval_seconds),
         resync_jitter=float(resync.get("jitter", defaults.resync_jitter)),
+        trigger_interval_seconds=spec.get("triggers", {}).get(
+            "intervalSeconds", defaults.trigger_interval_seconds
+        ),
         blast_radius=blast_radius(spec.get("blastRadius"), defaults.blast_radius),
         audit_path=audit.get("path", defaults.audit_path),
         audit_rotate_bytes=audit.get("rotateBytes", defaults.audit_rotate_bytes),

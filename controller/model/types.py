@@ -265,6 +265,7 @@ class ControllerConfig:
     rate_per_minute: int = 300
     resync_interval_seconds: int = 300
     resync_jitter: float = 0.05  # ± share of the interval
+    trigger_interval_seconds: int = 120  # trigger reconcile cadence of the daemon (same jitter)
     blast_radius: BlastRadius = BlastRadius()  # how many agents one plan may change
     audit_path: str = "audit/audit.jsonl"
     audit_rotate_bytes: int = 10 * 1024 * 1024

@@ -55,6 +55,8 @@ class StepOutcome:
     status: str  # "done" | "skipped" (nothing left to do) | "failed"
     detail: str = ""
     trigger_id: str | None = None  # the trigger created or updated
+    error_code: str | None = None  # of a failed step: the API's code, else http.<status>
+    correlation_id: str | None = None  # of a failed step's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,28 @@ class TriggerApplyResult:
 
     def failed(self) -> tuple[StepOutcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "failed")
+
+    def outcome(self, step: TriggerStep) -> StepOutcome | None:
+        """What became of `step` (None: not written: unchanged, observe mode or held)."""
+        return next((o for o in self.outcomes if o.step is step), None)
+
+    def states(self) -> dict[str, int]:
+        """How the owned triggers stand after this pass (the presencectl_triggers{state} values):
+        in_sync, missing (a create not done), drifted (an update or replace not done), extra (a
+        prune not done) and invalid (desired subscriptions that cannot be provisioned)."""
+        counts = {"in_sync": 0, "missing": 0, "drifted": 0, "extra": 0, "invalid": len(self.plan.invalid)}
+        for step in self.plan.steps:
+            done = self.outcome(step)
+            if step.action is Action.UNCHANGED or (done is not None and done.status != "failed"):
+                if step.action is not Action.DELETE:
+                    counts["in_sync"] += 1
+            elif step.action is Action.CREATE:
+                counts["missing"] += 1
+            elif step.action is Action.DELETE:
+                counts["extra"] += 1
+            else:
+                counts["drifted"] += 1
+        return counts
 
 
 def live_trigger(t: Trigger) -> LiveTrigger:
@@ -155,7 +179,10 @@ def apply_triggers(
         try:
             outcome = _execute(client, owner, step)
         except GenesysError as exc:
-            outcome = StepOutcome(step, "failed", str(exc))
+            code = exc.code or (f"http.{exc.status}" if exc.status else "no-response")
+            outcome = StepOutcome(
+                step, "failed", str(exc), error_code=code, correlation_id=exc.context_id or None
+            )
         level = logging.WARNING if outcome.status == "failed" else logging.INFO
         log.log(
             level,

@@ -119,6 +119,7 @@ class TriggerPlan:
     mode: Mode
     errors: tuple[str, ...] = ()  # desired subscriptions that cannot be provisioned as written
     held: str = ""  # why the blast-radius guard held this plan (nothing is written); "" if not held
+    invalid: tuple[str, ...] = ()  # names of the desired subscriptions behind `errors`
 
     def writes(self) -> tuple[TriggerStep, ...]:
         """Steps that change the org, in order (creates before deletes)."""
@@ -370,4 +371,4 @@ def plan_triggers(
             )
             for s in steps
         ]
-    return TriggerPlan(tuple(steps), owner, mode, tuple(errors), held)
+    return TriggerPlan(tuple(steps), owner, mode, tuple(errors), held, tuple(sorted(invalid_names)))

@@ -85,6 +85,8 @@ def test_a_held_apply_writes_no_presence_and_no_trigger(
     assert not [k for k in writes if "presence" in k], writes
     records = list(read_audit(held_dir.parent / "audit.jsonl"))
     assert records and {r["mode"] for r in records} == {"held"}
+    triggers = [(r["trigger"]["name"], r["action"]) for r in records if r.get("kind") == "trigger"]
+    assert triggers == [("not-responding-alert", "create")]
 
 
 def test_allow_blast_radius_lets_one_run_through(
@@ -96,6 +98,10 @@ def test_allow_blast_radius_lets_one_run_through(
     out = capsys.readouterr().out
     assert "blast-radius override for this run: 100% of managed agents" in out and "HELD" not in out
     assert "trigger create not-responding-alert: done" in out
+    created = [r for r in read_audit(held_dir.parent / "audit.jsonl") if r.get("kind") == "trigger"]
+    assert [(r["action"], r["mode"], r["result"]["status"]) for r in created] == [
+        ("create", "enforced", "ok")
+    ]
     assert _cli(day_emulator, "plan", str(held_dir)) == 0  # converged: nothing left, nothing held
 
 

@@ -1,9 +1,10 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.engine.wakeups import Wake, WakeReason, coalesce
+from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
 
 T0 = datetime(2026, 11, 24, 12, tzinfo=UTC)
 agent_sets = st.one_of(st.none(), st.frozensets(st.sampled_from("abcdef"), min_size=1))
@@ -39,3 +40,12 @@ def test_events_coalesce_to_the_earliest_receipt() -> None:
     merged = coalesce([late, early])
     assert merged.at == T0
     assert merged.agents == frozenset({"a", "b"})
+
+
+@given(st.lists(st.tuples(wakes, st.booleans()), min_size=1, max_size=8))
+def test_a_trigger_pass_asked_for_survives_coalescing(batch: list[tuple[Wake, bool]]) -> None:
+    asked = [replace(w, triggers=t) for w, t in batch] + [triggers_wake()]
+    merged = coalesce(asked)
+    assert merged.triggers
+    assert merged.plans_presence == any(w.plans_presence for w, _ in batch)
+    assert not triggers_wake().plans_presence and not coalesce([triggers_wake()]).plans_presence

@@ -1,0 +1,116 @@
+"""Trigger reconciliation for `apply` and the daemon: one pass lists, plans and writes the
+EventSubscription triggers (`controller.subscriptions`: ownership, idempotency, prune, observe),
+then records each trigger change in the audit log and `presencectl_triggers{state}`.
+
+A pass given the blast-radius guard's `held` reason plans and records but writes nothing: held
+means no presence and no trigger. The daemon runs a pass on its trigger cadence, at start and on
+every desired/ change; `apply` runs one after its presence cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord
+from controller.metrics import Metrics
+from controller.model.types import NOWHERE, DesiredState, Mode
+from controller.subscriptions.apply import StepOutcome, TriggerApplyResult, TriggerClient, apply_triggers
+from controller.subscriptions.plan import Action, TriggerStep
+
+_log = logging.getLogger(__name__)
+
+_RESULTS = {"done": AuditResult.OK, "failed": AuditResult.FAILED, "skipped": AuditResult.SKIPPED}
+
+
+def _reason_kind(step: TriggerStep) -> str:
+    if step.hand_edited:
+        return "hand-edited"
+    return {
+        Action.CREATE: "missing",
+        Action.UPDATE: "desired-changed",
+        Action.REPLACE: "topic-changed",
+        Action.DELETE: "not-desired",
+    }.get(step.action, "")
+
+
+def _record(
+    step: TriggerStep,
+    done: StepOutcome | None,
+    result: TriggerApplyResult,
+    cycle_id: str,
+    digest: str,
+    now: datetime,
+) -> TriggerAuditRecord:
+    if done is not None:
+        mode, status = AuditMode.ENFORCED, _RESULTS.get(done.status, AuditResult.FAILED)
+    else:  # planned, not written
+        mode = AuditMode.HELD if result.plan.held else AuditMode.OBSERVED
+        status = AuditResult.SKIPPED
+    held = f" [held: {result.plan.held}]" if mode is AuditMode.HELD else ""
+    location = step.desired.location if step.desired is not None else NOWHERE
+    live_id = step.live.id if step.live is not None else None
+    return TriggerAuditRecord(
+        time=now,
+        trigger=step.name,
+        action=step.action.value,
+        mode=mode,
+        result=status,
+        reason=step.reason + (f": {done.detail}" if done is not None and done.detail else "") + held,
+        cycle_id=cycle_id,
+        trigger_id=(done.trigger_id if done is not None else None) or live_id,
+        changes=tuple((d.field, d.live, d.desired) for d in step.diff),
+        reason_kind=_reason_kind(step),
+        reason_source=None if location == NOWHERE else str(location),
+        error_code="held" if mode is AuditMode.HELD else done.error_code if done is not None else None,
+        correlation_id=done.correlation_id if done is not None else None,
+        digest=digest,
+    )
+
+
+def audit_records(
+    result: TriggerApplyResult, cycle_id: str, digest: str, now: datetime
+) -> list[TriggerAuditRecord]:
+    """One record per trigger change of the pass, written or not (pure)."""
+    return [_record(s, result.outcome(s), result, cycle_id, digest, now) for s in result.plan.changes()]
+
+
+class TriggerReconciler:
+    def __init__(
+        self,
+        client: TriggerClient,
+        audit: AuditWriter,
+        metrics: Metrics,
+        clock: Callable[[], datetime],
+        owner: str,
+    ) -> None:
+        self._client = client
+        self._audit = audit
+        self._metrics = metrics
+        self._clock = clock
+        self._owner = owner
+
+    def reconcile(
+        self, state: DesiredState, *, held: str = "", mode: Mode = Mode.ENFORCE
+    ) -> TriggerApplyResult:
+        """One pass over `state`'s subscriptions; `held`: the guard's reason, nothing is written.
+        GenesysError from the listing propagates (nothing was planned, so nothing is recorded)."""
+        cycle_id = uuid.uuid4().hex[:12]
+        result = apply_triggers(self._client, state.subscriptions, self._owner, mode, held)
+        records = audit_records(result, cycle_id, state.digest, self._clock())
+        self._audit.write_batch(records)
+        self._metrics.observe_triggers(result.states(), [(r.action, r.result.value) for r in records])
+        if records or result.plan.errors:
+            _log.info(
+                "trigger reconcile",
+                extra={
+                    "cycle_id": cycle_id,
+                    "changes": len(records),
+                    "failed": len(result.failed()),
+                    "held": bool(result.plan.held),
+                    "errors": list(result.plan.errors),
+                },
+            )
+        return result
