@@ -35,6 +35,8 @@ EXPECTED_FAMILIES = {
     "presencectl_adherence_ratio": ("gauge", {"policy"}),
     "presencectl_stream_connected": ("gauge", set()),
     "presencectl_stream_topics": ("gauge", {"state"}),
+    "presencectl_triggers": ("gauge", {"state"}),
+    "presencectl_trigger_changes": ("counter", {"action", "result"}),
 }
 BULK = "/api/v2/users/presences/bulk"
 
@@ -62,6 +64,7 @@ def exercised() -> Metrics:
     m.webhook_requests_total.labels(result="accepted").inc()
     m.adherence_ratio.labels(policy="front-line").set(0.95)
     m.stream_connected.set(1)
+    m.observe_triggers({"in_sync": 1, "missing": 1}, [("create", "ok"), ("create", "skipped")])
     return m
 
 
