@@ -12,7 +12,7 @@ import argparse
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from controller.engine.world import WorldReader
 from controller.genesys import ClientConfig, GenesysClient, RateBudget
@@ -83,7 +83,10 @@ def connect(
 def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
     """Load `directory` against the org `client` reaches and bundle it with a fresh world reader."""
     world = WorldReader(client)
-    return Session(client, world, load_live(directory, client, world, now))
+    state = load_live(directory, client, world, now)
+    cfg = state.config
+    world.tune_schedule_search(cfg.schedule_search_chunk, timedelta(seconds=cfg.schedule_search_wait_seconds))
+    return Session(client, world, state)
 
 
 def open_session(

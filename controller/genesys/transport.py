@@ -5,6 +5,8 @@ Each call: take a token from the shared budget, attach the OAuth token, send, th
 - 401: drop the token, fetch a fresh one, try once more (a revoked or expired token).
 - 429: pause the whole process' budget for Retry-After (or an exponential backoff with full
   jitter when the header is missing), then retry; any method, since a 429 was not processed.
+  A download host (a downloadUrl on another host) takes no budget token, so its 429 makes this
+  call alone wait its Retry-After.
   A Retry-After above `max_retry_after_seconds` means a daily cap: raise RateLimited at once.
 - 5xx / no response: bounded retries with full-jitter backoff, only for idempotent calls
   (GET/HEAD/PUT/DELETE, or a read-only POST the caller marks idempotent).
@@ -186,7 +188,10 @@ class Transport:
                     else self._backoff.delay(retries - 1, self._rand())
                 )
                 self._retry("429", method, route, retries, f"pause {pause:.2f}s")
-                self.budget.slow_down(pause)  # the next acquire() waits, in every thread
+                if on_api_host:
+                    self.budget.slow_down(pause)  # the next acquire() waits, in every thread
+                else:  # a download host has its own limit, and its calls take no budget token
+                    self._sleep(pause)
                 continue
             if status in RETRYABLE_5XX and may_retry_5xx and retries < self.config.max_retries:
                 retries += 1

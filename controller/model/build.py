@@ -463,6 +463,7 @@ def _config(ctx: _Context) -> ControllerConfig:
     audit = spec.get("audit", {})
     secret = spec.get("webhookSecret")
     export = spec.get("adherenceExport", {})
+    search = spec.get("scheduleSearch", {})
     return ControllerConfig(
         region=spec.get("region"),
         api_base=spec.get("apiBase"),
@@ -483,5 +484,7 @@ def _config(ctx: _Context) -> ControllerConfig:
         adherence_export_interval_seconds=export.get(
             "intervalSeconds", defaults.adherence_export_interval_seconds
         ),
+        schedule_search_chunk=search.get("chunkUsers", defaults.schedule_search_chunk),
+        schedule_search_wait_seconds=search.get("waitSeconds", defaults.schedule_search_wait_seconds),
         location=ctx.at(()),
     )

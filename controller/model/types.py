@@ -274,6 +274,8 @@ class ControllerConfig:
     webhook_secret: SecretRef | None = None
     adherence_export_url: str | None = None
     adherence_export_interval_seconds: int = 300
+    schedule_search_chunk: int = 500  # agents per schedule search (halved on refusal, per process)
+    schedule_search_wait_seconds: int = 60  # for the notification of a Processing search
     location: SourceLocation = NOWHERE
 
 

@@ -46,7 +46,7 @@ def _has_connection(args: argparse.Namespace) -> bool:
 
 
 def read_org(args: argparse.Namespace) -> tuple[PresenceCatalog, list[Agent]]:
-    """The org's presence catalog and agents (with groups, and management units from adherence)."""
+    """The org's presence catalog and agents (with groups, and their WFM management units)."""
     from controller.genesys import ClientConfig, GenesysClient
 
     # Interactive: one retry is enough to ride out a blip; the daemon's patience is not wanted here.
@@ -54,10 +54,9 @@ def read_org(args: argparse.Namespace) -> tuple[PresenceCatalog, list[Agent]]:
     with GenesysClient(config) as client:
         catalog = client.presence_catalog()
         users = client.list_users(with_groups=True)
-        units = client.realtime_adherence([u.id for u in users])
+        units = client.unit_membership([u.id for u in users])
     agents = [
-        replace(u, management_unit_id=units[u.id].management_unit_id or None) if u.id in units else u
-        for u in users
+        replace(u, management_unit_id=units[u.id].management_unit_id) if u.id in units else u for u in users
     ]
     return catalog, agents
 
