@@ -52,10 +52,14 @@ def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
 
 
 def load_live(directory: str, client: GenesysClient, world: WorldReader, now: datetime) -> DesiredState:
-    """Load `directory` against the live catalog and agents (DesiredStateError on any problem)."""
+    """Load `directory` against the live catalog and agents (DesiredStateError on any problem);
+    the world reader takes the state's schedule-search settings (at start and on every reload)."""
     catalog = client.presence_catalog(refresh=True)
     agents = world.directory(now).agents
-    return load_desired(directory, now=now, catalog=catalog, agents=agents)
+    state = load_desired(directory, now=now, catalog=catalog, agents=agents)
+    cfg = state.config
+    world.tune_schedule_search(cfg.schedule_search_chunk, timedelta(seconds=cfg.schedule_search_wait_seconds))
+    return state
 
 
 def connect(
@@ -83,10 +87,7 @@ def connect(
 def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
     """Load `directory` against the org `client` reaches and bundle it with a fresh world reader."""
     world = WorldReader(client)
-    state = load_live(directory, client, world, now)
-    cfg = state.config
-    world.tune_schedule_search(cfg.schedule_search_chunk, timedelta(seconds=cfg.schedule_search_wait_seconds))
-    return Session(client, world, state)
+    return Session(client, world, load_live(directory, client, world, now))
 
 
 def open_session(

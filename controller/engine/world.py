@@ -79,12 +79,16 @@ class WorldReader:
         self._lock = threading.Lock()
         self._directory: Directory | None = None
         self._schedules: Schedules | None = None
+        self._configured_chunk = 0
         self.tune_schedule_search(schedule_chunk, schedule_wait)
 
     def tune_schedule_search(self, chunk: int, wait: timedelta) -> None:
         """Agents per schedule search (halved, for the process, each time a search is refused or
-        stays Processing) and how long to wait for a Processing search's notification."""
-        self.schedule_chunk = max(1, chunk)
+        stays Processing) and how long to wait for a Processing search's notification. A reload
+        with the same configured chunk keeps the size learned since."""
+        if chunk != self._configured_chunk:
+            self._configured_chunk = chunk
+            self.schedule_chunk = max(1, chunk)
         self._schedule_wait = wait
 
     def invalidate(self) -> None:

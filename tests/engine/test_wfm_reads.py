@@ -136,3 +136,13 @@ def test_controller_config_sets_the_schedule_search_chunk_and_wait(
     session = open_test_session(emu, directory)
     assert session.state.config.schedule_search_chunk == 7
     assert session.world.schedule_chunk == 7
+
+
+def test_a_reload_keeps_the_learned_chunk_unless_the_setting_changes(emu: RunningEmulator) -> None:
+    with client_for(emu) as client:
+        reader = WorldReader(client, schedule_chunk=500)
+    reader.schedule_chunk = 125  # learned
+    reader.tune_schedule_search(500, timedelta(seconds=60))
+    assert reader.schedule_chunk == 125
+    reader.tune_schedule_search(300, timedelta(seconds=60))
+    assert reader.schedule_chunk == 300
