@@ -178,6 +178,7 @@ async def realtime_adherence(request: web.Request) -> web.Response:
                 world.system_presence_of(state),
                 state.routing_status,
                 state.modified,
+                state.out_of_office,
             )
         )
     return json_response(answer)

@@ -372,6 +372,7 @@ def realtime_adherence(
     system_presence: SystemPresence | str,
     routing_status: RoutingStatus | str,
     presence_modified: datetime,
+    out_of_office: bool = False,
 ) -> dict[str, object]:
     """UserScheduleAdherence of GET /api/v2/workforcemanagement/adherence for one user at `now`.
 
@@ -413,7 +414,7 @@ def realtime_adherence(
             "organizationSecondaryPresenceId": presence_definition_id,
             "routingStatus": str(routing_status),
             "actualActivityCategory": actual_category(presence),
-            "isOutOfOffice": False,
+            "isOutOfOffice": out_of_office,
             "adherenceState": state,
             "impact": body_impact,
             "timeOfAdherenceChange": iso(changed),

@@ -98,6 +98,8 @@ def test_out_of_office_is_in_every_answer_and_event(emulator: RunningEmulator, a
     assert _reads(api, user_id)["outOfOffice"] == {True}
     users = api.get("/api/v2/users", params={"id": user_id, "expand": "outOfOffice"}).json()["entities"][0]
     assert users["outOfOffice"]["indefinite"] is True and users["outOfOffice"]["user"]["id"] == user_id
+    adherence = api.get("/api/v2/workforcemanagement/adherence", params={"userId": user_id}).json()
+    assert adherence[0]["isOutOfOffice"] is True
     emulator.control.set_out_of_office(user_id, False)
     assert _reads(api, user_id)["outOfOffice"] == {False}
     assert (

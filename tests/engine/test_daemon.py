@@ -112,6 +112,29 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
     assert corrections is not None and corrections >= 1
 
 
+def _cycles(daemon: Daemon) -> float:
+    return (
+        daemon.metrics.registry.get_sample_value("presencectl_reconcile_cycles_total", {"result": "ok"}) or 0
+    )
+
+
+def test_an_agent_logging_out_is_left_offline_and_logging_in_is_put_on_queue(running: Running) -> None:
+    daemon, emu, _, _ = running
+    user_id = _on_queue_agent(daemon)
+    assert emu.world.users[user_id].logged_in, "only logged-in agents are ever put On Queue"
+    before = _cycles(daemon)
+    emu.control.set_logged_in(user_id, False)  # e.g. the client crashed: Offline, OFF_QUEUE
+    changes = len(emu.world.users[user_id].history)
+    wait_for(lambda: _cycles(daemon) > before, what="the re-plan of the logged-out agent")
+    assert len(emu.world.users[user_id].history) == changes, "the logged-out agent was written"
+    assert daemon.client.get_presence(user_id).system_presence.value == "Offline"
+    emu.control.set_logged_in(user_id, True)  # back at the desk: Available, then On Queue
+    wait_for(
+        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        what="the logged-in agent put back On Queue",
+    )
+
+
 @pytest.mark.parametrize("running", [{"grace": 2}], indirect=True)
 def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
     running: Running,
