@@ -83,7 +83,8 @@ class ObservedAgent:
     routing_status: RoutingStatus
     presence_modified: datetime | None = None
     message: str = ""
-    out_of_office: bool = False  # an active Out of Office (shared API doc §9.3): not at work
+    # An active Out of Office: not at work (docs/genesys-api.md#logged-out-agents-and-out-of-office).
+    out_of_office: bool = False
 
 
 class ActivityCategory(StrEnum):

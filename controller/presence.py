@@ -1,9 +1,9 @@
 """Presence vocabulary shared by the emulator, the client and the core.
 
 Genesys spells `systemPresence` differently per endpoint (`OnQueue`, `On Queue`, `ON_QUEUE`;
-shared API doc §1.3). Everything inside presencectl uses `SystemPresence`; spellings exist only
-at the API boundary, through `normalize_system_presence` (reading) and the `*_spelling`
-helpers (the emulator writing each endpoint's own form).
+docs/genesys-api.md#system-presence-spellings). Everything inside presencectl uses `SystemPresence`;
+spellings exist only at the API boundary, through `normalize_system_presence` (reading) and the
+`*_spelling` helpers (the emulator writing each endpoint's own form).
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def is_system_presence_name(text: str) -> bool:
     return _fold(text) in _BY_FOLDED
 
 
-# Presence-definition ids captured from a real org (shared API doc §1.1). UNCONFIRMED that
-# they are equal in every org: the daemon always resolves ids from /api/v2/presence/definitions;
-# the emulator uses these so that its org looks like a real one.
+# Presence-definition ids captured from a real org (docs/genesys-api.md#presence-definitions).
+# UNCONFIRMED that they are equal in every org: the daemon always resolves ids from
+# /api/v2/presence/definitions; the emulator uses these so that its org looks like a real one.
 WELL_KNOWN_DEFINITION_IDS: dict[SystemPresence, str] = {
     SystemPresence.AVAILABLE: "6a3af858-942f-489d-9700-5f9bcdcdae9b",
     SystemPresence.ON_QUEUE: "e08eaf1b-ee47-4fa9-a231-1200e284798f",

@@ -2,7 +2,8 @@
 
 Who calls it: a Genesys Architect workflow (started by a Process Automation trigger) through a
 data action, an Amazon EventBridge API destination, or any external WFM feed. Genesys itself has
-no outbound webhook resource (shared API doc §4), so the relay signs requests with a shared secret.
+no outbound webhook resource (docs/genesys-api.md#process-automation-triggers), so the relay
+signs requests with a shared secret.
 
 Signature (see `sign`): headers `X-Presencectl-Timestamp: <unix seconds>` and
 `X-Presencectl-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>`. The receiver

@@ -168,7 +168,8 @@ def build_app(world: World, hub: Hub, credentials: dict[str, str]) -> web.Applic
 
 
 def build_download_app(world: World) -> web.Application:
-    """The download host of pre-signed result URLs (another host than the API's, doc §9.6)."""
+    """The download host of pre-signed result URLs: another host than the API's
+    (docs/genesys-api.md#downloads)."""
     app = web.Application(middlewares=[platform_middleware])
     app[WORLD] = world
     routes_wfm.register_downloads(app)

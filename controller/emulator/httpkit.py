@@ -1,5 +1,5 @@
 """HTTP helpers shared by the emulator's route modules: app keys, Genesys error bodies
-(`ErrorBody`, shared API doc §6), JSON parsing and classic page listings."""
+(`ErrorBody`, docs/genesys-api.md#errors), JSON parsing and classic page listings."""
 
 from __future__ import annotations
 

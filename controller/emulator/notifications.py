@@ -1,4 +1,4 @@
-"""Notifications API channels and the WebSocket hub (shared API doc §4.1).
+"""Notifications API channels and the WebSocket hub (docs/genesys-api.md#channels-and-limits).
 
 A channel belongs to the OAuth client (and token) that created it; a client holds at most 20
 (a 21st removes the one least recently used, unconnected ones first). A channel lives 24 hours

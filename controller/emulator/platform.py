@@ -1,17 +1,20 @@
-"""Platform behaviour the shared API doc leaves UNCONFIRMED, one switch each (org file `platform:`).
+"""Platform behaviour nobody has confirmed (docs/genesys-api.md#assumptions), one switch each
+(org file `platform:`).
 
 The defaults are the documented reading, or the unpleasant one where the doc is silent, so the
 client is tested against the platform it may really meet (docs/emulator-org.md, "Platform"):
-- `bulkPresenceEcho`: what `PUT /api/v2/users/presences/bulk` answers per entry (doc §9.4):
-  `presence-id` (default, documented `UserPresence`: `id` is the presence object's own id, no
-  `userId`), `user-id` (each entry names its user in `userId`, and `id` is the user id too) or
-  `positional` (neither field: only the order, which is the request's, tells whose it is).
+- `bulkPresenceEcho`: what `PUT /api/v2/users/presences/bulk` answers per entry
+  (docs/genesys-api.md#bulk-presence): `presence-id` (default, documented `UserPresence`: `id` is
+  the presence object's own id, no `userId`), `user-id` (each entry names its user in `userId`, and
+  `id` is the user id too) or `positional` (neither field: only the order, which is the request's,
+  tells whose it is).
 - `usersActivityMaxIds`: the most ids `POST …/workforcemanagement/users/activity` takes (more:
-  400); users in no management unit are never in its answer (doc §9.2).
+  400); users in no management unit are never in its answer (docs/genesys-api.md#users-activity).
 - `scheduleSearchMaxUsers`: the most `userIds` an agent-schedule search takes (more: 400).
-- `scheduleSearchAsyncAboveUsers`: searches for more users answer `Processing` (doc §2.2 case 3).
+- `scheduleSearchAsyncAboveUsers`: searches for more users answer `Processing`
+  (docs/genesys-api.md#schedule-search).
 - `scheduleSearchNotifications`: false loses the notification of those searches (which topic and
-  `{id}` a client-credentials caller gets is UNCONFIRMED, doc §8.3).
+  `{id}` a client-credentials caller gets is UNCONFIRMED, docs/genesys-api.md#schedule-search).
 """
 
 from __future__ import annotations

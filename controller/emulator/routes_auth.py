@@ -1,4 +1,4 @@
-"""POST /oauth/token: OAuth client credentials (shared API doc §5).
+"""POST /oauth/token: OAuth client credentials (docs/genesys-api.md#oauth).
 
 Failures answer like the Genesys login service, in OAuth style rather than ErrorBody:
 401 {"error":"invalid_client","description":...,"error_description":...} for a bad client,

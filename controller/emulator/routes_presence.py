@@ -1,8 +1,8 @@
 """Presence: definitions, system presences, one user's PURECLOUD presence, bulk read/write, and
 the WFM users/activity bulk read (presence + routing status in one call).
 
-Spellings of systemPresence follow shared API doc §1.3 per endpoint: /presence/definitions
-CamelCase ("OnQueue"); per-user, bulk and users?expand=presence the label ("On Queue");
+Spellings of systemPresence per endpoint (docs/genesys-api.md#system-presence-spellings):
+/presence/definitions CamelCase ("OnQueue"); per-user, bulk and users?expand=presence the label ("On Queue");
 UserActivity and notifications upper snake ("ON_QUEUE").
 
 Limits: bulk GET 50 ids (documented); bulk PUT 50 entries (the real limit is UNCONFIRMED, this
@@ -51,7 +51,7 @@ def definition_json(d: OrgPresenceDefinition) -> dict[str, Any]:
 async def list_definitions(request: web.Request) -> web.Response:
     world = request.app[WORLD]
     flag = request.query.get("deactivated", "FALSE")
-    if flag not in ("TRUE", "FALSE"):  # the SDK's enum spelling (doc §9.6)
+    if flag not in ("TRUE", "FALSE"):  # the SDK's enum spelling (docs/genesys-api.md#presence-definitions)
         raise ApiError(400, "invalid.value", "deactivated must be TRUE or FALSE.")
     show_deactivated = flag == "TRUE"
     chosen = [d for d in world.org.presence_definitions if d.deactivated == show_deactivated]

@@ -1,4 +1,5 @@
-"""Process Automation triggers: CRUD at /api/v2/processautomation/triggers (shared API doc §4.2).
+"""Process Automation triggers: CRUD at /api/v2/processautomation/triggers
+(docs/genesys-api.md#process-automation-triggers).
 
 Cursor paging (`before`/`after`, pageSize <= 200): a cursor is the base64 of a trigger's
 creation sequence number, so deleting triggers never shifts a page. Names may repeat (the doc

@@ -1,6 +1,6 @@
 """Users, groups and routing status: /api/v2/users..., /api/v2/groups...
 
-The shared API doc does not enumerate `User`; we emit id, name, division{id,selfUri}, email,
+docs/genesys-api.md does not enumerate `User`; we emit id, name, division{id,selfUri}, email,
 state, title, department, username, version, selfUri, plus presence / routingStatus / groups
 and outOfOffice when expanded (best effort, as the real expand is documented to be).
 """

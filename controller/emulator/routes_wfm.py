@@ -3,7 +3,7 @@ search (maybe-async), real-time adherence and the async historical adherence que
 The JSON comes from the pure builders in controller.emulator.wfm; this module adds HTTP,
 validation, downloads and async delivery.
 
-Choices where the real API is UNCONFIRMED (shared API doc §2.2, §3.2, §8):
+Choices where the real API is UNCONFIRMED (docs/genesys-api.md#assumptions):
 - Download URLs are unauthenticated GETs of `/downloads/{id}` on another host (the emulator's
   second port, `World.download_base`), like pre-signed URLs; the content is the object the
   inline field would have held (e.g. BuAgentSchedulesSearchResponse).
@@ -15,7 +15,7 @@ Choices where the real API is UNCONFIRMED (shared API doc §2.2, §3.2, §8):
   ({operationId, businessUnitId, downloadUrl}) where {id} is the caller's OAuth client id.
 - Unit membership: `GET …/businessunits/{id}/users` (BuUserListing, one entry per MU of the BU,
   `managementUnitIds` narrows it) and `GET …/managementunits/{id}/users` (WfmUserEntityListing);
-  both unpaged (paging and size limits are UNCONFIRMED, doc §9.1).
+  both unpaged (paging and size limits are UNCONFIRMED, docs/genesys-api.md#wfm-units-and-membership).
 - Historical adherence completes shortly after the 202; the event goes to
   `v2.users.{id}.workforcemanagement.historicaladherencequery`, {id} again the OAuth client id.
 """

@@ -38,7 +38,8 @@ class RunningEmulator:
         self._thread.start()
         app = build_app(self.world, self.hub, {self.client_id: self.client_secret})
         self.port = self._serve_now(app, host, port)
-        # Pre-signed download URLs live on another host (doc §9.6): a second port of ours.
+        # Pre-signed download URLs live on another host: a second port of ours
+        # (docs/genesys-api.md#downloads).
         download_port = self._serve_now(build_download_app(self.world), host, download_port)
         shown = f"[{host}]" if ":" in host else host
         self.api_base = self.login_base = f"http://{shown}:{self.port}"

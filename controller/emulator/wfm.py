@@ -1,9 +1,11 @@
-"""Pure builders of the WFM JSON the real API returns (shared API doc §2, §3), from the static Org.
+"""Pure builders of the WFM JSON the real API returns, from the static Org
+(docs/genesys-api.md#schedule-search, #adherence).
 
 No clock reads and no I/O: the server passes `now`, presences and histories in. Field names are the
 SDK models' (`attribute_map`); nothing outside them is emitted.
 
-Adherence rule (shared API doc §2.4, natural mapping; the MU adherence settings are not emulated):
+Adherence rule (docs/genesys-api.md#activity-codes, natural mapping; the MU adherence settings are
+not emulated):
 - a code pinned to secondary presences (`secondaryPresences`) is adhered to only in one of them;
 - OnQueueWork: system presence On Queue (any routing status);
 - Break / Meal / Meeting / Training: the system presence of the same name (any secondary of it);

@@ -29,7 +29,7 @@ from controller.presence import (
     normalize_system_presence,
 )
 
-DEFAULT_TOKEN_TTL_SECONDS = 86400  # Genesys default for an OAuth client (shared API doc §5)
+DEFAULT_TOKEN_TTL_SECONDS = 86400  # Genesys default for an OAuth client (docs/genesys-api.md#oauth)
 HISTORY_PER_USER = 2000  # presence changes kept per user for historical adherence
 REQUEST_LOG_MAX = 200_000
 DOWNLOADS_MAX = 1000  # downloads kept (oldest dropped), like pre-signed URLs that expire
@@ -107,7 +107,7 @@ class PresenceError(ValueError):
     """A presence change the platform would refuse (unknown or deactivated definition)."""
 
 
-# The natural presence of an adherent agent per activity category (shared API doc §2.4).
+# The natural presence of an adherent agent per activity category (docs/genesys-api.md#activity-codes).
 _CATEGORY_PRESENCE = {
     "OnQueueWork": SystemPresence.ON_QUEUE,
     "Break": SystemPresence.BREAK,
@@ -215,8 +215,9 @@ class World:
         self.settled = now
 
     def set_login(self, user_id: str, logged_in: bool, when: datetime | None = None) -> UserState:
-        """Log on: presence Available (the default on log-on, shared API doc §9.3). Log out (an
-        OAuth token deletion, not a presence write): Offline, OFF_QUEUE, no interaction."""
+        """Log on: presence Available (the default on log-on). Log out (an OAuth token deletion,
+        not a presence write): Offline, OFF_QUEUE, no interaction
+        (docs/genesys-api.md#logged-out-agents-and-out-of-office)."""
         state = self.users[user_id]
         if logged_in is state.logged_in:
             return state
@@ -239,7 +240,8 @@ class World:
 
     def _scheduled_presence(self, agent_id: str, now: datetime) -> str | None:
         """The presence an adherent agent shows for the activity scheduled now: the code's
-        secondary presence, else its category's natural system presence (doc §2.4)."""
+        secondary presence, else its category's natural system presence
+        (docs/genesys-api.md#activity-codes)."""
         found = activity_at(self.org, agent_id, now)
         if found is None:
             return None
@@ -307,8 +309,9 @@ class World:
         self, user_id: str, definition_id: str, message: str | None = None, *, at: datetime | None = None
     ) -> UserState:
         """Apply a presence change the way the platform couples it to routing status. A logged-out
-        agent's change is accepted too (whether the platform refuses it is UNCONFIRMED, §9.3:
-        the emulator takes the worst case): On Queue then rings at an empty desk."""
+        agent's change is accepted too (whether the platform refuses it is UNCONFIRMED: the
+        emulator takes the worst case, docs/genesys-api.md#assumptions): On Queue then rings at an
+        empty desk."""
         definition = self.definition(definition_id)
         state = self.users[user_id]
         now = at if at is not None else self.clock.now()

@@ -5,11 +5,11 @@
     ...
     watcher.stop()
 
-Topic: `v2.users.{id}.activity` (shared API doc §4.1), one topic per agent carrying presence
-*and* routing status. Against `.presence` + `.routingStatus` it halves the topics (1,000 agents
-per channel, 20,000 within the 20-channel client cap instead of 10,000), halves the events for a
-change that touches both, and hands the planner both facts it needs (an agent's routing status
-decides whether an interaction is active) in one event. `topic_kind="presence+routingStatus"`
+Topic: `v2.users.{id}.activity` (docs/genesys-api.md#events-and-heartbeats), one topic per agent
+carrying presence *and* routing status. Against `.presence` + `.routingStatus` it halves the topics
+(1,000 agents per channel, 20,000 within the 20-channel client cap instead of 10,000), halves the
+events for a change that touches both, and hands the planner both facts it needs (an agent's routing
+status decides whether an interaction is active) in one event. `topic_kind="presence+routingStatus"`
 is the fallback should an org refuse the activity topic to a client-credentials token.
 
 Refused topics: the platform may refuse single topics (a role whose view permissions do not

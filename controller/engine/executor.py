@@ -48,7 +48,8 @@ from controller.presence import SystemPresence
 
 _log = logging.getLogger(__name__)
 
-BULK_CHUNK = 50  # PUT /api/v2/users/presences/bulk: limit unconfirmed, 50 like the bulk GET (doc §1.2)
+# PUT /users/presences/bulk: limit unconfirmed, 50 like the bulk GET (docs/genesys-api.md#bulk-presence)
+BULK_CHUNK = 50
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 15 * 60.0
 BACKOFF_JITTER = 0.2
@@ -315,9 +316,9 @@ class Executor:
             )
             return [self._write_one(a, "single") for a in chunk]
         written_at = self._clock()
-        # An agent whose answer entry cannot be matched (doc §9.4: the echo's `id` need not be the
-        # user id) was still written: the read-back confirms it. Writing it again would double
-        # every write on an org whose echo we cannot match.
+        # An agent whose answer entry cannot be matched (the echo's `id` need not be the user id,
+        # docs/genesys-api.md#bulk-presence) was still written: the read-back confirms it. Writing
+        # it again would double every write on an org whose echo we cannot match.
         return [
             _Attempt(
                 a,

@@ -4,7 +4,8 @@ Presence and routing status are read every cycle (they are what drifts). The dir
 their groups, management and business units) and published schedules change slowly, so they are
 cached: the directory for `directory_ttl`, schedules for `schedule_ttl` or until "now" nears the
 end of the fetched range. Management-unit membership comes from one users listing per business
-unit (doc §9.1): 3 WFM calls for 10,000 agents in two BUs, where real-time adherence took 100.
+unit (docs/genesys-api.md#wfm-units-and-membership): 3 WFM calls for 10,000 agents in two BUs,
+where real-time adherence took 100.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from controller.genesys import BadRequest, GenesysClient, GenesysError, Schedule
 
 _log = logging.getLogger(__name__)
 
-SCHEDULE_CHUNK = 500  # agents per schedule search (the platform's limit is undocumented, doc §2.2)
+# Agents per schedule search (the platform's limit is undocumented, docs/genesys-api.md#schedule-search)
+SCHEDULE_CHUNK = 500
 SCHEDULE_WAIT = timedelta(seconds=60)  # for the notification of a search that answered Processing
 
 

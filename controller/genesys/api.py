@@ -1,4 +1,4 @@
-"""GenesysClient: typed endpoint methods over the Transport (shared API doc for every shape).
+"""GenesysClient: typed endpoint methods over the Transport (docs/genesys-api.md for every shape).
 
 Reads return controller.domain values or the small dataclasses of controller.genesys.models.
 Batch reads are chunked to the documented limits and run on a small thread pool; every request
@@ -68,9 +68,11 @@ from controller.presence import RoutingStatus
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-BULK_PRESENCE_MAX = 50  # GET …/presences/purecloud/bulk: "Limit 50" (doc §1.2); PUT chunked the same
+# GET …/presences/purecloud/bulk: "Limit 50"; PUT chunked the same (docs/genesys-api.md#bulk-presence)
+BULK_PRESENCE_MAX = 50
 USERS_BY_ID_MAX = 100  # GET /api/v2/users?id=…
-ACTIVITY_MAX = 100  # POST /workforcemanagement/users/activity: first try (no documented cap, doc §9.2)
+# POST /workforcemanagement/users/activity: first try (no documented cap, docs/genesys-api.md#users-activity)
+ACTIVITY_MAX = 100
 ADHERENCE_MAX = 100  # GET /workforcemanagement/adherence: "Max of 100 userIds per request"
 USERS_PAGE_SIZE = 500
 WFM = "/api/v2/workforcemanagement"
@@ -96,8 +98,9 @@ class PresenceUpdate:
 @dataclass(frozen=True, slots=True)
 class BulkWrite:
     """What bulk presence writes answered. `echoes`: the answer entry matched to each user (by
-    `userId`, else by position; doc §9.4), users whose entry could not be matched are absent and
-    must be confirmed by reading back. `correlation_ids`: every user sent -> its request's id."""
+    `userId`, else by position; docs/genesys-api.md#bulk-presence), users whose entry could not be
+    matched are absent and must be confirmed by reading back. `correlation_ids`: every user sent ->
+    its request's id."""
 
     echoes: dict[str, UserPresence]
     correlation_ids: dict[str, str]
@@ -105,7 +108,7 @@ class BulkWrite:
 
 def bulk_entry(update: PresenceUpdate) -> dict[str, Any]:
     """One MutableUserPresence of PUT /users/presences/bulk, with `source` as Genesys's own
-    blueprint sends it (doc §1.2, §9.4)."""
+    blueprint sends it (docs/genesys-api.md#bulk-presence)."""
     entry: dict[str, Any] = {
         "id": update.user_id,
         "presenceDefinition": {"id": update.definition_id},
@@ -272,7 +275,8 @@ class GenesysClient:
             if not refresh and self._catalog is not None and now - self._catalog[0] < self._catalog_ttl:
                 return self._catalog[1]
             defs: list[PresenceDefinition] = []
-            for flag in ("FALSE", "TRUE"):  # the SDK's spelling of the enum (doc §9.6)
+            # The SDK's enum spelling (docs/genesys-api.md#presence-definitions).
+            for flag in ("FALSE", "TRUE"):
                 body = self._body("GET", "/api/v2/presence/definitions", params={"deactivated": flag}) or {}
                 defs.extend(parse_presence_definition(d) for d in body.get("entities") or [])
             catalog = PresenceCatalog(tuple({d.id: d for d in defs}.values()))
@@ -313,8 +317,8 @@ class GenesysClient:
 
     def set_presences(self, updates: Iterable[PresenceUpdate]) -> BulkWrite:
         """Bulk PUT /api/v2/users/presences/bulk in chunks of 50 (the real cap is unconfirmed).
-        The answer's `id` is not documented to be the user id (doc §9.4), so entries are matched
-        by `userId` or by position (match_bulk_answer), never by `id`."""
+        The answer's `id` is not documented to be the user id (docs/genesys-api.md#bulk-presence),
+        so entries are matched by `userId` or by position (match_bulk_answer), never by `id`."""
         entries = list({u.user_id: u for u in updates}.values())
         echoes: dict[str, UserPresence] = {}
         correlation_ids: dict[str, str] = {}
@@ -345,10 +349,11 @@ class GenesysClient:
     def observe(self, user_ids: Iterable[str]) -> dict[str, ObservedAgent]:
         """Presence and routing status of many agents at the fewest calls (README "Reading presence
         in bulk"): POST /workforcemanagement/users/activity, 100 users a call. Users it does not
-        return (e.g. in no management unit: its answer for them is UNCONFIRMED, doc §9.2) are read
-        in the same call through GET /users?id=…&expand=presence,routingStatus,outOfOffice. An
-        org where users/activity is missing or forbidden (404/403) reads everyone that way, for
-        the life of the client. Users neither read returns are absent: "not read", never "no presence"."""
+        return (e.g. in no management unit: its answer for them is UNCONFIRMED,
+        docs/genesys-api.md#users-activity) are read in the same call through
+        GET /users?id=…&expand=presence,routingStatus,outOfOffice. An org where users/activity is
+        missing or forbidden (404/403) reads everyone that way, for the life of the client. Users
+        neither read returns are absent: "not read", never "no presence"."""
         ids = _unique(user_ids)
         if not ids:
             return {}
@@ -455,8 +460,9 @@ class GenesysClient:
     def business_unit_users(
         self, business_unit_id: str, management_unit_ids: Sequence[str] = ()
     ) -> dict[str, list[str]]:
-        """GET …/businessunits/{buId}/users (BuUserListing, doc §9.1): management unit id -> the
-        ids of its users, every MU of the BU in one call (`management_unit_ids` narrows it)."""
+        """GET …/businessunits/{buId}/users (BuUserListing): management unit id -> the ids of its
+        users, every MU of the BU in one call (`management_unit_ids` narrows it)
+        (docs/genesys-api.md#wfm-units-and-membership)."""
         body = (
             self._body(
                 "GET",
@@ -473,7 +479,8 @@ class GenesysClient:
         }
 
     def management_unit_users(self, management_unit_id: str) -> list[str]:
-        """GET …/managementunits/{muId}/users (WfmUserEntityListing, doc §9.1): its users' ids."""
+        """GET …/managementunits/{muId}/users (WfmUserEntityListing): its users' ids
+        (docs/genesys-api.md#wfm-units-and-membership)."""
         body = (
             self._body(
                 "GET",
@@ -486,9 +493,10 @@ class GenesysClient:
 
     def unit_membership(self, user_ids: Iterable[str]) -> dict[str, AgentUnits]:
         """Management and business unit of every WFM agent among `user_ids`, at one call per
-        business unit (doc §9.1) instead of one real-time adherence call per 100 agents. A BU
-        whose users listing is refused (404/403: it is new in SDK 269) is read MU by MU; an org
-        refusing that too is read from real-time adherence (100 agents a call, the old way)."""
+        business unit (docs/genesys-api.md#wfm-units-and-membership) instead of one real-time
+        adherence call per 100 agents. A BU whose users listing is refused (404/403: it is new in
+        SDK 269) is read MU by MU; an org refusing that too is read from real-time adherence (100
+        agents a call, the old way)."""
         wanted = set(user_ids)
         out: dict[str, AgentUnits] = {}
         try:
@@ -549,13 +557,14 @@ class GenesysClient:
     ) -> dict[str, AgentSchedule]:
         """POST …/businessunits/{buId}/agentschedules/search -> published schedule per user.
 
-        The answer is "maybe async" (doc §2.2): an inline `result`, a `downloadUrl`, or `Processing`
-        with an operationId whose result arrives only by notification on
+        The answer is "maybe async" (docs/genesys-api.md#schedule-search): an inline `result`, a
+        `downloadUrl`, or `Processing` with an operationId whose result arrives only by notification on
         `v2.workforcemanagement.users.{id}.schedules.search`. There is no polling endpoint, and a
         subscription made after the answer may miss the event, so on Processing the client opens a
         channel on that topic first and then searches again, waiting at most `wait_seconds` for the
         event of the new operation. `{id}` for a client-credentials caller is UNCONFIRMED
-        (doc §8.3): `notification_id` defaults to the OAuth client id, as the emulator publishes it.
+        (docs/genesys-api.md#assumptions): `notification_id` defaults to the OAuth client id, as
+        the emulator publishes it.
         """
         body: dict[str, Any] = {"startDate": format_time(start), "endDate": format_time(end)}
         if user_ids is not None:

@@ -1,4 +1,4 @@
-"""OAuth client credentials (shared API doc §5): one cached token, refreshed before it expires.
+"""OAuth client credentials (docs/genesys-api.md#oauth): one cached token, refreshed before it expires.
 
 Only one thread refreshes at a time; the others wait for its result instead of each asking for
 a token (single flight). `invalidate(token)` is what a 401 calls: it drops that token only if it

@@ -1,10 +1,10 @@
 """The one request budget of the process: a thread-safe token bucket shared by every caller.
 
-Genesys allows about 300 requests per minute per OAuth client (shared API doc §6) and counts
-them over a minute. A bucket refilling at r/min with capacity b lets r + b requests through in
-any 60 s, so the configured rate is split into a small burst (1/20th) and a refill of the
-remainder: any minute then sees at most `rate_per_minute` requests and the server has no reason
-to answer 429.
+Genesys allows about 300 requests per minute per OAuth client and counts them over a minute
+(docs/genesys-api.md#rate-limits-and-retries). A bucket refilling at r/min with capacity b lets
+r + b requests through in any 60 s, so the configured rate is split into a small burst (1/20th) and a
+refill of the remainder: any minute then sees at most `rate_per_minute` requests and the server has
+no reason to answer 429.
 
 After a 429 the whole process pauses until the server's Retry-After (or the caller's backoff)
 and the refill rate halves, recovering linearly to the full rate over `recovery_seconds`:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from controller.log import register_secret
 
-# The 18 API hosts of the official SDK's purecloud_region_hosts.py (shared API doc §5).
+# The 18 API hosts of the official SDK's purecloud_region_hosts.py (docs/genesys-api.md#oauth).
 REGIONS: dict[str, str] = {
     "us_east_1": "https://api.mypurecloud.com",
     "eu_west_1": "https://api.mypurecloud.ie",

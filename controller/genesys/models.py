@@ -96,7 +96,8 @@ def parse_user_presence(d: Json, user_id: str | None = None) -> UserPresence:
 
 
 def match_bulk_answer(user_ids: Sequence[str], answer: Sequence[Any]) -> dict[str, Json]:
-    """The answer entry of each user of a bulk presence write (list[UserPresence], doc §9.4).
+    """The answer entry of each user of a bulk presence write (list[UserPresence],
+    docs/genesys-api.md#bulk-presence).
 
     `UserPresence.id` is "the globally unique identifier for the object", not documented as the
     user id, so it is never used. Entries are matched by `userId` when every entry has one, else
@@ -365,7 +366,8 @@ def parse_channel_topics(listing: Json | Sequence[Json] | None) -> list[ChannelT
 
 @dataclass(frozen=True)
 class TriggerSpec:
-    """The body of CreateTriggerRequest (shared API doc §4.2); `version` is added on update."""
+    """The body of CreateTriggerRequest; `version` is added on update
+    (docs/genesys-api.md#process-automation-triggers)."""
 
     name: str
     topic_name: str

@@ -1,4 +1,4 @@
-"""Paging helpers for both listing styles of the API (shared API doc §6). Never a silent cap.
+"""Paging helpers for both listing styles of the API (docs/genesys-api.md#paging). Never a silent cap.
 
 Page-number listings (`entities, pageNumber, pageCount, total`) are read page after page until
 `pageCount` (or the first short/empty page when a listing omits it). Cursor listings

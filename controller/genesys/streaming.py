@@ -1,4 +1,4 @@
-"""Notifications API consumer (shared API doc §4.1): channels, one WebSocket each, typed events.
+"""Notifications API consumer (docs/genesys-api.md#notifications): channels, one WebSocket each, typed events.
 
     stream = NotificationStream(client, topics, on_event)   # on_event(StreamEvent); queue.put works
     stream.start(); ...; stream.set_topics(new_topics); ...; stream.stop()

@@ -64,7 +64,7 @@ class AgentSelector:
         )
 
 
-# Default activity category → presence when following the WFM schedule (shared API doc §2.4).
+# Default activity category → presence when following the WFM schedule (docs/genesys-api.md#activity-codes).
 # Unavailable has no natural presence: the policy leaves the agent alone unless it maps it.
 DEFAULT_CATEGORY_PRESENCE: Mapping[ActivityCategory, str] = MappingProxyType(
     {
@@ -207,7 +207,8 @@ class PresenceMapping:
 @dataclass(frozen=True, slots=True)
 class MatchCriterion:
     json_path: str
-    operator: str  # GreaterThanOrEqual | LessThanOrEqual | Equal | NotEqual | ... (API doc §4.2)
+    # Equal | NotEqual | GreaterThan | In | ... (docs/genesys-api.md#process-automation-triggers)
+    operator: str
     value: str | int | float | bool | None = None
     values: tuple[str, ...] | None = None
 

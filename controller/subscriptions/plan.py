@@ -33,7 +33,7 @@ from typing import Any
 from controller.model.types import EventSubscription, MatchCriterion, Mode
 
 MARKER_PREFIX = "managed-by: presencectl/"
-DESCRIPTION_MAX = 512  # API limit on Trigger.description (shared API doc §4.2)
+DESCRIPTION_MAX = 512  # API limit on Trigger.description (docs/genesys-api.md#process-automation-triggers)
 EVENT_TTL_MIN = 10
 DELAY_RANGE = (60, 900)
 DATA_FORMATS = ("Json", "TopLevelPrimitives")
@@ -267,7 +267,8 @@ def trigger_body(sub: EventSubscription, owner: str, version: int | None = None)
 
 
 def validate_subscription(sub: EventSubscription, owner: str) -> list[str]:
-    """What the API would refuse in `sub` (shared API doc §4.2), as actionable messages."""
+    """What the API would refuse in `sub`, as actionable messages
+    (docs/genesys-api.md#process-automation-triggers)."""
     where = f"{sub.location}: subscription {sub.name!r}"
     problems = []
     if not sub.name.strip():

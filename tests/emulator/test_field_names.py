@@ -1,5 +1,5 @@
-"""Every JSON object the emulator returns uses only field names that the shared API doc lists
-for its model (shared API doc /work/shared/genesys-api.md, models from SDK 269).
+"""Every JSON object the emulator returns uses only field names of its model in SDK 269
+(`models/*.py` `attribute_map`; docs/genesys-api.md#sources).
 
 SHAPES maps a model to its allowed fields; a field naming another model is checked recursively
 (for lists, each element). `None` marks a scalar or an opaque map (e.g. languageLabels)."""
@@ -126,7 +126,8 @@ SHAPES: dict[str, Shape] = {
     "WorkflowTargetSettings": {"dataFormat": None},
     "MatchCriteria": dict.fromkeys(["jsonPath", "operator", "value", "values"]),
     "TriggerEntityListing": {"entities": "Trigger", "nextUri": None, "selfUri": None, "previousUri": None},
-    # WFM (shared API doc §2, §3). BU/MU listings: the doc gives no fields beyond references.
+    # WFM (docs/genesys-api.md#wfm-units-and-membership). BU/MU listings: no fields are known
+    # beyond references.
     "UnitListing": {"entities": "Ref"},
     "AgentManagementUnitReference": {"user": "Ref", "managementUnit": "Ref", "businessUnit": "Ref"},
     "BusinessUnitActivityCodeListing": {"entities": "BusinessUnitActivityCode", "downloadUrl": None},
@@ -274,7 +275,7 @@ SHAPES: dict[str, Shape] = {
             "scheduledSecondaryPresenceLookupIds",
         ]
     ),
-    # Notifications (shared API doc §4.1)
+    # Notifications (docs/genesys-api.md#notifications)
     "Envelope": {"topicName": None, "version": None, "eventBody": None, "metadata": "EnvelopeMetadata"},
     "EnvelopeMetadata": {"CorrelationId": None},
     "PresenceEventUserPresence": dict.fromkeys(["source", "primary", "message", "modifiedDate"])

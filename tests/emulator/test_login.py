@@ -1,5 +1,6 @@
 """Agents logging in and out of a client, Out of Office, and what a logged-out agent put On Queue
-does to routed interactions (shared API doc §9.3), over real HTTP and WebSocket."""
+does to routed interactions, over real HTTP and WebSocket
+(docs/genesys-api.md#logged-out-agents-and-out-of-office)."""
 
 from __future__ import annotations
 

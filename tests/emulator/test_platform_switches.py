@@ -1,5 +1,5 @@
 """The platform behaviours the API doc leaves UNCONFIRMED, each behind an org-file switch
-(`platform:`), and the WFM unit-membership reads (doc §9.1, §9.2, §9.4, §9.6)."""
+(`platform:`), and the WFM unit-membership reads (docs/genesys-api.md#assumptions)."""
 
 from __future__ import annotations
 

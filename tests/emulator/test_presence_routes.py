@@ -1,5 +1,5 @@
 """Presence definitions, per-user and bulk presence, users/activity, and the per-endpoint
-spelling of systemPresence (shared API doc §1.3)."""
+spelling of systemPresence (docs/genesys-api.md#system-presence-spellings)."""
 
 from __future__ import annotations
 

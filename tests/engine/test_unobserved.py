@@ -1,6 +1,6 @@
-"""Agents the presence reads do not return (doc §9.2): read another way in the same cycle, and
-when even that fails, left alone, counted per policy and named after two resyncs; the daemon
-stays ready."""
+"""Agents the presence reads do not return (docs/genesys-api.md#users-activity): read another way in
+the same cycle, and when even that fails, left alone, counted per policy and named after two
+resyncs; the daemon stays ready."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""observe() on an org whose users/activity leaves agents out and caps its batch (doc §9.2), and
-bulk writes whose answer is matched whatever its shape (doc §9.4)."""
+"""observe() on an org whose users/activity leaves agents out and caps its batch
+(docs/genesys-api.md#users-activity), and bulk writes whose answer is matched whatever its shape
+(docs/genesys-api.md#bulk-presence)."""
 
 from __future__ import annotations
 

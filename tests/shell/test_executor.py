@@ -170,8 +170,9 @@ def test_bulk_writes_land_confirmed_and_fully_audited(env: Env) -> None:
 
 @pytest.mark.parametrize("echo", BULK_ECHOES)
 def test_each_bulk_echo_shape_writes_every_agent_once(tmp_path: Path, echo: str) -> None:
-    """Whatever the bulk PUT answers (doc §9.4: its `id` need not be the user id), each agent is
-    written once and confirmed by the read-back; matching on `id` re-PATCHed every agent."""
+    """Whatever the bulk PUT answers (its `id` need not be the user id,
+    docs/genesys-api.md#bulk-presence), each agent is written once and confirmed by the read-back;
+    matching on `id` re-PATCHed every agent."""
     for env in make_env(tmp_path, echo=echo):
         ids = env.ids(7)
         report = env.executor.execute(plan_of([env.action(i, "Break") for i in ids]), "cycle-1")
