@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from controller.audit import AuditWriter
+from controller.audit import AuditWriter, read_audit
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import CycleResult, Reconciler
@@ -204,3 +204,27 @@ def _customer_care_agents_without_login_changes_near(emu: RunningEmulator, now: 
     chosen = [a.id for a in org.agents if a.management_unit_id in customer_care and a.id not in near]
     assert len(chosen) >= 4
     return chosen
+
+
+def test_a_not_responding_agent_is_taken_off_queue_and_the_audit_says_so(
+    day_emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    emu = day_emulator
+    emu.control.set_clock(NEW_YORK_MORNING)
+    (user_id,) = on_queue_now(emu, 1)
+    emu.control.set_presence(user_id, "On Queue")
+    emu.control.advance_clock(60)  # past the grace of that hand-made change
+    emu.control.miss_interaction(user_id)  # an alert went unanswered
+    directory = tmp_path / "desired"
+    shutil.copytree(DESIRED, directory)
+    policy = directory / "policy-customer-care.yaml"
+    email = next(a.email for a in emu.org.agents if a.id == user_id)
+    entry = f'    - {{agent: {email}, presence: Break, until: "2030-01-01T00:00:00Z"}}\n'
+    policy.write_text(policy.read_text().replace("  overrides:\n", "  overrides:\n" + entry))
+
+    run = apply_once(emu, directory, tmp_path)
+
+    assert run.result.report is not None and user_id in run.result.report.ok
+    assert presence(emu, user_id) == ("Break", "OFF_QUEUE")
+    (record,) = [r for r in read_audit(tmp_path / "audit.jsonl") if r["agent"]["id"] == user_id]
+    assert record["before"]["routing_status"] == "NOT_RESPONDING" and record["desired"]["label"] == "Break"
