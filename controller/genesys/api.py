@@ -352,8 +352,8 @@ class GenesysClient:
         return (e.g. in no management unit: its answer for them is UNCONFIRMED,
         docs/genesys-api.md#users-activity) are read in the same call through
         GET /users?id=…&expand=presence,routingStatus,outOfOffice. An org where users/activity is
-        missing or forbidden (404/403) reads everyone that way, for the life of the client. Users
-        neither read returns are absent: "not read", never "no presence"."""
+        missing, forbidden or refuses even one id (404/403/400) reads everyone that way, for the
+        life of the client. Users neither read returns are absent: "not read", never "no presence"."""
         ids = _unique(user_ids)
         if not ids:
             return {}
@@ -390,13 +390,22 @@ class GenesysClient:
 
     def _read_activity(self, batch: Sequence[str]) -> list[ObservedAgent]:
         """One users/activity call. A 400 (too many ids: the cap is undocumented) halves the batch
-        size for the rest of the process and reads this batch in halves; a lone id still refused
-        is left out (the caller reads it another way)."""
+        size for the rest of the process and reads this batch in halves, first half first. A 400
+        for a single id means the endpoint refuses what we send: it is given up for the process
+        (about 7 calls spent finding out) and these users are left to GET /users, same cost."""
+        if self._activity_unavailable:  # given up by a concurrent batch: leave these to GET /users
+            return []
+        if len(batch) > self._activity_batch:  # another batch learned a smaller size meanwhile
+            return [a for part in chunks(batch, self._activity_batch) for a in self._read_activity(part)]
         try:
             body = self._body("POST", f"{WFM}/users/activity", json={"userIds": list(batch)}, idempotent=True)
         except BadRequest as error:
             if len(batch) == 1:
-                log.warning("users/activity refused one id", extra={"agent": batch[0], "error": str(error)})
+                log.warning(
+                    "users/activity refused a single id; reading presence via GET /api/v2/users",
+                    extra={"error": str(error), "correlation_id": error.context_id},
+                )
+                self._activity_unavailable = True
                 return []
             half = (len(batch) + 1) // 2
             with self._activity_lock:

@@ -64,3 +64,15 @@ def test_bulk_write_answer_matched_for_each_echo_shape(echo: str) -> None:
     assert set(result.echoes) == set(targets) == set(result.correlation_ids)
     assert {e.presence_id for e in result.echoes.values()} == {brk.id}
     assert [result.echoes[u].user_id for u in targets] == targets
+
+
+def test_users_activity_refusing_even_one_id_is_given_up_cheaply(emu: RunningEmulator) -> None:
+    emu.control.faults(errorRate=1.0, errorStatus=400, pathPattern="users/activity")
+    everyone = [a.id for a in emu.org.agents]
+    with client_for(emu) as client:
+        first = client.observe(everyone)
+        second = client.observe(everyone)
+    assert set(first) == set(second) == set(everyone)
+    counts = emu.control.request_counts()
+    # 60, 30, 15, 8, 4, 2, 1: the first halves down to one id, then GET /users for the process
+    assert counts[ACTIVITY] == 7 and counts[USERS] == 2
