@@ -1,29 +1,43 @@
 """Append-only audit trail: one JSON line per write, per drift observed, per plan held.
 
 Public API:
-- `AuditRecord` (+ `PresenceRef`, `AuditMode`, `AuditResult`): one record, typed.
+- `AuditRecord` (+ `PresenceRef`, `AuditMode`, `AuditResult`, `Phase`, `Outcome`): one record.
 - `AuditWriter(path, rotate_bytes, keep)`: `write_batch(records)` appends a batch, flushes and
   fsyncs once per batch; rotates by size (`path.1` newest ... `path.keep` oldest) only between
-  records, so a record is never split or lost. Thread-safe, and safe across processes (an
-  advisory `flock` on `path.lock`; each batch reopens the file, so another process's rotation is
-  seen). Every string is scrubbed of registered secrets.
-- `read_audit(path, agent=None, since=None, until=None, on_problem=None) -> Iterator[dict]`:
+  records, so a record is never split or lost. A batch that cannot be written (disk full, file
+  size limit, I/O error) is cut back off the file, so no torn line stays, and raises
+  `AuditUnavailable`; `error` then says why until a batch (or `probe()`) succeeds. Opening the writer
+  repairs a torn last line left by a crash (truncated to the last complete line, logged).
+  Thread-safe, and safe across processes (an advisory `flock` on `path.lock`; each batch reopens
+  the file, so another process's rotation is seen). Every string is scrubbed of registered secrets.
+- `read_audit(path, agent=None, since=None, until=None, on_problem=None, intents=False)`:
   records of the rotated files, oldest first; a torn or corrupt line is reported, never fatal.
+  Write intents are left out unless `intents=True` (each write also has its outcome record).
+- `pending_intents(path) -> list[AuditRecord]`: intents with no outcome yet (the process died
+  between the write and its outcome); the executor resolves them on start.
 - `run_cli(args) -> int`: `presencectl audit` (text table or JSON lines).
 
 Record shape (keys of one JSON line):
   time, agent{id,email}, policy, desired{label,id}, before{label,id,routing_status},
   after{label,id}, reason{text,kind,source}, mode (enforced|observed|held),
-  result{status (ok|failed|skipped), error_code}, correlation_id, latency_ms, digest, cycle_id
+  result{status (ok|failed|skipped|pending), error_code}, correlation_id, latency_ms, digest,
+  cycle_id, and for a presence write: phase (intent|outcome), write_id, outcome
+  (confirmed|failed|unknown; outcome records only).
 A trigger change (`TriggerAuditRecord`) has the same envelope (time, reason, mode, result,
 correlation_id, digest, cycle_id) plus "kind": "trigger", trigger{name,id}, action
 (create|update|replace|delete) and changes[{field,before,after}] in place of the agent and
 presences.
+
+A presence write is recorded twice, write-ahead: an `intent` (result `pending`), fsync'd before
+the request is sent, and an `outcome` with the same `write_id` once it is known. So whatever
+instant the process dies at, every write Genesys may have accepted has at least its intent on
+disk, and the next start reads the agent back and records the outcome.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fcntl
 import itertools
 import json
@@ -36,11 +50,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from controller.log import scrub
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class AuditMode(StrEnum):
@@ -53,6 +68,23 @@ class AuditResult(StrEnum):
     OK = "ok"
     FAILED = "failed"
     SKIPPED = "skipped"
+    PENDING = "pending"  # an intent: the write is about to be sent
+
+
+class Phase(StrEnum):
+    INTENT = "intent"  # on disk before the write is sent
+    OUTCOME = "outcome"  # what became of it
+
+
+class Outcome(StrEnum):
+    CONFIRMED = "confirmed"  # the read-back shows the target
+    FAILED = "failed"  # refused by the API, or never sent
+    UNKNOWN = "unknown"  # sent, but nobody saw the result (read-back failed, abandoned, differed)
+
+
+class AuditUnavailable(OSError):
+    """The audit log cannot be written (disk full, size limit, I/O error): nothing may be
+    written to Genesys until it can."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +121,12 @@ class AuditRecord:
     correlation_id: str | None = None  # inin-correlation-id of the write
     latency_ms: float | None = None  # write -> confirmed
     digest: str = ""  # desired-state digest in force
+    phase: Phase | None = None  # presence writes only: intent, then outcome
+    write_id: str | None = None  # joins a write's intent and outcome
+    outcome: Outcome | None = None  # outcome records only
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "time": self.time.astimezone(UTC).isoformat(timespec="milliseconds"),
             "agent": {"id": self.agent_id, "email": self.agent_email},
             "policy": self.policy,
@@ -106,6 +141,46 @@ class AuditRecord:
             "digest": self.digest,
             "cycle_id": self.cycle_id,
         }
+        if self.phase is not None:
+            out["phase"] = str(self.phase)
+            out["write_id"] = self.write_id
+            if self.outcome is not None:
+                out["outcome"] = str(self.outcome)
+        return out
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> AuditRecord:
+        """The inverse of `to_json` (raises KeyError/ValueError on a record it did not write)."""
+        reason = doc.get("reason") or {}
+        result = doc["result"]
+        return cls(
+            time=_parse_time(doc["time"]),
+            agent_id=doc["agent"]["id"],
+            agent_email=doc["agent"].get("email"),
+            policy=doc["policy"],
+            mode=AuditMode(doc["mode"]),
+            result=AuditResult(result["status"]),
+            error_code=result.get("error_code"),
+            reason=reason.get("text", ""),
+            reason_kind=reason.get("kind", ""),
+            reason_source=reason.get("source"),
+            cycle_id=doc["cycle_id"],
+            desired=_ref(doc.get("desired")),
+            before=_ref(doc.get("before")),
+            after=_ref(doc.get("after")),
+            correlation_id=doc.get("correlation_id"),
+            latency_ms=doc.get("latency_ms"),
+            digest=doc.get("digest", ""),
+            phase=Phase(doc["phase"]) if doc.get("phase") else None,
+            write_id=doc.get("write_id"),
+            outcome=Outcome(doc["outcome"]) if doc.get("outcome") else None,
+        )
+
+
+def _ref(doc: dict[str, Any] | None) -> PresenceRef | None:
+    if not doc:
+        return None
+    return PresenceRef(doc["label"], doc.get("id"), doc.get("routing_status"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,29 +264,73 @@ class AuditWriter:
         self.rotate_bytes = rotate_bytes
         self.keep = keep
         self._lock = threading.Lock()
+        self.error: str | None = None  # why the last batch could not be written; None when fine
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.repaired_bytes = self._guarded(self._repair_torn_tail)
 
     def write(self, record: AuditEntry) -> None:
         self.write_batch([record])
 
     def write_batch(self, records: Sequence[AuditEntry]) -> None:
-        """Append all records; returns once they are on disk (one fsync per file touched)."""
+        """Append all records; returns once they are on disk (one fsync per file touched).
+        Raises AuditUnavailable when they cannot be; no torn line is left behind."""
         if not records:
             return
         lines = [encode(r) for r in records]
-        with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when lock_file closes
-            pending: list[bytes] = []
-            size = self._current_size()
-            for line in lines:
-                if size > 0 and size + len(line) > self.rotate_bytes:
-                    self._append(pending)
-                    pending = []
-                    self._rotate()
-                    size = 0
-                pending.append(line)
-                size += len(line)
-            self._append(pending)
+        self._guarded(lambda: self._write_lines(lines))
+
+    def _guarded(self, action: Callable[[], _T]) -> _T:
+        """Run `action` under the in-process and cross-process locks; an OSError becomes
+        AuditUnavailable and sets `error` (cleared by the next success)."""
+        try:
+            with self._lock, open(self.path.with_name(self.path.name + ".lock"), "a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)  # released when lock_file closes
+                result = action()
+        except OSError as exc:
+            self.error = f"cannot write the audit log {self.path}: {exc.strerror or exc}"
+            _log.error(
+                "audit log write failed; presence writes stop until it works", extra={"error": self.error}
+            )
+            raise AuditUnavailable(exc.errno or 0, self.error) from None
+        self.error = None
+        return result
+
+    def probe(self, size: int = 16 * 1024) -> bool:
+        """After a failure: can `size` bytes be written next to the log again (disk freed, limit
+        raised)? Writes, fsyncs and removes a scratch file; clears `error` when it could."""
+        if self.error is None:
+            return True
+        scratch = self.path.with_name(self.path.name + ".probe")
+
+        def attempt() -> None:
+            try:
+                fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+                try:
+                    os.write(fd, b"\0" * size)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            finally:
+                scratch.unlink(missing_ok=True)
+
+        try:
+            self._guarded(attempt)
+        except AuditUnavailable:
+            return False
+        return True
+
+    def _write_lines(self, lines: list[bytes]) -> None:
+        pending: list[bytes] = []
+        size = self._current_size()
+        for line in lines:
+            if size > 0 and size + len(line) > self.rotate_bytes:
+                self._append(pending)
+                pending = []
+                self._rotate()
+                size = 0
+            pending.append(line)
+            size += len(line)
+        self._append(pending)
 
     def _current_size(self) -> int:
         try:
@@ -226,17 +345,47 @@ class AuditWriter:
         try:
             prefix = b""
             end = os.lseek(fd, 0, os.SEEK_END)
-            # A crash may have left a torn last line: start ours on a fresh line so it stays whole.
+            # Another process may have died mid-line: start ours on a fresh line so it stays whole.
             if end > 0 and os.pread(fd, 1, end - 1) != b"\n":
                 prefix = b"\n"
             data = prefix + b"".join(lines)
             view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            except OSError:
+                # Disk full or a size limit mid-batch: cut our partial bytes off again, so the
+                # file ends on a complete line and no record is half there.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, end)
+                    os.fsync(fd)
+                raise
+        finally:
+            os.close(fd)
+
+    def _repair_torn_tail(self) -> int:
+        """Truncate `path` to its last complete line (a crash mid-write tore the last one);
+        returns the bytes cut. The torn record was never fsync'd, so no write was sent for it."""
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            return 0
+        try:
+            size = os.lseek(fd, 0, os.SEEK_END)
+            if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+                return 0
+            keep = _last_newline(fd, size) + 1
+            os.ftruncate(fd, keep)
             os.fsync(fd)
         finally:
             os.close(fd)
+        _log.warning(
+            "audit log ended in a torn line (a crash mid-write); truncated to the last complete line",
+            extra={"path": str(self.path), "bytes_removed": size - keep, "size": keep},
+        )
+        return size - keep
 
     def _rotate(self) -> None:
         paths = rotated_paths(self.path, self.keep)  # oldest first; paths[0] falls off
@@ -245,6 +394,18 @@ class AuditWriter:
             if newer.exists():
                 newer.rename(older)
         _fsync_dir(self.path.parent)
+
+
+def _last_newline(fd: int, size: int, block: int = 64 * 1024) -> int:
+    """Offset of the last b"\\n" before `size` in `fd`, or -1."""
+    end = size
+    while end > 0:
+        start = max(0, end - block)
+        found = os.pread(fd, end - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found
+        end = start
+    return -1
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -271,10 +432,12 @@ def read_audit(
     since: datetime | None = None,
     until: datetime | None = None,
     on_problem: Callable[[str], None] | None = None,
+    intents: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Records of `path` and its rotations, oldest first, filtered by agent (id or email) and
-    time (`since <= time < until`). Unreadable lines (a torn last line after a crash, anything
-    corrupt) are passed to `on_problem` (default: a log warning) and skipped."""
+    time (`since <= time < until`); write intents only with `intents`. Unreadable lines (a torn
+    last line after a crash, anything corrupt) are passed to `on_problem` (default: a log
+    warning) and skipped."""
     report = on_problem or _log.warning
     for file in existing_audit_files(Path(path)):
         try:
@@ -293,6 +456,8 @@ def read_audit(
                 what = "torn last line (incomplete write)" if torn else "unreadable line"
                 report(f"{file}:{number}: {what}, skipped")
                 continue
+            if not intents and record.get("phase") == Phase.INTENT:
+                continue
             if agent is not None and not _matches_agent(record, agent):
                 continue
             if since is not None and when < since:
@@ -300,6 +465,23 @@ def read_audit(
             if until is not None and when >= until:
                 continue
             yield record
+
+
+def pending_intents(path: str | os.PathLike[str]) -> list[AuditRecord]:
+    """Write intents of `path` and its rotations that have no outcome record, oldest first."""
+    intents: dict[str, AuditRecord] = {}
+    for record in read_audit(path, intents=True, on_problem=lambda _: None):
+        write_id = record.get("write_id")
+        if not write_id:
+            continue
+        if record.get("phase") == Phase.INTENT:
+            try:
+                intents[write_id] = AuditRecord.from_json(record)
+            except (KeyError, ValueError, TypeError):
+                _log.warning("unreadable write intent in the audit log", extra={"write_id": write_id})
+        else:
+            intents.pop(write_id, None)
+    return list(intents.values())
 
 
 # ---- presencectl audit ----
@@ -382,7 +564,14 @@ def run_cli(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | N
     def warn(text: str) -> None:
         print(f"warning: {text}", file=err)
 
-    records = read_audit(path, agent=args.agent, since=since, until=until, on_problem=warn)
+    records = read_audit(
+        path,
+        agent=args.agent,
+        since=since,
+        until=until,
+        on_problem=warn,
+        intents=bool(getattr(args, "intents", False)),
+    )
     if args.output == "json":
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

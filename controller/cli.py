@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--since", help="ISO-8601 time")
     aud.add_argument("--until", help="ISO-8601 time")
     aud.add_argument("--output", choices=["text", "json"], default="text")
+    aud.add_argument("--intents", action="store_true", help="also show write intents (write-ahead records)")
 
     demo = sub.add_parser("demo", help="emulator + daemon on the example desired/ (Ctrl-C stops)")
     demo.add_argument("directory", nargs="?", default="desired")

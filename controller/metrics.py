@@ -206,6 +206,17 @@ class Metrics:
             ["state"],
             registry=r,
         )
+        self.audit_writable = Gauge(
+            "presencectl_audit_writable",
+            "1 while the audit log can be written, else 0 (presence writes stop: fail closed).",
+            registry=r,
+        )
+        self.audit_write_failures_total = Counter(
+            "presencectl_audit_write_failures",
+            "Audit batches that could not be written (disk full, size limit, I/O error).",
+            registry=r,
+        )
+        self.audit_writable.set(1)
         # Known label values exist from the start, so rates and absent-alerts work at zero.
         for result in CYCLE_RESULTS:
             self.reconcile_cycles_total.labels(result=result)

@@ -12,8 +12,13 @@ the presence cycle of that wake: while the last full plan (or any later one) is 
 blast-radius guard, trigger changes are recorded as held and not written.
 
 A desired/ change is loaded as a whole; when the new set is invalid the last good one stays in
-force and the error is logged and shown on /healthz. SIGTERM stops intake, lets the cycle in
-flight finish its writes and audit batch, and exits 0.
+force and the error is logged and shown on /healthz. SIGTERM stops intake, abandons reads at
+once (a full read of a large org is simply dropped), lets the writes in flight finish with their
+audit records, and exits 0 within seconds at any scale.
+
+When the audit log cannot be written (disk full) the executor sends nothing (fail closed);
+/healthz then answers 503 with the reason, `presencectl_audit_writable` is 0, and the daemon
+retries every AUDIT_RETRY until a batch is written again.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ _log = logging.getLogger(__name__)
 POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down or topics are refused
 EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
+AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
+WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
 _TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
 _EVENTS = frozenset({WakeReason.EVENT, WakeReason.WEBHOOK})  # `at` = when the event was received
 
@@ -181,7 +188,10 @@ class Daemon:
 
     def health(self) -> HealthStatus:
         wedged = timedelta(seconds=time.monotonic() - self._last_loop) > WEDGED_AFTER
+        audit_error = self._audit.error
         reason = "reconcile worker stalled" if wedged else ""
+        if audit_error:  # fail closed: no presence write until the audit log can be written
+            reason = f"{audit_error}; presence writes stopped until it can be written"
         if not self._ready:
             reason = reason or "waiting for the first full resync"
         details = {
@@ -192,8 +202,8 @@ class Daemon:
         if self._desired_error:
             details["desired_error"] = self._desired_error
         return HealthStatus(
-            alive=self._worker.is_alive() and not wedged,
-            ready=self._ready and not wedged,
+            alive=self._worker.is_alive() and not wedged and not audit_error,
+            ready=self._ready and not wedged and not audit_error,
             reason=reason,
             last_cycle=self._last_cycle,
             details=details,
@@ -238,14 +248,19 @@ class Daemon:
         _log.info("daemon started", extra={"http_port": self.http_port, "directory": self.directory})
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop intake, finish the cycle in flight (writes and audit batch), release everything."""
+        """Stop intake, drop reads at once, let the writes in flight finish and be recorded
+        (at most `timeout`), release everything."""
         self._stop.set()
-        self._worker.join(timeout)
+        self._queue.put(Wake(WakeReason.RESYNC))  # unblock the worker's wait; it sees _stop and ends
+        self.client.abandon_reads()
+        self.executor.close(timeout)
+        # What the worker may still do is a read (abandoned, or one already on the wire: dropped
+        # with the process, since reads change nothing) or pure planning: no need to wait long.
+        self._worker.join(WORKER_GRACE_SECONDS)
         self._files.stop()
         self._scheduler.shutdown(wait=False)
         if self._drift is not None:
             self._drift.stop()
-        self.executor.close(timeout)
         self._http.stop()
         self.client.close()
         _log.info("daemon stopped")
@@ -282,12 +297,15 @@ class Daemon:
         while not self._stop.is_set():
             self._last_loop = time.monotonic()
             wake = self._next()
-            if wake is None:
+            if wake is None or self._stop.is_set():
                 continue
             try:
                 self._handle(wake)
             except Exception:  # one bad cycle must not end the daemon; the next wake retries
-                _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
+                if self._stop.is_set():  # reads abandoned or executor closed: we are stopping
+                    _log.info("reconcile cycle abandoned: shutting down", extra={"wake": wake.reason.value})
+                else:
+                    _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
 
     def _handle(self, wake: Wake) -> None:
         if wake.reason is WakeReason.DESIRED:
@@ -308,8 +326,8 @@ class Daemon:
     def _cycle(self, wake: Wake) -> None:
         if wake.reason in _TIMED and wake.at is not None:
             early = (wake.at - self._clock()).total_seconds()
-            if early > 0:  # timers may fire a hair early; plan at the instant, not before it
-                time.sleep(early)
+            if early > 0 and self._stop.wait(early):  # timers may fire a hair early; plan at the instant
+                return
         now = self._clock()
         self._external = {k: o for k, o in self._external.items() if o.until > now}
         boundary = wake.at if wake.reason is WakeReason.BOUNDARY else None
@@ -327,6 +345,8 @@ class Daemon:
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
             lag = (datetime.now(UTC) - wake.at).total_seconds()
             self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
+        if not self.executor.audit_ok():  # fail closed until the audit log can be written again
+            self._at("audit-retry", self._clock() + AUDIT_RETRY, Wake(WakeReason.RESYNC))
         self._schedule_backoff()
         self._schedule_rechecks(result)
         if self._on_cycle is not None:

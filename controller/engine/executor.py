@@ -5,7 +5,11 @@ Public API:
 - `Executor.execute(plan, cycle_id, boundary=None, *, digest="", agents=None, observed=None,
   catalog=None) -> ExecutionReport` (thread-safe; returns once writes are confirmed and audited)
 - `Executor.backoff` (`AgentBackoff`): `due(user_id)`, `snapshot()` so the loop can wake when the
-  earliest backed-off agent is due; `Executor.close(timeout=None)` waits for in-flight executes.
+  earliest backed-off agent is due; `Executor.close(timeout=None)` starts no new write and waits
+  for the in-flight ones (their outcome records included).
+- `Executor.recover() -> int`: resolves write intents a previous run left without an outcome
+  (read the agents back, record what they show); the reconciler calls it before each cycle
+  until it has succeeded once.
 - `backoff_delay(failures, rand) -> float` (pure).
 
 What one `execute` does:
@@ -23,7 +27,14 @@ What one `execute` does:
    ok only once the read-back shows the target. Write -> confirmed latency goes to the audit and
    `presencectl_write_to_event_seconds`; boundary -> write to `presencectl_boundary_to_write_seconds`.
 6. Failures put the agent in exponential backoff (5 s doubling to 15 min, ±20 % jitter); a
-   confirmed write clears it. All records of the cycle go to the audit in one fsync'd batch.
+   confirmed write clears it.
+
+Audit, write-ahead: before a chunk (or a single write) is sent, one `intent` record per agent is
+fsync'd; the chunk is sent only once that returned. The `outcome` records and the cycle's other
+records follow in one fsync'd batch at the end. When the audit cannot be written, nothing more
+is sent (fail closed): the remaining writes are skipped with `audit-unavailable`, outcome
+records that could not be written are kept and written first by the next execute, and the
+report carries `audit_error`. After `close()`, chunks not yet started are skipped (`shutdown`).
 """
 
 from __future__ import annotations
@@ -32,13 +43,24 @@ import logging
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from controller.audit import AuditMode, AuditRecord, AuditResult, AuditWriter, PresenceRef
+from controller.audit import (
+    AuditMode,
+    AuditRecord,
+    AuditResult,
+    AuditUnavailable,
+    AuditWriter,
+    Outcome,
+    Phase,
+    PresenceRef,
+    pending_intents,
+)
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence
 from controller.metrics import Metrics
@@ -55,6 +77,8 @@ BACKOFF_CAP_SECONDS = 15 * 60.0
 BACKOFF_JITTER = 0.2
 # Failures every agent of a bulk chunk would share: retrying one by one only burns the budget.
 _SHARED_FAILURES = frozenset({401, 403, 429})
+AUDIT_DOWN = "audit-unavailable"  # error code of a write not sent because its intent could not be recorded
+SHUTDOWN = "shutdown"  # error code of a write not sent because the executor was closing
 
 
 def backoff_delay(failures: int, rand: float) -> float:
@@ -112,6 +136,7 @@ class WriteOutcome:
     correlation_id: str | None = None
     latency_seconds: float | None = None  # write -> confirmed by read-back
     live: UserPresence | None = None  # what the read-back showed (None: not read)
+    sent: bool = True  # False: never sent (shutdown, audit unavailable); error_code says why
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +147,7 @@ class ExecutionReport:
     observed: tuple[str, ...] = ()  # observe-mode agents: drift recorded, not written
     backed_off: tuple[str, ...] = ()  # skipped: still in backoff
     held_actions: tuple[str, ...] = ()  # agents of a held plan
+    audit_error: str | None = None  # the audit could not be written: writes stopped (fail closed)
 
     @property
     def ok(self) -> tuple[str, ...]:
@@ -141,6 +167,8 @@ class _Attempt:
     answer: UserPresence | None = None
     error: GenesysError | None = None
     correlation_id: str = ""  # of the write call (also when its answer could not be matched)
+    write_id: str | None = None  # joins the intent and outcome records
+    not_sent: str | None = None  # why it was never sent (AUDIT_DOWN, SHUTDOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +180,21 @@ class _Context:
     catalog: PresenceCatalog | None
     extra_reason: str = ""
     records: list[AuditRecord] = field(default_factory=list)
+    audit_down: threading.Event = field(default_factory=threading.Event)  # stop sending
 
 
 def _error_code(error: GenesysError) -> str:
     if error.code:
         return error.code
     return f"http.{error.status}" if error.status else "no-response"
+
+
+def _outcome(attempt: _Attempt, outcome: WriteOutcome) -> Outcome:
+    if attempt.error is not None:  # a 4xx is a refusal; no answer or a 5xx may still have applied it
+        return Outcome.FAILED if 400 <= attempt.error.status < 500 else Outcome.UNKNOWN
+    if outcome.ok and outcome.latency_seconds is not None:
+        return Outcome.CONFIRMED  # the read-back shows it
+    return Outcome.UNKNOWN  # accepted, then not seen: read-back failed, abandoned or differed
 
 
 class ExecutorClosed(RuntimeError):
@@ -186,12 +223,16 @@ class Executor:
         self._cond = threading.Condition()
         self._inflight = 0
         self._closed = False
+        self._halt = threading.Event()  # set by close(): start no new write
+        self._unwritten: list[AuditRecord] = []  # outcome records the audit refused; written first next time
+        self._recovery_due = True
 
     # ---- lifecycle ----
 
     def close(self, timeout: float | None = None) -> bool:
         """Refuse new executes, wait for in-flight ones (their writes, read-backs and audit
         batch) to finish; True when nothing was left running."""
+        self._halt.set()
         with self._cond:
             self._closed = True
             drained = self._cond.wait_for(lambda: self._inflight == 0, timeout)
@@ -227,11 +268,106 @@ class Executor:
         self._enter()
         try:
             ctx = _Context(cycle_id, digest, agents or {}, observed or {}, catalog)
+            if self._unwritten and not self._save_unwritten([]):
+                ctx.audit_down.set()  # still failing: write nothing this time either
             report = self._execute(plan, ctx, boundary)
-            self._audit.write_batch(ctx.records)
-            return report
+            self._save_unwritten(ctx.records)
+            return replace(report, audit_error=self._audit.error)
         finally:
             self._leave()
+
+    # ---- the audit, write-ahead ----
+
+    def _save(self, records: Sequence[AuditRecord]) -> None:
+        """Write `records` durably (AuditUnavailable when it cannot), keeping the metrics."""
+        try:
+            self._audit.write_batch(records)
+        except AuditUnavailable:
+            self._metrics.audit_write_failures_total.inc()
+            self._metrics.audit_writable.set(0)
+            raise
+        self._metrics.audit_writable.set(1)
+
+    def _save_unwritten(self, records: Sequence[AuditRecord]) -> bool:
+        """Write earlier refused outcome records and then `records`; on failure keep the outcome
+        records (their intents are on disk; drift and held records may go) for the next try."""
+        batch = [*self._unwritten, *records]
+        try:
+            self._save(batch)
+        except AuditUnavailable:
+            self._unwritten = [r for r in batch if r.phase is Phase.OUTCOME]
+            return False
+        self._unwritten = []
+        return True
+
+    def audit_ok(self) -> bool:
+        """True when the audit can be written: at once when nothing failed, else it retries the
+        outcome records it kept, or probes the disk when there are none."""
+        if self._audit.error is None and not self._unwritten:
+            return True
+        ok = self._save_unwritten([]) if self._unwritten else self._audit.probe()
+        self._metrics.audit_writable.set(1 if ok else 0)
+        return ok
+
+    def _announce(self, ctx: _Context, actions: Sequence[Action]) -> dict[str, str] | str:
+        """Put one intent per action on disk before anything is sent: their write ids, or why
+        nothing may be sent (closing, or the audit cannot be written)."""
+        if self._halt.is_set():
+            return SHUTDOWN
+        if ctx.audit_down.is_set():
+            return AUDIT_DOWN
+        ids = {a.user_id: uuid.uuid4().hex[:16] for a in actions}
+        intents = [
+            self._record(
+                ctx, a, AuditMode.ENFORCED, AuditResult.PENDING, phase=Phase.INTENT, write_id=ids[a.user_id]
+            )
+            for a in actions
+        ]
+        try:
+            self._save(intents)
+        except AuditUnavailable:
+            ctx.audit_down.set()
+            return AUDIT_DOWN
+        return ids
+
+    def recover(self) -> int:
+        """Resolve the intents a dead process left without an outcome: read those agents back
+        and record what they show (confirmed, or unknown). Returns how many were resolved; on a
+        read or audit failure nothing is recorded and the next call tries again."""
+        if not self._recovery_due:
+            return 0
+        pending = pending_intents(self._audit.path)
+        if pending:
+            try:
+                live = self._client.get_presences({i.agent_id for i in pending})
+                self._save([self._resolved(intent, live.get(intent.agent_id)) for intent in pending])
+            except (GenesysError, AuditUnavailable) as error:
+                _log.warning("write intents of a previous run stay unresolved", extra={"error": str(error)})
+                return 0
+            _log.warning(
+                "resolved write intents a previous run left without an outcome",
+                extra={"intents": len(pending), "agents": sorted({i.agent_id for i in pending})[:20]},
+            )
+        self._recovery_due = False
+        return len(pending)
+
+    def _resolved(self, intent: AuditRecord, live: UserPresence | None) -> AuditRecord:
+        target = intent.desired.id if intent.desired else None
+        seen = live is not None and live.presence_id == target
+        after = None
+        if live is not None:
+            found = self._cached_catalog()
+            definition = found.by_id(live.presence_id) if found else None
+            after = PresenceRef(definition.label if definition else live.presence_id, live.presence_id)
+        return replace(
+            intent,
+            time=self._clock(),
+            phase=Phase.OUTCOME,
+            result=AuditResult.OK if seen else AuditResult.FAILED,
+            outcome=Outcome.CONFIRMED if seen else Outcome.UNKNOWN,
+            error_code="recovered" if seen else "recovered-not-seen",
+            after=after,
+        )
 
     def _execute(self, plan: Plan, ctx: _Context, boundary: datetime | None) -> ExecutionReport:
         if plan.held:
@@ -264,7 +400,7 @@ class Executor:
                 )
             else:
                 to_write.append(action)
-        attempts = self._write(to_write)
+        attempts = self._write(ctx, to_write)
         outcomes = self._confirm(attempts)
         for attempt, outcome in zip(attempts, outcomes, strict=True):
             self._finish(ctx, attempt, outcome, boundary)
@@ -278,21 +414,27 @@ class Executor:
 
     # ---- writing ----
 
-    def _write(self, actions: Sequence[Action]) -> list[_Attempt]:
+    def _write(self, ctx: _Context, actions: Sequence[Action]) -> list[_Attempt]:
         bulk = [a for a in actions if not a.message]
         singles = [a for a in actions if a.message]
         if len(bulk) < 2:  # one agent: a PATCH is the same one call, and its errors are its own
             singles += bulk
             bulk = []
         futures = [
-            self._pool.submit(self._write_chunk, list(bulk[i : i + BULK_CHUNK]))
+            self._pool.submit(self._write_chunk, ctx, list(bulk[i : i + BULK_CHUNK]))
             for i in range(0, len(bulk), BULK_CHUNK)
         ]
-        futures += [self._pool.submit(lambda a: [self._write_one(a, "single")], a) for a in singles]
+        futures += [self._pool.submit(self._write_single, ctx, a) for a in singles]
         return [attempt for future in futures for attempt in future.result()]
 
-    def _write_one(self, action: Action, via: str) -> _Attempt:
-        attempt = _Attempt(action, via, started=self._monotonic())
+    def _write_single(self, ctx: _Context, action: Action) -> list[_Attempt]:
+        ids = self._announce(ctx, [action])
+        if isinstance(ids, str):
+            return [_Attempt(action, "single", not_sent=ids)]
+        return [self._write_one(action, "single", ids[action.user_id])]
+
+    def _write_one(self, action: Action, via: str, write_id: str) -> _Attempt:
+        attempt = _Attempt(action, via, started=self._monotonic(), write_id=write_id)
         target = action.to.definition_id
         assert target is not None, "the planner only emits resolved targets"
         try:
@@ -302,19 +444,25 @@ class Executor:
         attempt.written_at = self._clock()
         return attempt
 
-    def _write_chunk(self, chunk: list[Action]) -> list[_Attempt]:
+    def _write_chunk(self, ctx: _Context, chunk: list[Action]) -> list[_Attempt]:
+        ids = self._announce(ctx, chunk)
+        if isinstance(ids, str):
+            return [_Attempt(a, "bulk", not_sent=ids) for a in chunk]
         started = self._monotonic()
         updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
         try:
             answers = self._client.set_presences(updates)
         except GenesysError as error:
             if error.status in _SHARED_FAILURES:
-                return [_Attempt(a, "bulk", started, self._clock(), None, error) for a in chunk]
+                return [
+                    _Attempt(a, "bulk", started, self._clock(), None, error, write_id=ids[a.user_id])
+                    for a in chunk
+                ]
             _log.warning(
                 "bulk presence write failed; writing agent by agent to isolate the failure",
                 extra={"agents": len(chunk), "error": str(error), "correlation_id": error.context_id},
             )
-            return [self._write_one(a, "single") for a in chunk]
+            return [self._write_one(a, "single", ids[a.user_id]) for a in chunk]
         written_at = self._clock()
         # An agent whose answer entry cannot be matched (the echo's `id` need not be the user id,
         # docs/genesys-api.md#bulk-presence) was still written: the read-back confirms it. Writing
@@ -327,6 +475,7 @@ class Executor:
                 written_at,
                 answers.echoes.get(a.user_id),
                 correlation_id=answers.correlation_ids.get(a.user_id, ""),
+                write_id=ids[a.user_id],
             )
             for a in chunk
         ]
@@ -334,7 +483,7 @@ class Executor:
     # ---- confirming ----
 
     def _confirm(self, attempts: Sequence[_Attempt]) -> list[WriteOutcome]:
-        written = [a.action.user_id for a in attempts if a.error is None]
+        written = [a.action.user_id for a in attempts if a.error is None and a.not_sent is None]
         live: dict[str, UserPresence] = {}
         readback_error: GenesysError | None = None
         if written:
@@ -349,6 +498,11 @@ class Executor:
         outcomes: list[WriteOutcome] = []
         for attempt in attempts:
             action = attempt.action
+            if attempt.not_sent is not None:
+                outcomes.append(
+                    WriteOutcome(action.user_id, False, attempt.via, attempt.not_sent, sent=False)
+                )
+                continue
             if attempt.error is not None:
                 outcomes.append(
                     WriteOutcome(
@@ -384,6 +538,14 @@ class Executor:
     ) -> None:
         action = attempt.action
         now = self._clock()
+        if not outcome.sent:  # nothing happened to the agent: no backoff, no intent to complete
+            self._metrics.observe_correction(self._system_presence(ctx, action), "skipped")
+            ctx.records.append(
+                self._record(
+                    ctx, action, AuditMode.ENFORCED, AuditResult.SKIPPED, error_code=outcome.error_code
+                )
+            )
+            return
         if outcome.ok:
             self.backoff.succeeded(action.user_id)
             if outcome.latency_seconds is not None:
@@ -421,6 +583,9 @@ class Executor:
                 correlation_id=outcome.correlation_id,
                 latency_ms=None if outcome.latency_seconds is None else outcome.latency_seconds * 1000,
                 time=attempt.written_at or now,
+                phase=Phase.OUTCOME,
+                write_id=attempt.write_id,
+                outcome=_outcome(attempt, outcome),
             )
         )
 
@@ -455,6 +620,9 @@ class Executor:
         correlation_id: str | None = None,
         latency_ms: float | None = None,
         time: datetime | None = None,
+        phase: Phase | None = None,
+        write_id: str | None = None,
+        outcome: Outcome | None = None,
     ) -> AuditRecord:
         agent = ctx.agents.get(action.user_id)
         live = ctx.observed.get(action.user_id)
@@ -480,4 +648,7 @@ class Executor:
             correlation_id=correlation_id,
             latency_ms=latency_ms,
             digest=ctx.digest,
+            phase=phase,
+            write_id=write_id,
+            outcome=outcome,
         )

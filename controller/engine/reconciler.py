@@ -138,6 +138,8 @@ class Reconciler:
         external: Collection[Override],
     ) -> CycleResult:
         catalog = self._client.presence_catalog()
+        if write and self._executor is not None:
+            self._executor.recover()  # a previous run's unfinished writes, before we look at agents
         directory = self._world.directory(now)
         effective = with_external_overrides(state, external)
         managed = select_agents(effective, directory.agents).by_agent

@@ -72,6 +72,7 @@ from controller.genesys.errors import (
     GenesysError,
     NotFound,
     RateLimited,
+    ReadsAbandoned,
     ServerError,
     Unauthorized,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "PresenceUpdate",
     "RateBudget",
     "RateLimited",
+    "ReadsAbandoned",
     "RoutingState",
     "ScheduleSearchPending",
     "ServerError",

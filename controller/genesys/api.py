@@ -76,6 +76,7 @@ ACTIVITY_MAX = 100
 ADHERENCE_MAX = 100  # GET /workforcemanagement/adherence: "Max of 100 userIds per request"
 USERS_PAGE_SIZE = 500
 WFM = "/api/v2/workforcemanagement"
+_CHECK_SECONDS = 0.25  # long waits look this often whether reads were abandoned (shutdown)
 
 
 def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -194,9 +195,15 @@ class GenesysClient:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="genesys")
         return list(self._pool.map(fn, batches))
 
+    def abandon_reads(self) -> None:
+        """Shutdown: reads in progress or to come raise ReadsAbandoned at once; writes finish."""
+        self.transport.abandon_reads()
+
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            # After abandon_reads a batch still on the wire is not worth waiting for.
+            abandoned = self.transport.reads_abandoned.is_set()
+            self._pool.shutdown(wait=not abandoned, cancel_futures=abandoned)
         self.transport.close()
 
     def __enter__(self) -> GenesysClient:
@@ -614,17 +621,20 @@ class GenesysClient:
         events: queue.Queue[StreamEvent] = queue.Queue()
         deadline = self._clock() + wait_seconds
         with NotificationStream(self, [topic], events.put) as stream:
-            if not stream.wait_connected(wait_seconds):
-                raise ScheduleSearchPending(f"could not subscribe to {topic} within {wait_seconds:.0f}s")
+            while not stream.wait_connected(min(_CHECK_SECONDS, max(0.0, deadline - self._clock()))):
+                self.transport.check_reads(" (schedule search)")
+                if self._clock() >= deadline:
+                    raise ScheduleSearchPending(f"could not subscribe to {topic} within {wait_seconds:.0f}s")
             answer = start()
             if str(answer.get("status")) != "Processing" or answer.get("result"):
                 return answer
             operation = str(answer.get("operationId") or "")
             while (remaining := deadline - self._clock()) > 0:
-                try:
-                    event = events.get(timeout=remaining)
+                self.transport.check_reads(" (schedule search)")
+                try:  # in short steps, so a shutdown does not wait for the event
+                    event = events.get(timeout=min(remaining, _CHECK_SECONDS))
                 except queue.Empty:
-                    break
+                    continue
                 if (
                     isinstance(event, RawEvent)
                     and event.topic == topic

@@ -107,17 +107,18 @@ class RateBudget:
                 return 0.0
             return (1.0 - self._tokens) / (self._refill_per_s * self._multiplier(now))
 
-    def acquire(self) -> float:
-        """Block until a request may be sent; returns the seconds waited."""
+    def acquire(self, cancel: threading.Event | None = None) -> float:
+        """Block until a request may be sent; returns the seconds waited. When `cancel` is set
+        it returns at once without a token (the caller checks `cancel` and gives up)."""
         waited = 0.0
         while True:
-            wait = self.try_acquire()
+            wait = 0.0 if cancel is not None and cancel.is_set() else self.try_acquire()
             if wait <= 0:
                 if waited:
                     with self._lock:
                         self._waited += waited
                 return waited
-            self._sleep(wait)
+            interruptible_sleep(self._sleep, wait, cancel)
             waited += wait
 
     def slow_down(self, pause_seconds: float = 0.0) -> None:
@@ -142,6 +143,18 @@ class RateBudget:
                 waited_seconds=self._waited,
                 slowdowns=self._slowdowns,
             )
+
+
+def interruptible_sleep(sleep: Sleep, seconds: float, cancel: threading.Event | None = None) -> bool:
+    """Sleep `seconds` with `sleep`; True when `cancel` is set by the end. A real sleep
+    (`time.sleep`) wakes as soon as `cancel` is set; an injected one (tests) runs as it is."""
+    if cancel is None:
+        sleep(seconds)
+        return False
+    if sleep is time.sleep:
+        return cancel.wait(seconds)
+    sleep(seconds)
+    return cancel.is_set()
 
 
 _shared: dict[tuple[str, str], RateBudget] = {}

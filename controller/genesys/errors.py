@@ -80,6 +80,10 @@ class ConnectionFailed(GenesysError):
     """No HTTP response at all: DNS, refused connection, timeout."""
 
 
+class ReadsAbandoned(GenesysError):
+    """The client is shutting down: reads are dropped at once (writes in flight still finish)."""
+
+
 _BY_STATUS: dict[int, type[GenesysError]] = {
     400: BadRequest,
     401: Unauthorized,

@@ -10,6 +10,10 @@ Each call: take a token from the shared budget, attach the OAuth token, send, th
   A Retry-After above `max_retry_after_seconds` means a daily cap: raise RateLimited at once.
 - 5xx / no response: bounded retries with full-jitter backoff, only for idempotent calls
   (GET/HEAD/PUT/DELETE, or a read-only POST the caller marks idempotent).
+`abandon_reads()` (shutdown) makes every read (GET/HEAD, a POST marked idempotent) raise
+ReadsAbandoned at once: before it is sent, while it waits for the budget or between retries. A
+read already on the wire ends with its response. Writes are never abandoned: once a write is
+started it finishes (its intent is in the audit log).
 One structured log line per call carries method, path template, status, latency, retries and
 the inin-correlation-id; every HTTP attempt is counted in ClientStats.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -29,14 +34,21 @@ import requests
 from controller.genesys.auth import TokenProvider
 from controller.genesys.backoff import DEFAULT_BACKOFF as DEFAULT_BACKOFF  # re-exported
 from controller.genesys.backoff import Backoff as Backoff  # re-exported: controller.genesys.transport.Backoff
-from controller.genesys.budget import RateBudget
+from controller.genesys.budget import RateBudget, interruptible_sleep
 from controller.genesys.config import ClientConfig
-from controller.genesys.errors import ConnectionFailed, GenesysError, RateLimited, error_from_response
+from controller.genesys.errors import (
+    ConnectionFailed,
+    GenesysError,
+    RateLimited,
+    ReadsAbandoned,
+    error_from_response,
+)
 from controller.genesys.stats import ClientStats
 
 log = logging.getLogger("controller.genesys")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 
 Params = Mapping[str, str | int | bool | Iterable[str] | None]
@@ -97,6 +109,16 @@ class Transport:
         self._rand = rand
         self._clock = clock
         self._api_host = urlsplit(config.api_base).netloc
+        self.reads_abandoned = threading.Event()
+
+    def abandon_reads(self) -> None:
+        """Shutdown: every read from now on (and any waiting) raises ReadsAbandoned at once."""
+        self.reads_abandoned.set()
+
+    def check_reads(self, what: str = "") -> None:
+        """Raise ReadsAbandoned when reads were abandoned (long waits call it as they go)."""
+        if self.reads_abandoned.is_set():
+            raise ReadsAbandoned(f"read abandoned: shutting down{what}", code="shutdown")
 
     def request(
         self,
@@ -120,14 +142,20 @@ class Transport:
             target = self.config.api_base + target
         on_api_host = urlsplit(target).netloc == self._api_host
         may_retry_5xx = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        # A read-only POST (a search) is marked idempotent by its caller; PUT/PATCH are writes.
+        cancel = self.reads_abandoned if method in READ_METHODS or (method == "POST" and idempotent) else None
         query = encode_params(params)
         retries = 0
         rate_limited = 0
         auth_retried = False
         started = self._clock()
         while True:
+            if cancel is not None:
+                self.check_reads(f" ({method} {route})")
             if on_api_host:
-                self.budget.acquire()
+                self.budget.acquire(cancel)
+                if cancel is not None:
+                    self.check_reads(f" ({method} {route})")
             headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
             token = self.auth.token() if on_api_host else None
             if token is not None:
@@ -147,7 +175,7 @@ class Transport:
                 if may_retry_5xx and retries < self.config.max_retries:
                     retries += 1
                     self._retry("connection", method, route, retries, type(exc).__name__)
-                    self._sleep(self._backoff.delay(retries - 1, self._rand()))
+                    interruptible_sleep(self._sleep, self._backoff.delay(retries - 1, self._rand()), cancel)
                     continue
                 self._log(method, route, 0, started, retries, "", rate_limited)
                 raise ConnectionFailed(
@@ -196,7 +224,9 @@ class Transport:
             if status in RETRYABLE_5XX and may_retry_5xx and retries < self.config.max_retries:
                 retries += 1
                 self._retry("5xx", method, route, retries, str(status))
-                self._sleep(err.retry_after or self._backoff.delay(retries - 1, self._rand()))
+                interruptible_sleep(
+                    self._sleep, err.retry_after or self._backoff.delay(retries - 1, self._rand()), cancel
+                )
                 continue
             self._log(method, route, status, started, retries, correlation, rate_limited)
             raise err

@@ -37,6 +37,8 @@ EXPECTED_FAMILIES = {
     "presencectl_stream_topics": ("gauge", {"state"}),
     "presencectl_triggers": ("gauge", {"state"}),
     "presencectl_trigger_changes": ("counter", {"action", "result"}),
+    "presencectl_audit_writable": ("gauge", set()),
+    "presencectl_audit_write_failures": ("counter", set()),
 }
 BULK = "/api/v2/users/presences/bulk"
 
@@ -65,6 +67,7 @@ def exercised() -> Metrics:
     m.adherence_ratio.labels(policy="front-line").set(0.95)
     m.stream_connected.set(1)
     m.observe_triggers({"in_sync": 1, "missing": 1}, [("create", "ok"), ("create", "skipped")])
+    m.audit_write_failures_total.inc()
     return m
 
 
