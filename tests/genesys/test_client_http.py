@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ from controller.genesys import (
     PresenceUpdate,
     RateBudget,
     RateLimited,
+    ReadsAbandoned,
     ServerError,
     TriggerSpec,
     Unauthorized,
@@ -360,3 +362,54 @@ def test_unreachable_login_host_is_a_connection_failure() -> None:
             client.get_user("u")
         assert time.monotonic() - started < 2  # the configured backoff, not a hard-coded one
         assert client.stats.snapshot().count(status=0, route="/oauth/token") == 3
+
+
+# ---- shutdown: reads are abandoned at once, writes are not ----
+
+
+def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
+    """Poll a condition (a safety cap only, so a broken test ends instead of hanging)."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)
+
+
+def test_abandon_reads_ends_a_read_waiting_for_the_budget_at_once(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    # One token now, the next in a minute: the second batch of 50 waits for the budget.
+    client = make_client(rate=2, budget=RateBudget(2, burst=1), workers=1)
+    ids = [a.id for a in emu.org.agents]
+    outcome: list[BaseException | dict[str, object]] = []
+
+    def read() -> None:
+        try:
+            outcome.append(client.get_presences(ids))
+        except BaseException as exc:  # the assertion below says what it was
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    wait_until(lambda: client.budget.snapshot().acquired >= 1 and client.budget.snapshot().tokens < 1)
+    client.abandon_reads()
+    reader.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], ReadsAbandoned), outcome
+    assert emu.control.request_counts().get("GET /api/v2/users/presences/purecloud/bulk") == 1
+
+
+def test_after_abandon_reads_a_write_is_still_sent_and_a_read_is_not(
+    emu: RunningEmulator, client: GenesysClient
+) -> None:
+    agent = emu.org.agents[0].id
+    catalog = client.presence_catalog()
+    break_id = catalog.resolve("Break")
+    assert break_id is not None
+    emu.control.clear_requests()
+    client.abandon_reads()
+    assert client.set_presence(agent, break_id.id).presence_id == break_id.id
+    with pytest.raises(ReadsAbandoned):
+        client.get_presence(agent)
+    with pytest.raises(ReadsAbandoned):
+        client.observe([agent])  # a read-only POST (users/activity)
+    assert emu.control.request_counts() == {"PATCH /api/v2/users/{userId}/presences/purecloud": 1}

@@ -15,13 +15,19 @@ from controller.audit import (
     AuditMode,
     AuditRecord,
     AuditResult,
+    AuditUnavailable,
     AuditWriter,
+    Outcome,
+    Phase,
     PresenceRef,
+    encode,
     existing_audit_files,
+    pending_intents,
     read_audit,
     run_cli,
 )
 from controller.log import register_secret
+from tests.smallfs import fill, free_bytes, small_filesystem
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -201,3 +207,64 @@ def test_cli_says_when_nothing_matches(tmp_path: Path) -> None:
     assert run_cli(_args(path, agent="someone-else"), out, err) == 0
     assert out.getvalue().split() == ["TIME", "AGENT", "BEFORE", "->", "AFTER", "MODE", "REASON"]
     assert "no audit records match" in err.getvalue()
+
+
+# ---- durability: torn tails, full disks, write-ahead intents ----
+
+
+def test_opening_the_writer_truncates_a_torn_tail_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditWriter(path).write_batch([record(1), record(2)])
+    whole = path.read_bytes()
+    path.write_bytes(whole + encode(record(3))[:40])  # a crash mid-write: no newline
+    with caplog.at_level("WARNING", logger="controller.audit"):
+        writer = AuditWriter(path)
+    assert path.read_bytes() == whole
+    assert writer.repaired_bytes == 40
+    assert any("torn line" in r.getMessage() for r in caplog.records)
+    writer.write_batch([record(4)])
+    assert [r["cycle_id"] for r in read_audit(path, on_problem=pytest.fail)] == ["c1", "c2", "c4"]
+
+
+def test_a_batch_that_does_not_fit_on_a_full_disk_leaves_no_torn_line_and_raises(tmp_path: Path) -> None:
+    with small_filesystem(tmp_path / "fs", 64) as fs:
+        path = fs / "audit.jsonl"
+        writer = AuditWriter(path)
+        writer.write_batch([record(i) for i in range(3)])
+        before = path.read_bytes()
+        filler = fill(fs, leave_bytes=2048)
+        assert free_bytes(fs) < 8192
+        with pytest.raises(AuditUnavailable, match="No space left"):
+            writer.write_batch([record(i) for i in range(10, 40)])  # ~15 KiB: some of it fits
+        assert path.read_bytes() == before  # the part that fitted was cut off again
+        assert writer.error is not None and "No space left" in writer.error
+        assert writer.probe() is False
+        filler.unlink()
+        assert writer.probe() is True and writer.error is None
+        writer.write_batch([record(50)])
+        ids = [r["cycle_id"] for r in read_audit(path, on_problem=pytest.fail)]
+        assert ids == ["c0", "c1", "c2", "c50"]
+
+
+def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    intent = {"phase": Phase.INTENT, "result": AuditResult.PENDING, "after": None}
+    AuditWriter(path).write_batch(
+        [
+            record(1, write_id="w1", **intent),
+            record(2, write_id="w2", **intent),
+            record(3, write_id="w1", phase=Phase.OUTCOME, outcome=Outcome.CONFIRMED),
+            record(4),  # an observed/held record: no phase
+        ]
+    )
+    assert [r["cycle_id"] for r in read_audit(path)] == ["c3", "c4"]
+    assert [r["cycle_id"] for r in read_audit(path, intents=True)] == ["c1", "c2", "c3", "c4"]
+    (pending,) = pending_intents(path)
+    assert pending == record(2, write_id="w2", **intent)  # read back exactly as written
+    out = io.StringIO()
+    args = argparse.Namespace(path=str(path), agent=None, since=None, until=None, output="json", intents=True)
+    assert run_cli(args, out=out, err=io.StringIO()) == 0
+    phases = [json.loads(line).get("phase") for line in out.getvalue().splitlines()]
+    assert phases == ["intent", "intent", "outcome", None]

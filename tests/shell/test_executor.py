@@ -15,7 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from controller.audit import AuditWriter, read_audit
+from controller.audit import (
+    AuditMode,
+    AuditRecord,
+    AuditResult,
+    AuditWriter,
+    Phase,
+    PresenceRef,
+    pending_intents,
+    read_audit,
+)
 from controller.domain import Agent, PresenceCatalog
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import BULK_ECHOES, PlatformOptions
@@ -32,6 +41,7 @@ from controller.metrics import Metrics
 from controller.model.types import Mode, PresenceTarget, SourceLocation
 from controller.planner import Action, Plan
 from controller.timeline import Reason, ReasonKind
+from tests.smallfs import fill, small_filesystem
 
 PUT_BULK = "PUT /api/v2/users/presences/bulk"
 PATCH_ONE = "PATCH /api/v2/users/{userId}/presences/purecloud"
@@ -104,7 +114,9 @@ def plan_of(actions: list[Action], held: bool = False) -> Plan:
     )
 
 
-def make_env(tmp_path: Path, agents: int = 60, echo: str | None = None) -> Iterator[Env]:
+def make_env(
+    tmp_path: Path, agents: int = 60, echo: str | None = None, audit_dir: Path | None = None
+) -> Iterator[Env]:
     org = generate_org(agents=agents, seed=1)
     if echo is not None:
         org.platform = PlatformOptions(bulk_presence_echo=echo)
@@ -114,7 +126,7 @@ def make_env(tmp_path: Path, agents: int = 60, echo: str | None = None) -> Itera
         client = GenesysClient(config, budget=RateBudget(100_000), backoff=fast)
         catalog = client.presence_catalog()
         metrics, clock = Metrics(), Clock()
-        audit_path = tmp_path / "audit.jsonl"
+        audit_path = (audit_dir or tmp_path) / "audit.jsonl"
         executor = Executor(
             client, AuditWriter(audit_path), metrics, clock, backoff=AgentBackoff(lambda: 0.5)
         )
@@ -317,3 +329,83 @@ def test_backoff_delay_doubles_from_5s_to_the_cap(failures: int, rand: float) ->
     nominal = min(BACKOFF_CAP_SECONDS, 5.0 * 2 ** (failures - 1))
     assert 0.8 * nominal <= delay <= min(BACKOFF_CAP_SECONDS, 1.2 * nominal)
     assert backoff_delay(failures + 1, rand) >= delay
+
+
+# ---- write-ahead audit: intents, fail closed, recovery ----
+
+
+def test_every_write_has_an_intent_before_its_outcome_with_the_same_write_id(env: Env) -> None:
+    ids = env.ids(4)
+    plan = plan_of([*(env.action(i, "Break") for i in ids[:3]), env.action(ids[3], "Meal", message="lunch")])
+    assert sorted(env.executor.execute(plan, "cycle-w").ok) == sorted(ids)
+    lines = list(read_audit(env.audit_path, intents=True))
+    for agent in ids:
+        intent, outcome = [r for r in lines if r["agent"]["id"] == agent]
+        assert intent["phase"] == "intent" and intent["result"]["status"] == "pending"
+        assert outcome["phase"] == "outcome" and outcome["outcome"] == "confirmed"
+        assert outcome["result"]["status"] == "ok" and intent["write_id"] == outcome["write_id"]
+    assert [r["phase"] for r in lines[:3]] == ["intent"] * 3  # the bulk chunk's intents, first
+    assert pending_intents(env.audit_path) == []
+    assert len(list(read_audit(env.audit_path))) == 4  # the default view: one record per write
+
+
+def test_a_full_disk_stops_every_write_and_writing_resumes_when_there_is_room(tmp_path: Path) -> None:
+    with small_filesystem(tmp_path / "fs", 512) as fs:
+        env = make_env(tmp_path, audit_dir=fs)
+        e = next(env)
+        try:
+            ids = e.ids(60)
+            plan = plan_of([e.action(i, "Break") for i in ids])  # chunks of 50 and 10: neither fits
+            e.executor.execute(plan_of([e.action(ids[0], "Coffee Break")]), "before")  # the log exists
+            e.emu.control.clear_requests()
+            filler = fill(fs, leave_bytes=1024)
+            report = e.executor.execute(plan, "cycle-full")
+            assert report.audit_error is not None and "No space left" in report.audit_error
+            assert report.ok == () and {w.error_code for w in report.writes} == {"audit-unavailable"}
+            assert not any(w.sent for w in report.writes)
+            assert e.counts() == {}  # fail closed: not one presence write was sent
+            assert e.sample("presencectl_audit_writable") == 0
+            assert e.sample("presencectl_audit_write_failures_total") >= 1
+            assert e.executor.audit_ok() is False
+            list(read_audit(e.audit_path, intents=True, on_problem=pytest.fail))  # no torn line
+
+            filler.unlink()
+            assert e.executor.audit_ok() is True and e.sample("presencectl_audit_writable") == 1
+            report = e.executor.execute(plan, "cycle-room")
+            assert sorted(report.ok) == sorted(ids) and report.audit_error is None
+            outcomes = [r for r in read_audit(e.audit_path) if r["cycle_id"] == "cycle-room"]
+            assert sorted(r["agent"]["id"] for r in outcomes) == sorted(ids)
+            assert pending_intents(e.audit_path) == []
+        finally:
+            next(env, None)
+
+
+def test_recover_records_what_agents_show_for_intents_a_dead_run_left(env: Env) -> None:
+    applied, lost = env.ids(2)
+    target = env.target("Break")
+    intents = [
+        AuditRecord(
+            time=T0,
+            agent_id=agent,
+            policy="front-line",
+            mode=AuditMode.ENFORCED,
+            result=AuditResult.PENDING,
+            reason="window Mon-Fri 09:00-17:00",
+            cycle_id="dead-run",
+            desired=PresenceRef(target.name, target.definition_id),
+            before=PresenceRef("Offline", "ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5"),
+            phase=Phase.INTENT,
+            write_id=f"w-{agent}",
+        )
+        for agent in (applied, lost)
+    ]
+    AuditWriter(env.audit_path).write_batch(intents)
+    env.emu.control.set_presence(applied, "Break")  # Genesys accepted this one before the crash
+    assert env.executor.recover() == 2
+    got = {r["agent"]["id"]: r for r in read_audit(env.audit_path)}
+    assert got[applied]["outcome"] == "confirmed" and got[applied]["result"]["status"] == "ok"
+    assert got[lost]["outcome"] == "unknown" and got[lost]["result"]["status"] == "failed"
+    assert got[lost]["after"]["id"] != target.definition_id
+    assert {r["write_id"] for r in got.values()} == {f"w-{applied}", f"w-{lost}"}
+    assert pending_intents(env.audit_path) == []
+    assert env.executor.recover() == 0  # done once per executor

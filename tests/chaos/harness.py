@@ -1,0 +1,160 @@
+"""Chaos harness: presencectl processes (apply, run) against an in-process emulator, killed at
+points chosen by a seeded RNG and found by waiting on the emulator's request log, never by
+sleeping; and the checks every chaos test ends with (audit vs what the emulator accepted)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from controller.audit import pending_intents, read_audit
+from controller.emulator.server import RunningEmulator
+
+DESIRED = Path(__file__).resolve().parents[2] / "desired"
+WRITE_ROUTES = frozenset(
+    {"PUT /api/v2/users/presences/bulk", "PATCH /api/v2/users/{userId}/presences/purecloud"}
+)
+SAFETY_CAP_SECONDS = 60.0  # only so a broken run ends the test instead of hanging it
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + SAFETY_CAP_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.005)
+
+
+def desired_for_chaos(tmp_path: Path, audit_path: Path) -> Path:
+    """desired/ with the audit at `audit_path`, a free HTTP port, no grace (a hand change is
+    corrected at once, so every round has writes) and no blast-radius hold (a cold org)."""
+    target = tmp_path / "desired"
+    shutil.copytree(DESIRED, target)
+    for policy in target.glob("policy-*.yaml"):
+        policy.write_text(re.sub(r"graceSeconds: \d+", "graceSeconds: 0", policy.read_text()))
+    config = target / "controller.yaml"
+    text = re.sub(r"blastRadius: [^\s#]+", "blastRadius: 1.0", config.read_text())
+    text = text.replace("path: audit/audit.jsonl", f"path: {audit_path}")
+    config.write_text(text.replace("bind: 127.0.0.1:9464", "bind: 127.0.0.1:0"))
+    return target
+
+
+@dataclass
+class Harness:
+    emu: RunningEmulator
+    directory: Path
+    audit_path: Path
+    hand_changes: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "GENESYS_API_BASE": self.emu.api_base,
+            "GENESYS_LOGIN_BASE": self.emu.login_base,
+            "GENESYS_CLIENT_ID": self.emu.client_id,
+            "GENESYS_CLIENT_SECRET": self.emu.client_secret,
+            "PRESENCECTL_WEBHOOK_SECRET": "chaos-webhook-secret-0123456789",
+            "PRESENCECTL_LOG_LEVEL": "WARNING",
+        }
+
+    def start(self, command: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "controller",
+                command,
+                str(self.directory),
+                "--rate-per-minute",
+                "1000000",
+            ],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def run_to_end(self, command: str = "apply") -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "controller",
+                command,
+                str(self.directory),
+                "--rate-per-minute",
+                "1000000",
+            ],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert "Traceback" not in done.stderr, done.stderr[-3000:]
+        return done
+
+    def requests(self) -> list[dict[str, object]]:
+        return self.emu.control.requests_log()
+
+    def writes_seen(self) -> int:
+        return sum(1 for r in self.requests() if f"{r['method']} {r['route']}" in WRITE_ROUTES)
+
+    def kill_after(self, process: subprocess.Popen[str], condition: Callable[[], bool]) -> bool:
+        """SIGKILL `process` as soon as `condition` holds; False when it ended by itself first."""
+        wait_until(lambda: condition() or process.poll() is not None, "the kill point or the end")
+        ended = process.poll() is not None
+        if not ended:
+            process.send_signal(signal.SIGKILL)
+        process.communicate()
+        return not ended
+
+    def drift(self, agents: list[str], presence: str = "Available") -> None:
+        """Agents change presence by hand (the emulator records these like any change)."""
+        definition = self.emu.world.resolve_presence(presence).id
+        for agent in agents:
+            self.emu.control.set_presence(agent, presence)
+            self.hand_changes[(agent, definition)] += 1
+
+    # ---- the checks ----
+
+    def accepted_writes(self, since: datetime) -> Counter[tuple[str, str]]:
+        """(agent, definition id) of every presence change the emulator applied since `since`,
+        less the hand changes the test made itself."""
+        changes: Counter[tuple[str, str]] = Counter()
+        for agent, history in self.emu.world.history().items():
+            for when, definition, _ in list(history):
+                if when >= since:
+                    changes[(agent, definition)] += 1
+        return changes - self.hand_changes
+
+    def intents(self, since: datetime) -> Counter[tuple[str, str]]:
+        got: Counter[tuple[str, str]] = Counter()
+        for record in read_audit(self.audit_path, intents=True, on_problem=lambda _: None):
+            if record.get("phase") == "intent" and datetime.fromisoformat(record["time"]) >= since:
+                got[(record["agent"]["id"], (record["desired"] or {}).get("id"))] += 1
+        return got
+
+    def unrecorded(self, since: datetime) -> Counter[tuple[str, str]]:
+        """Writes the emulator accepted that have no intent in the audit: must stay empty."""
+        return self.accepted_writes(since) - self.intents(since)
+
+    def audit_problems(self) -> list[str]:
+        problems: list[str] = []
+        list(read_audit(self.audit_path, intents=True, on_problem=problems.append))
+        return problems
+
+    def pending(self) -> int:
+        return len(pending_intents(self.audit_path))
+
+    def duplicate_triggers(self) -> dict[str, int]:
+        names = Counter(str(t.get("name")) for t in self.emu.world.triggers.values())
+        return {name: n for name, n in names.items() if n > 1}
