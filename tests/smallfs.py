@@ -46,3 +46,8 @@ def fill(directory: Path, leave_bytes: int) -> Path:
 def free_bytes(directory: Path) -> int:
     stat = os.statvfs(directory)
     return stat.f_bavail * stat.f_frsize
+
+
+def grow(where: Path, size_kib: int) -> None:
+    """Give the mounted tmpfs at `where` more room (the operator freed space)."""
+    subprocess.run(["mount", "-o", f"remount,size={size_kib}k", str(where)], check=True, capture_output=True)

@@ -86,6 +86,7 @@ class Daemon:
         stream: bool = True,
         on_cycle: Callable[[CycleResult], None] | None = None,
         poll_interval: timedelta = POLL_INTERVAL,
+        audit_retry: timedelta = AUDIT_RETRY,
     ) -> None:
         self.directory = directory
         self.client = session.client
@@ -101,6 +102,7 @@ class Daemon:
         self.triggers = TriggerReconciler(self.client, self._audit, self.metrics, clock, trigger_owner())
         self._held = ""  # the guard's reason while plans are held: no trigger is written either
         self._on_cycle = on_cycle
+        self._audit_retry = audit_retry
         self._queue: queue.Queue[Wake] = queue.Queue()
         self._stop = threading.Event()
         self._scheduler = BackgroundScheduler(timezone=UTC)
@@ -345,8 +347,10 @@ class Daemon:
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
             lag = (datetime.now(UTC) - wake.at).total_seconds()
             self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
-        if not self.executor.audit_ok():  # fail closed until the audit log can be written again
-            self._at("audit-retry", self._clock() + AUDIT_RETRY, Wake(WakeReason.RESYNC))
+        skipped = result.report is not None and result.report.audit_error is not None
+        # Fail closed until the audit log can be written, then once more for the skipped writes.
+        if not self.executor.audit_ok() or skipped:
+            self._at("audit-retry", self._clock() + self._audit_retry, Wake(WakeReason.RESYNC))
         self._schedule_backoff()
         self._schedule_rechecks(result)
         if self._on_cycle is not None:

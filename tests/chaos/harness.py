@@ -5,6 +5,7 @@ sleeping; and the checks every chaos test ends with (audit vs what the emulator 
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -24,6 +25,7 @@ DESIRED = Path(__file__).resolve().parents[2] / "desired"
 WRITE_ROUTES = frozenset(
     {"PUT /api/v2/users/presences/bulk", "PATCH /api/v2/users/{userId}/presences/purecloud"}
 )
+DRIFT_PER_ROUND = 400
 SAFETY_CAP_SECONDS = 60.0  # only so a broken run ends the test instead of hanging it
 
 
@@ -158,3 +160,45 @@ class Harness:
     def duplicate_triggers(self) -> dict[str, int]:
         names = Counter(str(t.get("name")) for t in self.emu.world.triggers.values())
         return {name: n for name, n in names.items() if n > 1}
+
+
+def kill_rounds(
+    harness: Harness,
+    command: str,
+    rounds: int,
+    seed: int,
+    before_restart: Callable[[], None] = lambda: None,
+    any_request: tuple[int, int] | None = None,
+) -> tuple[int, int]:
+    """`rounds` runs of `command`, each SIGKILLed at a random point (found by waiting for the
+    Nth write, or Nth request, in the emulator's log), then one `apply` to the end as the
+    restart, and the checks; returns (kills, write requests the emulator served)."""
+    rng = random.Random(seed)
+    emu = harness.emu
+    start = emu.world.clock.now()
+    agents = [a.id for a in emu.org.agents]
+    kills = writes = 0
+    for _ in range(rounds):
+        harness.drift(rng.sample(agents, DRIFT_PER_ROUND))
+        emu.control.clear_requests()
+        if any_request:  # anywhere in the run, counted in requests of any kind
+            n = rng.randint(*any_request)
+            point = lambda n=n: len(harness.requests()) >= n  # noqa: E731
+        elif rng.random() < 0.2:  # during the reads, before any write
+            reads = rng.randint(1, 60)
+            point = lambda reads=reads: len(harness.requests()) >= reads  # noqa: E731
+        else:
+            n = rng.randint(1, 8)
+            point = lambda n=n: harness.writes_seen() >= n  # noqa: E731
+        kills += harness.kill_after(harness.start(command), point)
+        writes += harness.writes_seen()
+        # Right after the kill, before any restart: nothing accepted is unrecorded.
+        assert harness.unrecorded(start) == {}, f"writes with no audit record after kill {kills}"
+    before_restart()
+    restarted = harness.run_to_end("apply")
+    assert restarted.returncode in (0, 1), restarted.stderr[-3000:]
+    assert harness.unrecorded(start) == {}
+    assert harness.audit_problems() == []  # parses line by line: the torn tail was repaired
+    assert harness.pending() == 0  # every intent has its outcome (resolved by read-back)
+    assert harness.duplicate_triggers() == {}
+    return kills, writes

@@ -8,18 +8,16 @@ seeded RNG and are found by waiting for the Nth write (or read) in the emulator'
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from controller.emulator.server import start_emulator
-from tests.chaos.harness import WRITE_ROUTES, Harness, desired_for_chaos
+from tests.chaos.harness import WRITE_ROUTES, Harness, desired_for_chaos, kill_rounds
 
 pytestmark = pytest.mark.chaos
 AGENTS = 5000
-DRIFT_PER_ROUND = 400
 
 
 @pytest.fixture
@@ -27,35 +25,6 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     with start_emulator(agents=AGENTS, seed=1, rate_limit=1_000_000) as emu:
         audit_path = tmp_path / "audit" / "audit.jsonl"
         yield Harness(emu, desired_for_chaos(tmp_path, audit_path), audit_path)
-
-
-def kill_rounds(harness: Harness, command: str, rounds: int, seed: int) -> tuple[int, int]:
-    """`rounds` runs of `command`, each SIGKILLed at a random point; returns (kills, writes seen)."""
-    rng = random.Random(seed)
-    emu = harness.emu
-    start = emu.world.clock.now()
-    agents = [a.id for a in emu.org.agents]
-    kills = writes = 0
-    for _ in range(rounds):
-        harness.drift(rng.sample(agents, DRIFT_PER_ROUND))
-        emu.control.clear_requests()
-        if rng.random() < 0.2:  # during the reads, before any write
-            reads = rng.randint(1, 60)
-            point = lambda reads=reads: len(harness.requests()) >= reads  # noqa: E731
-        else:
-            n = rng.randint(1, 8)
-            point = lambda n=n: harness.writes_seen() >= n  # noqa: E731
-        kills += harness.kill_after(harness.start(command), point)
-        writes += harness.writes_seen()
-        # Right after the kill, before any restart: nothing accepted is unrecorded.
-        assert harness.unrecorded(start) == {}, f"writes with no audit record after kill {kills}"
-    restarted = harness.run_to_end("apply")
-    assert restarted.returncode in (0, 1), restarted.stderr[-3000:]
-    assert harness.unrecorded(start) == {}
-    assert harness.audit_problems() == []  # parses line by line: the torn tail was repaired
-    assert harness.pending() == 0  # every intent has its outcome (resolved by read-back)
-    assert harness.duplicate_triggers() == {}
-    return kills, writes
 
 
 def test_kill_9_of_apply_at_random_points_loses_no_audit_record(harness: Harness) -> None:
