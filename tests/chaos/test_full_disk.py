@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from controller.emulator.server import RunningEmulator, start_emulator
+from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import session_on
-from tests.chaos.harness import Harness, desired_for_chaos, kill_rounds, wait_until
+from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, kill_rounds, wait_until
 from tests.engine.conftest import client_for
 from tests.smallfs import grow, small_filesystem
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.chaos
 
 @pytest.fixture
 def emu() -> Iterator[RunningEmulator]:
-    with start_emulator(agents=5000, seed=1, rate_limit=1_000_000) as running:
+    with chaos_emulator(5000) as running:
         yield running
 
 

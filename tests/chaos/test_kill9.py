@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.emulator.server import start_emulator
-from tests.chaos.harness import WRITE_ROUTES, Harness, desired_for_chaos, kill_rounds
+from tests.chaos.harness import WRITE_ROUTES, Harness, chaos_emulator, desired_for_chaos, kill_rounds
 
 pytestmark = pytest.mark.chaos
 AGENTS = 5000
@@ -22,7 +21,7 @@ AGENTS = 5000
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    with start_emulator(agents=AGENTS, seed=1, rate_limit=1_000_000) as emu:
+    with chaos_emulator(AGENTS) as emu:
         audit_path = tmp_path / "audit" / "audit.jsonl"
         yield Harness(emu, desired_for_chaos(tmp_path, audit_path), audit_path)
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.emulator.server import start_emulator
-from tests.chaos.harness import Harness, desired_for_chaos, wait_until
+from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, wait_until
 
 OBSERVE = "POST /api/v2/workforcemanagement/users/activity"
 IN_FLIGHT_MAX = 8  # the client's 4 read workers, twice: some may start while the signal travels
@@ -22,7 +21,7 @@ IN_FLIGHT_MAX = 8  # the client's 4 read workers, twice: some may start while th
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
-    with start_emulator(agents=3000, seed=1, rate_limit=1_000_000) as emu:
+    with chaos_emulator(3000) as emu:
         audit_path = tmp_path / "audit" / "audit.jsonl"
         yield Harness(emu, desired_for_chaos(tmp_path, audit_path), audit_path)
 
