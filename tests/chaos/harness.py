@@ -123,6 +123,12 @@ class Harness:
     def writes_seen(self) -> int:
         return sum(1 for r in self.requests() if f"{r['method']} {r['route']}" in WRITE_ROUTES)
 
+    def requests_since_first_write(self) -> int:
+        """Requests logged from the first write on (-1 before any write)."""
+        log = self.requests()
+        first = next((i for i, r in enumerate(log) if f"{r['method']} {r['route']}" in WRITE_ROUTES), None)
+        return -1 if first is None else len(log) - first - 1
+
     def kill_after(self, process: subprocess.Popen[str], condition: Callable[[], bool]) -> bool:
         """SIGKILL `process` as soon as `condition` holds; False when it ended by itself first."""
         wait_until(lambda: condition() or process.poll() is not None, "the kill point or the end")
@@ -195,7 +201,8 @@ def kill_rounds(
     rounds: int,
     seed: int,
     before_restart: Callable[[], None] = lambda: None,
-    any_request: tuple[int, int] | None = None,
+    before_round: Callable[[int], None] = lambda _: None,
+    after_first_write: tuple[int, int] | None = None,
 ) -> tuple[int, int]:
     """`rounds` runs of `command`, each SIGKILLed at a random point (found by waiting for the
     Nth write, or Nth request, in the emulator's log), then one `apply` to the end as the
@@ -204,14 +211,15 @@ def kill_rounds(
     emu = harness.emu
     start = emu.world.clock.now()
     kills = writes = 0
-    for _ in range(rounds):
+    for round_number in range(rounds):
+        before_round(round_number)
         # Logged-in agents only: a logged-out one is never written (the safety rules).
         present = sorted(a for a, state in list(emu.world.users.items()) if state.logged_in)
         harness.drift(rng.sample(present, min(DRIFT_PER_ROUND, len(present))))
         emu.control.clear_requests()
-        if any_request:  # anywhere in the run, counted in requests of any kind
-            n = rng.randint(*any_request)
-            point = lambda n=n: len(harness.requests()) >= n  # noqa: E731
+        if after_first_write:  # k requests of any kind after the first write
+            k = rng.randint(*after_first_write)
+            point = lambda k=k: harness.requests_since_first_write() >= k  # noqa: E731
         elif rng.random() < 0.2:  # during the reads, before any write
             reads = rng.randint(1, 60)
             point = lambda reads=reads: len(harness.requests()) >= reads  # noqa: E731
