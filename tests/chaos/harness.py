@@ -42,7 +42,8 @@ def chaos_emulator(agents: int) -> RunningEmulator:
     """A cold org of `agents` (on-shift agents start Available, not yet where they should be),
     no rate limit to speak of.
     The schedule search takes every agent of a business unit in one call: the cap on userIds is
-    UNCONFIRMED (doc §2.2) and how the client splits a search is tested with the WFM reads."""
+    UNCONFIRMED (docs/genesys-api.md#schedule-search) and how the client splits a search is
+    tested with the WFM reads."""
     org = generate_org(agents=agents, seed=1)
     org.platform = PlatformOptions(schedule_search_max_users=agents)
     return start_emulator(org=org, rate_limit=1_000_000)
