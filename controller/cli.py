@@ -41,7 +41,10 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from controller import __version__
+
     parser = argparse.ArgumentParser(prog="presencectl", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--log-level",
         default=os.environ.get("PRESENCECTL_LOG_LEVEL", "INFO"),
@@ -82,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("directory")
         if name == "plan":
-            cmd.add_argument("--output", choices=["text", "json"], default="text")
+            cmd.add_argument(
+                "--output",
+                choices=["text", "json", "markdown"],
+                default="text",
+                help="markdown: a pull-request comment (summary first, long tables folded)",
+            )
         if name in ("plan", "apply"):
             cmd.add_argument(
                 "--allow-blast-radius",

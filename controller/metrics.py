@@ -217,6 +217,23 @@ class Metrics:
             registry=r,
         )
         self.audit_writable.set(1)
+        # Configuration and state the alerts compare against (set by the daemon).
+        self.desired_state_valid = Gauge(
+            "presencectl_desired_state_valid",
+            "1 when the last load of desired/ was accepted; 0 while a rejected reload leaves the last "
+            "good set in force.",
+            registry=r,
+        )
+        self.resync_interval_seconds = Gauge(
+            "presencectl_resync_interval_seconds",
+            "Configured interval between periodic full resyncs.",
+            registry=r,
+        )
+        self.rate_budget_per_minute = Gauge(
+            "presencectl_rate_budget_per_minute",
+            "Configured Genesys API request budget (requests per minute, shared by every call).",
+            registry=r,
+        )
         # Known label values exist from the start, so rates and absent-alerts work at zero.
         for result in CYCLE_RESULTS:
             self.reconcile_cycles_total.labels(result=result)

@@ -16,7 +16,7 @@ from controller.audit import AuditWriter
 from controller.engine.executor import Executor
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
-from controller.engine.render import plan_json, plan_table
+from controller.engine.render import plan_json, plan_markdown, plan_table
 from controller.engine.session import Session, open_session, trigger_owner, utc_now
 from controller.engine.triggers import TriggerReconciler
 from controller.failures import LocalConfigError
@@ -76,6 +76,10 @@ def run_plan(args: argparse.Namespace) -> int:
         ]
         body["triggerErrors"] = list(triggers.errors)
         print(json.dumps(body, indent=2))
+    elif args.output == "markdown":
+        print(plan_markdown(result, triggers.steps), end="")
+        for error in triggers.errors:
+            print(f"\nTrigger error: {error}")
     else:
         print(plan_table(result))
         if triggers.steps or triggers.errors:

@@ -96,6 +96,10 @@ class Daemon:
         self._clock = clock
         self._state = session.state
         cfg = session.state.config
+        self.metrics.desired_state_valid.set(1)
+        self.metrics.resync_interval_seconds.set(cfg.resync_interval_seconds)
+        budget = self.client.budget
+        self.metrics.rate_budget_per_minute.set_function(lambda: budget.rate_per_minute)
         self._audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
         self.executor = Executor(self.client, self._audit, self.metrics, clock)
         self.reconciler = Reconciler(self.client, self.world, self.metrics, clock, self.executor)
@@ -361,12 +365,14 @@ class Daemon:
             state = load_live(self.directory, self.client, self.world, self._clock())
         except DesiredStateError as exc:
             self._desired_error = str(exc)
+            self.metrics.desired_state_valid.set(0)
             _log.error(
                 "desired state rejected; the last good state stays in force",
                 extra={"problems": [str(d) for d in exc.diagnostics], "digest": self._state.digest},
             )
             return
         self._desired_error = ""
+        self.metrics.desired_state_valid.set(1)
         self._state = self._adopt(state)
         _log.info("desired state reloaded", extra={"digest": state.digest})
 

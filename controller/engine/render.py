@@ -1,12 +1,19 @@
-"""Human and machine renderings of a cycle: the `plan`/`apply` diff table and its JSON form."""
+"""Human and machine renderings of a cycle: the `plan`/`apply` diff table, its JSON form, and
+the Markdown a pull-request check posts as a comment (`plan --output markdown`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from controller.engine.reconciler import CycleResult
 from controller.planner import SAFETY_SKIPS, Action, Skip
+from controller.subscriptions.plan import TriggerStep
+
+# Past this many rows the Markdown change table is folded into <details>, so a large plan does not
+# bury the summary (or the rest of the pull request's conversation).
+MARKDOWN_OPEN_ROWS = 20
 
 
 def _agent(result: CycleResult, user_id: str) -> str:
@@ -144,3 +151,65 @@ def plan_table(result: CycleResult) -> str:
     if result.next_boundary is not None:
         lines.append(f"next boundary: {result.next_boundary.isoformat()}")
     return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    """A Markdown table cell: pipes escaped, line breaks flattened."""
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)
+    return lines
+
+
+def plan_markdown(result: CycleResult, triggers: Sequence[TriggerStep] = ()) -> str:
+    """Summary first (changes by policy and desired presence, held, skipped, triggers), then the
+    change table, folded into <details> when longer than MARKDOWN_OPEN_ROWS."""
+    p = result.plan
+    rows = sorted((_row(result, a) for a in p.actions), key=lambda r: (r["policy"], r["desired"], r["agent"]))
+    trigger_changes = [t for t in triggers if t.action.value != "unchanged"]
+    lines = [
+        f"**presencectl plan**: {len(rows)} presence change(s) for {p.managed} managed agent(s), "
+        f"{len(trigger_changes)} trigger change(s)",
+        "",
+    ]
+    if p.held:
+        lines += [f"> [!WARNING]\n> Held by the blast-radius guard: {_cell(p.held_reason)}", ""]
+    by_group = Counter((r["policy"], r["desired"], r["mode"]) for r in rows)
+    if by_group:
+        lines += _md_table(
+            ("policy", "desired presence", "mode", "agents"),
+            [(*key, n) for key, n in sorted(by_group.items())],
+        )
+        lines.append("")
+    skipped = Counter(s.kind.value for s in p.skipped)
+    if skipped:
+        lines += ["Skipped: " + ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items())), ""]
+    lines += [f"Conflict: {_cell(c)}" for c in p.conflicts]
+    if trigger_changes:
+        lines += _md_table(
+            ("trigger action", "trigger", "reason"),
+            [
+                (t.action.value if t.write else f"({t.action.value})", t.name, t.reason)
+                for t in trigger_changes
+            ],
+        )
+        lines.append("")
+    if rows:
+        table = _md_table(
+            ("agent", "policy", "live", "desired", "mode", "reason", "rule"),
+            [
+                (r["agent"], r["policy"], r["live"], r["desired"], r["mode"], r["reason"], r["source"])
+                for r in rows
+            ],
+        )
+        if len(rows) > MARKDOWN_OPEN_ROWS:
+            lines += [f"<details><summary>All {len(rows)} changes</summary>", "", *table, "", "</details>"]
+        else:
+            lines += table
+        lines.append("")
+    if result.next_boundary is not None:
+        lines.append(f"Next boundary: {result.next_boundary.isoformat()}")
+    return "\n".join(lines).rstrip() + "\n"

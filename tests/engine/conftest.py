@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -42,6 +44,16 @@ def emulator_clock(emu: RunningEmulator) -> Callable[[], datetime]:
     """The daemon's clock following the emulator's, which time travel moves (in-process read of
     the same clock GET /_emulator/clock serves, without an HTTP call per reading)."""
     return emu.world.clock.now
+
+
+def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
+    """The example desired/ in tmp_path with every policy's graceSeconds set (0: correct at once)."""
+    target = tmp_path / "desired"
+    shutil.copytree(DESIRED, target)
+    for policy in target.glob("policy-*.yaml"):
+        text = re.sub(r"graceSeconds: \d+", f"graceSeconds: {grace_seconds}", policy.read_text())
+        policy.write_text(text)
+    return target
 
 
 def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 6000) -> Session:

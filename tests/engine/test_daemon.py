@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,7 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session
 from controller.webhook import sign
-from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
+from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
 from tests.engine.test_adherence_export import Dashboard
 
 SECRET = "test-webhook-secret-0123456789"
@@ -37,15 +36,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "
             return time.monotonic() - start
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
-    target = tmp_path / "desired"
-    shutil.copytree(DESIRED, target)
-    for policy in target.glob("policy-*.yaml"):
-        text = re.sub(r"graceSeconds: \d+", f"graceSeconds: {grace_seconds}", policy.read_text())
-        policy.write_text(text)
-    return target
 
 
 class Running(NamedTuple):
@@ -158,6 +148,11 @@ def test_an_invalid_desired_change_keeps_the_last_good_state(
 ) -> None:
     daemon, _, directory, _ = running
     good_digest = daemon.health().details["desired_digest"]
+
+    def valid() -> float | None:
+        return daemon.metrics.registry.get_sample_value("presencectl_desired_state_valid")
+
+    assert valid() == 1
     broken = directory / "broken.yaml"
     broken.write_text(
         "apiVersion: presencectl.io/v1\nkind: PresencePolicy\nmetadata: {name: x}\nspec: {grace: 1}\n"
@@ -166,8 +161,10 @@ def test_an_invalid_desired_change_keeps_the_last_good_state(
     health = daemon.health()
     assert "broken.yaml:4" in health.details["desired_error"]
     assert health.details["desired_digest"] == good_digest and health.alive
+    assert valid() == 0, "the alert on a rejected desired/ reads this gauge"
     broken.unlink()
     wait_for(lambda: "desired_error" not in daemon.health().details, what="the error to clear")
+    assert valid() == 1
 
 
 def test_a_signed_external_wfm_state_sets_the_mapped_presence(

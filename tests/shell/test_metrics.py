@@ -39,6 +39,9 @@ EXPECTED_FAMILIES = {
     "presencectl_trigger_changes": ("counter", {"action", "result"}),
     "presencectl_audit_writable": ("gauge", set()),
     "presencectl_audit_write_failures": ("counter", set()),
+    "presencectl_desired_state_valid": ("gauge", set()),
+    "presencectl_resync_interval_seconds": ("gauge", set()),
+    "presencectl_rate_budget_per_minute": ("gauge", set()),
 }
 BULK = "/api/v2/users/presences/bulk"
 
@@ -68,6 +71,9 @@ def exercised() -> Metrics:
     m.stream_connected.set(1)
     m.observe_triggers({"in_sync": 1, "missing": 1}, [("create", "ok"), ("create", "skipped")])
     m.audit_write_failures_total.inc()
+    m.desired_state_valid.set(1)
+    m.resync_interval_seconds.set(60)
+    m.rate_budget_per_minute.set(300)
     return m
 
 
