@@ -108,6 +108,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.agents_in_desired = Gauge(
+            "presencectl_agents_in_desired",
+            "Managed agents whose live presence is the desired one, at the last full resync.",
+            ["policy"],
+            registry=r,
+        )
         self.corrections_total = Counter(
             "presencectl_corrections",
             "Presence writes by target system presence and result.",

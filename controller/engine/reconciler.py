@@ -257,6 +257,7 @@ class Reconciler:
                 m.agents_skipped.labels(reason=kind.value).set(skipped[kind])
             for a in the_plan.adherence:
                 m.agents_out_of_desired.labels(policy=a.policy).set(a.out_of_desired)
+                m.agents_in_desired.labels(policy=a.policy).set(a.in_desired)
                 if a.percent is not None:
                     m.adherence_ratio.labels(policy=a.policy).set(a.percent / 100.0)
         if upcoming is not None:

@@ -19,6 +19,7 @@ EXPECTED_FAMILIES = {
     "presencectl_agents_out_of_desired": ("gauge", {"policy"}),
     "presencectl_agents_unobserved": ("gauge", {"policy"}),
     "presencectl_agents_skipped": ("gauge", {"reason"}),
+    "presencectl_agents_in_desired": ("gauge", {"policy"}),
     "presencectl_corrections": ("counter", {"presence", "result"}),
     "presencectl_plans_held": ("counter", set()),
     "presencectl_api_calls": ("counter", {"endpoint", "status_class"}),
@@ -54,6 +55,7 @@ def exercised() -> Metrics:
     m.agents_out_of_desired.labels(policy="front-line").set(4)
     m.agents_unobserved.labels(policy="front-line").set(2)
     m.agents_skipped.labels(reason="logged-out").set(3)
+    m.agents_in_desired.labels(policy="front-line").set(110)
     m.observe_correction(SystemPresence.ON_QUEUE, "ok")
     m.observe_correction(SystemPresence.BREAK, "failed")
     m.plans_held_total.inc()
