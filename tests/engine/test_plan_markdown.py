@@ -83,8 +83,8 @@ def test_the_cli_prints_markdown_and_keeps_the_plan_exit_codes(
     connection += ["--client-id-file", str(tmp_path / "id"), "--client-secret-file", str(tmp_path / "secret")]
     code = main(["plan", str(DESIRED), "--output", "markdown", *connection])
     out = capsys.readouterr().out
-    match = re.match(r"\*\*presencectl plan\*\*: (\d+) presence change\(s\)", out)
+    match = re.match(r"\*\*presencectl plan\*\*: (\d+) presence change\(s\).*, (\d+) trigger change", out)
     assert match is not None, out
-    changes = int(match.group(1))
-    assert code == (1 if changes else 0)
+    changes, trigger_changes = int(match.group(1)), int(match.group(2))
+    assert code == (1 if changes or trigger_changes else 0)
     assert len(_table_rows(out, "agent")) == changes if changes else "| agent |" not in out
