@@ -12,7 +12,7 @@ periodic in local time, so a walk that sees no change for 8 days after it sees n
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from controller.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
@@ -88,6 +88,53 @@ def unchanged_since(
     return True
 
 
+def agent_changes(
+    policies_by_agent: Mapping[str, PresencePolicy],
+    agents: Iterable[Agent],
+    schedules: Mapping[str, AgentSchedule],
+    codes: Mapping[str, ActivityCode],
+    now: datetime,
+    *,
+    catalog: PresenceCatalog,
+    until: datetime | None = None,
+) -> dict[str, datetime]:
+    """Each managed agent's first change of desired presence after now (and before `until`, when
+    given); agents with none are absent. The daemon keeps these in a heap: the next boundary and
+    exactly who changes at it, re-walking only the agents whose change has passed."""
+    changes: dict[str, datetime] = {}
+    shared: dict[tuple[int, tuple[Override, ...]], datetime | None] = {}
+    for agent in agents:
+        policy = policies_by_agent.get(agent.id)
+        if policy is None or policy.suspend:
+            continue
+        change = _change(policy, agent, schedules, codes, catalog, now, until, shared)
+        if change is not None:
+            changes[agent.id] = change
+    return changes
+
+
+def _change(
+    policy: PresencePolicy,
+    agent: Agent,
+    schedules: Mapping[str, AgentSchedule],
+    codes: Mapping[str, ActivityCode],
+    catalog: PresenceCatalog,
+    now: datetime,
+    before: datetime | None,
+    shared: dict[tuple[int, tuple[Override, ...]], datetime | None],
+) -> datetime | None:
+    """first_change, with one walk shared by the agents whose timeline depends on the policy alone
+    (no schedule in play, no override of their own). A cached "no change before X" stays true
+    while `before` only shrinks."""
+    schedule = schedules.get(agent.id) if policy.schedule is not None else None
+    if schedule is not None:
+        return first_change(policy, agent, schedule, codes, catalog, now, before)
+    key = (id(policy), tuple(o for o in policy.overrides if o.applies_to(agent)))
+    if key not in shared:
+        shared[key] = first_change(policy, agent, None, codes, catalog, now, before)
+    return shared[key]
+
+
 def next_boundary(
     policies_by_agent: Mapping[str, PresencePolicy],
     agents: Sequence[Agent],
@@ -103,21 +150,12 @@ def next_boundary(
     presence may come from its code's secondary presence or the catalog's system definitions.
     """
     best: datetime | None = None
-    # Agents whose timeline depends on the policy alone (no schedule in play, no override of
-    # their own) share one walk. A cached "no change before X" stays true as `best` only shrinks.
     shared: dict[tuple[int, tuple[Override, ...]], datetime | None] = {}
     for agent in sorted(agents, key=lambda a: a.id):
         policy = policies_by_agent.get(agent.id)
         if policy is None or policy.suspend:
             continue
-        schedule = schedules.get(agent.id) if policy.schedule is not None else None
-        if schedule is None:
-            key = (id(policy), tuple(o for o in policy.overrides if o.applies_to(agent)))
-            if key not in shared:
-                shared[key] = first_change(policy, agent, None, codes, catalog, now, best)
-            change = shared[key]
-        else:
-            change = first_change(policy, agent, schedule, codes, catalog, now, best)
+        change = _change(policy, agent, schedules, codes, catalog, now, best, shared)
         if change is not None and (best is None or change < best):
             best = change
     return best

@@ -121,6 +121,7 @@ class Daemon:
         self._unwatched: frozenset[str] = frozenset()  # managed agents whose topics were refused
         self._watched: frozenset[str] = frozenset()
         self._rechecks: dict[str, datetime] = {}
+        self._boundary: Wake | None = None  # the boundary wake scheduled
         self._last_full: CycleResult | None = None  # what the adherence export reports
         self._drift: DriftWatcher | None = None
         self._receiver = self._webhook_receiver()
@@ -151,10 +152,12 @@ class Daemon:
             self._queue.put(wake)
 
     def _on_agents(self, agents: set[str], source: str) -> None:
+        self.reconciler.observed.forget(agents)  # what we saw of them is not what they are now
         self.wake(Wake(WakeReason.EVENT, frozenset(agents), datetime.now(UTC)))
 
     def _on_connection(self, up: bool) -> None:
         self._stream_up = up
+        self._streamed()
         self.metrics.stream_connected.set(1 if up else 0)
         if not up:  # events may have been missed: look at everyone now, then poll until it is back
             self.wake(Wake(WakeReason.POLL))
@@ -164,12 +167,14 @@ class Daemon:
         them) on the poll interval, starting now for the newly refused."""
         newly = agents - self._unwatched
         self._unwatched = agents
+        self._streamed()
         if newly:
             self.wake(Wake(WakeReason.POLL, newly))
 
     def _on_webhook(self, event: WebhookEvent) -> None:
         received = datetime.now(UTC)
         if isinstance(event, RecheckAgent):
+            self.reconciler.observed.forget({event.user_id})
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.user_id}), received))
         elif isinstance(event, ExternalState):
             # The state holds from its receipt on the daemon's own clock: a sender's clock may be
@@ -338,7 +343,11 @@ class Daemon:
         self._external = {k: o for k, o in self._external.items() if o.until > now}
         boundary = wake.at if wake.reason is WakeReason.BOUNDARY else None
         result = self.reconciler.cycle(
-            self._state, only=wake.agents, boundary=boundary, external=tuple(self._external.values())
+            self._state,
+            only=wake.agents,
+            boundary=boundary,
+            external=tuple(self._external.values()),
+            cached=boundary is not None,  # plan the changing agents against what we know of them
         )
         self._last_cycle = result.now
         if wake.full or result.plan.held:  # held until a full plan is back under the limit
@@ -346,8 +355,8 @@ class Daemon:
         if wake.full:
             self._ready = True
             self._last_full = result
-            self._schedule_boundary(result.next_boundary)
             self._watch(result)
+        self._schedule_boundary(result.next_boundary, result.boundary_agents)
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
             lag = (datetime.now(UTC) - wake.at).total_seconds()
             self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
@@ -393,9 +402,12 @@ class Daemon:
             misfire_grace_time=None,
         )
 
-    def _schedule_boundary(self, at: datetime | None) -> None:
-        if at is not None:
-            self._at("boundary", at, Wake(WakeReason.BOUNDARY, None, at))
+    def _schedule_boundary(self, at: datetime | None, agents: frozenset[str]) -> None:
+        """Wake at the next boundary for just the agents changing at it (every cycle keeps it)."""
+        wake = Wake(WakeReason.BOUNDARY, agents, at) if at is not None and agents else None
+        if wake is not None and wake != self._boundary:
+            self._at("boundary", at or self._clock(), wake)
+        self._boundary = wake
 
     def _schedule_earliest(self, reason: WakeReason, due: Mapping[str, datetime]) -> None:
         """One timer for the earliest due agent, waking it together with those due within 1 s."""
@@ -418,6 +430,13 @@ class Daemon:
         if self._drift is not None and managed != self._watched:
             self._watched = managed
             self._drift.watch(managed)
+            self._streamed()
+
+    def _streamed(self) -> None:
+        """Tell the observed cache which agents a connected stream watches: their entries stay
+        fresh until an event names them."""
+        up = self._drift is not None and self._stream_up
+        self.reconciler.observed.stream(self._watched - self._unwatched if up else ())
 
     def run_until_stopped(self, stop: threading.Event) -> None:
         self.start()

@@ -1,6 +1,6 @@
 """One reconcile cycle, read as a story: resolve, read, plan, write, record.
 
-`Reconciler.cycle` is the only place where the pure core (planner, next_boundary) meets the
+`Reconciler.cycle` is the only place where the pure core (planner, agent_changes) meets the
 shell (client, world reader, executor, metrics). The daemon, `plan` and `apply` all call it.
 """
 
@@ -14,10 +14,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from controller.boundary import next_boundary
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.engine.executor import ExecutionReport, Executor
-from controller.engine.world import Directory, Schedules, WorldReader
+from controller.engine.observed import ObservedCache, after_write
+from controller.engine.upcoming import Inputs, UpcomingChanges
+from controller.engine.world import WorldReader
 from controller.genesys import GenesysClient
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
@@ -43,6 +44,8 @@ class CycleResult:
     duration_seconds: float
     full: bool  # a full resync (all managed agents), not a targeted re-plan
     rechecks: Mapping[str, datetime] = field(default_factory=dict)  # agent -> when to look again
+    boundary_agents: frozenset[str] = frozenset()  # the agents whose desired presence changes then
+    read: int = 0  # agents whose presence this cycle read (the others came from the observed cache)
 
 
 def recheck_times(
@@ -100,6 +103,8 @@ class Reconciler:
         self._executor = executor
         self._written: dict[str, tuple[datetime, str]] = {}  # agent -> (when, definition id we wrote)
         self._unobserved: dict[str, int] = {}  # agent -> full resyncs in a row it was not read
+        self.observed = ObservedCache()
+        self._upcoming = UpcomingChanges()
 
     def cycle(
         self,
@@ -109,17 +114,20 @@ class Reconciler:
         boundary: datetime | None = None,
         write: bool = True,
         external: Collection[Override] = (),
+        cached: bool = False,
     ) -> CycleResult:
         """Plan (and, when `write`, apply) for all managed agents or just the `only` ones.
 
         `state` must be resolved against the live catalog (the loader does it); `boundary` is the
-        instant this cycle was woken for, so boundary -> write latency can be measured.
+        instant this cycle was woken for, so boundary -> write latency can be measured. `cached`
+        (a targeted re-plan only) plans against the fresh entries of the observed cache and reads
+        just the others: a boundary is met without re-reading the org.
         """
         started = time.monotonic()
         now = self._clock()
         cycle_id = uuid.uuid4().hex[:12]
         try:
-            result = self._cycle(state, cycle_id, now, only, boundary, write, external)
+            result = self._cycle(state, cycle_id, now, only, boundary, write, external, cached)
         except Exception:
             self._metrics.observe_cycle("failed", time.monotonic() - started)
             raise
@@ -136,6 +144,7 @@ class Reconciler:
         boundary: datetime | None,
         write: bool,
         external: Collection[Override],
+        cached: bool,
     ) -> CycleResult:
         catalog = self._client.presence_catalog()
         if write and self._executor is not None:
@@ -145,7 +154,7 @@ class Reconciler:
         managed = select_agents(effective, directory.agents).by_agent
         targets = sorted(managed if only is None else set(only) & managed.keys())
         schedules = self._world.schedules(directory, managed.keys(), now)
-        observed = self._client.observe(targets) if targets else {}
+        observed, read = self._observe(targets, now, cached=cached and only is not None)
         agents = directory.by_id
         self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)
         # The whole directory, so the blast-radius guard weighs a targeted re-plan against the
@@ -172,14 +181,12 @@ class Reconciler:
                 observed=observed,
                 catalog=catalog,
             )
-            written_at = self._clock()
-            targets_by_agent = {a.user_id: a.to.definition_id for a in the_plan.writable}
-            for user_id in report.ok:
-                definition_id = targets_by_agent.get(user_id)
-                if definition_id is not None:
-                    self._written[user_id] = (written_at, definition_id)
-        # A targeted re-plan (one agent's event) cannot move the boundary of the others.
-        upcoming = self._next_boundary(managed, directory, schedules, catalog, now) if only is None else None
+            self._remember_writes(the_plan, report, observed)
+        inputs = Inputs(
+            state.digest, tuple(external), managed, agents, schedules.by_agent, schedules.codes, catalog
+        )
+        self._upcoming.refresh(inputs, now, targets)
+        upcoming, changing = self._upcoming.next()
         self._record(the_plan, upcoming, full=only is None, now=now)
         return CycleResult(
             cycle_id,
@@ -193,7 +200,36 @@ class Reconciler:
             0.0,
             only is None,
             recheck_times(the_plan, effective, observed),
+            changing,
+            read,
         )
+
+    def _observe(
+        self, targets: list[str], now: datetime, *, cached: bool
+    ) -> tuple[dict[str, ObservedAgent], int]:
+        """(what the targets look like, how many were read): all read, or only the stale ones."""
+        fresh, stale = self.observed.split(targets, now) if cached else ({}, targets)
+        read = self._client.observe(stale) if stale else {}
+        self.observed.read(read, now)
+        return fresh | read, len(stale)
+
+    def _remember_writes(
+        self, the_plan: Plan, report: ExecutionReport, observed: Mapping[str, ObservedAgent]
+    ) -> None:
+        written_at = self._clock()
+        targets_by_agent = {a.user_id: a.to.definition_id for a in the_plan.writable}
+        confirmed: dict[str, ObservedAgent] = {}
+        # A write sent and not confirmed left the agent in a state we do not know: read it next time.
+        self.observed.forget(w.user_id for w in report.writes if w.sent and not w.ok)
+        for outcome in report.writes:
+            definition_id = targets_by_agent.get(outcome.user_id)
+            if not outcome.ok or definition_id is None:
+                continue
+            self._written[outcome.user_id] = (written_at, definition_id)
+            before = observed.get(outcome.user_id)
+            if before is not None and outcome.live is not None:
+                confirmed[outcome.user_id] = after_write(before, outcome.live, written_at)
+        self.observed.written(confirmed, written_at)
 
     def _track_unobserved(
         self,
@@ -235,17 +271,6 @@ class Reconciler:
             for user_id, (at, definition_id) in self._written.items()
             if user_id in observed and observed[user_id].presence_id == definition_id
         }
-
-    def _next_boundary(
-        self,
-        managed: Mapping[str, PresencePolicy],
-        directory: Directory,
-        schedules: Schedules,
-        catalog: PresenceCatalog,
-        now: datetime,
-    ) -> datetime | None:
-        agents = [a for a in directory.agents if a.id in managed]
-        return next_boundary(managed, agents, schedules.by_agent, schedules.codes, now, catalog=catalog)
 
     def _record(self, the_plan: Plan, upcoming: datetime | None, *, full: bool, now: datetime) -> None:
         m = self._metrics

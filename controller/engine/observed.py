@@ -1,0 +1,88 @@
+"""What the daemon last saw of each agent, with how fresh it is (shell state, not the core).
+
+Fed by every presence read, by every confirmed write and by the Notifications stream: an event
+names an agent whose presence or routing changed, so its entry is dropped (the event's targeted
+re-plan reads it again). An entry is fresh while its agent is watched by a connected stream (any
+change would have dropped it) or, for an agent no stream watches, for `max_age` after the read.
+A boundary re-plan plans against fresh entries and reads only the others, in bulk: the boundary
+is met without re-reading the org. Full resyncs still read everyone (the safety net).
+
+Entries are (ObservedAgent, seen-at) tuples in one dict: about 10,000 agents take a few MB.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from controller.domain import ObservedAgent
+from controller.genesys.models import UserPresence
+from controller.presence import RoutingStatus, SystemPresence
+
+OBSERVED_MAX_AGE = timedelta(seconds=30)  # an unwatched agent's entry, trusted this long after its read
+
+
+def after_write(before: ObservedAgent, live: UserPresence, at: datetime) -> ObservedAgent:
+    """The agent as a confirmed write leaves it: the presence read back, and the routing status it
+    implies (only an On Queue agent is routed: On Queue takes an off-queue agent to IDLE, any other
+    presence takes it off queue; docs/genesys-api.md#routing-status). The stream's event for the
+    write replaces the entry with what the platform says."""
+    routing = before.routing_status
+    if live.system_presence is SystemPresence.ON_QUEUE:
+        if routing is RoutingStatus.OFF_QUEUE:
+            routing = RoutingStatus.IDLE
+    else:
+        routing = RoutingStatus.OFF_QUEUE
+    return replace(
+        before,
+        presence_id=live.presence_id,
+        system_presence=live.system_presence,
+        message=live.message,
+        presence_modified=live.modified or at,
+        routing_status=routing,
+    )
+
+
+class ObservedCache:
+    def __init__(self, max_age: timedelta = OBSERVED_MAX_AGE) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[ObservedAgent, datetime]] = {}
+        self._streamed: frozenset[str] = frozenset()
+        self.max_age = max_age
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def stream(self, agents: Collection[str]) -> None:
+        """The agents a connected stream watches now (empty while any channel is down)."""
+        with self._lock:
+            self._streamed = frozenset(agents)
+
+    def forget(self, agents: Iterable[str]) -> None:
+        """An event named these agents: what we saw of them is no longer what they are."""
+        with self._lock:
+            for agent in agents:
+                self._entries.pop(agent, None)
+
+    def read(self, observed: Mapping[str, ObservedAgent], at: datetime) -> None:
+        with self._lock:
+            self._entries.update((uid, (o, at)) for uid, o in observed.items())
+
+    def written(self, agents: Mapping[str, ObservedAgent], at: datetime) -> None:
+        """Confirmed writes (the agent as the write left it, see `after_write`)."""
+        self.read(agents, at)
+
+    def split(self, agents: Iterable[str], now: datetime) -> tuple[dict[str, ObservedAgent], list[str]]:
+        """(fresh entries, agents to read) for `agents` at `now`."""
+        fresh: dict[str, ObservedAgent] = {}
+        stale: list[str] = []
+        with self._lock:
+            for agent in agents:
+                entry = self._entries.get(agent)
+                if entry is not None and (agent in self._streamed or now - entry[1] <= self.max_age):
+                    fresh[agent] = entry[0]
+                else:
+                    stale.append(agent)
+        return fresh, stale

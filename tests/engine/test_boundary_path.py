@@ -1,0 +1,128 @@
+"""A boundary is met without re-reading the org: the changing agents are known before it (a heap
+of per-agent next changes), planned against the observed cache, and only entries that are not
+fresh are read, in bulk. The calls between the boundary and the write are counted in the
+emulator's request log."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from controller.audit import AuditWriter
+from controller.domain import ObservedAgent
+from controller.emulator.generate import generate_org
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.engine.executor import Executor
+from controller.engine.observed import ObservedCache
+from controller.engine.reconciler import Reconciler
+from controller.metrics import Metrics
+from controller.presence import RoutingStatus, SystemPresence
+from tests.engine.conftest import DAY, emulator_clock, open_test_session
+
+ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"
+USERS = "GET /api/v2/users"
+BULK_WRITE = "PUT /api/v2/users/presences/bulk"
+
+
+@pytest.fixture
+def org_of_300() -> Iterator[RunningEmulator]:
+    org = generate_org(agents=300, seed=3, start=DAY - timedelta(days=1), days=3, always_logged_in=True)
+    with start_emulator(org=org, rate_limit=100_000) as emu:
+        emu.control.set_clock(datetime.combine(DAY, time(13), UTC))
+        yield emu
+
+
+def test_a_boundary_reads_only_its_changing_agents_then_writes(
+    org_of_300: RunningEmulator, tmp_path: Path
+) -> None:
+    emu = org_of_300
+    session = open_test_session(emu)
+    clock = emulator_clock(emu)
+    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
+    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    full = reconciler.cycle(session.state)
+    full_reads = emu.control.request_counts()[ACTIVITY]
+    assert full.read > 200 and full_reads >= 3
+
+    writes = boundaries = 0
+    result = full
+    while writes == 0 and boundaries < 20:
+        at, changing = result.next_boundary, result.boundary_agents
+        assert at is not None and changing, "the org's agents change activity during the day"
+        emu.control.set_clock(at)
+        emu.control.clear_requests()
+        result = reconciler.cycle(session.state, only=changing, boundary=at, cached=True)
+        boundaries += 1
+        calls = emu.control.request_counts()
+        # The cache entries are older than their max age (the clock jumped): the changing agents
+        # alone are read again, in bulk; nobody else is.
+        assert result.read == len(changing) < full.read
+        assert calls.get(ACTIVITY, 0) == math.ceil(len(changing) / 100)
+        assert calls.get(USERS, 0) == 0
+        assert {d.user_id for d in result.plan.decisions} == set(changing)
+        if result.report is not None and result.report.ok:
+            writes += len(result.report.ok)
+            assert calls[BULK_WRITE] == math.ceil(len(result.report.ok) / 50)
+    assert writes > 0, "some boundary of the day needed a correction"
+    executor.close()
+
+
+def test_with_a_connected_stream_a_boundary_writes_without_any_read(
+    org_of_300: RunningEmulator, tmp_path: Path
+) -> None:
+    emu = org_of_300
+    session = open_test_session(emu)
+    clock = emulator_clock(emu)
+    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
+    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    result = reconciler.cycle(session.state)
+    # What the daemon does while every channel is connected: no event named these agents since
+    # their read (agents here stay logged in and nobody changes presence by hand).
+    reconciler.observed.stream({d.user_id for d in result.plan.decisions})
+    writes = boundaries = 0
+    while writes == 0 and boundaries < 20:
+        at, changing = result.next_boundary, result.boundary_agents
+        assert at is not None and changing
+        emu.control.set_clock(at)
+        emu.control.clear_requests()
+        result = reconciler.cycle(session.state, only=changing, boundary=at, cached=True)
+        boundaries += 1
+        calls = emu.control.request_counts()
+        assert result.read == 0
+        assert calls.get(ACTIVITY, 0) == calls.get(USERS, 0) == 0, calls
+        if result.report is not None and result.report.ok:
+            writes += len(result.report.ok)
+            # The write, then its read-back (the confirmation), and nothing else read presence.
+            assert calls[BULK_WRITE] == math.ceil(len(result.report.ok) / 50)
+    assert writes > 0
+    # The confirmed writes fed the cache: what it holds for them is what the org shows.
+    written = list(result.report.ok) if result.report is not None else []
+    live = session.client.observe(written)
+    cached, stale = reconciler.observed.split(written, clock())
+    assert not stale
+    assert {a: o.presence_id for a, o in cached.items()} == {a: o.presence_id for a, o in live.items()}
+    executor.close()
+
+
+def _agent(user_id: str) -> ObservedAgent:
+    return ObservedAgent(user_id, "p", SystemPresence.AVAILABLE, RoutingStatus.OFF_QUEUE)
+
+
+def test_an_entry_is_fresh_while_streamed_or_young_and_an_event_drops_it() -> None:
+    cache = ObservedCache(max_age=timedelta(seconds=30))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    cache.read({"a": _agent("a"), "b": _agent("b")}, t0)
+    assert cache.split(["a", "b", "c"], t0 + timedelta(seconds=30))[1] == ["c"]
+    later = t0 + timedelta(minutes=5)
+    assert cache.split(["a", "b"], later)[1] == ["a", "b"]
+    cache.stream({"a"})
+    assert list(cache.split(["a", "b"], later)[0]) == ["a"]
+    cache.forget({"a"})  # an event named it
+    assert cache.split(["a"], later)[1] == ["a"]
+    cache.read({"a": _agent("a")}, later)
+    cache.stream(())  # a channel dropped: nothing is vouched for by the stream
+    assert cache.split(["a"], later + timedelta(minutes=1))[1] == ["a"]
