@@ -38,6 +38,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from controller.adherence.recorder import TimelineRecorder
+from controller.adherence.store import TimelineStore
 from controller.audit import AuditWriter
 from controller.engine.adherence_export import adherence_document, post_adherence
 from controller.engine.desired_watch import DesiredWatch
@@ -101,8 +103,12 @@ class Daemon:
         budget = self.client.budget
         self.metrics.rate_budget_per_minute.set_function(lambda: budget.rate_per_minute)
         self._audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
+        self.timeline = TimelineStore(cfg.adherence_database)
+        self.recorder = TimelineRecorder(self.timeline, clock)
         self.executor = Executor(self.client, self._audit, self.metrics, clock)
-        self.reconciler = Reconciler(self.client, self.world, self.metrics, clock, self.executor)
+        self.reconciler = Reconciler(
+            self.client, self.world, self.metrics, clock, self.executor, self.recorder
+        )
         self.triggers = TriggerReconciler(self.client, self._audit, self.metrics, clock, trigger_owner())
         self._held = ""  # the guard's reason while plans are held: no trigger is written either
         self._on_cycle = on_cycle
@@ -239,6 +245,9 @@ class Daemon:
             ),
             id="triggers",
         )
+        self._scheduler.add_job(
+            self._prune_timeline, IntervalTrigger(hours=24), next_run_time=datetime.now(UTC)
+        )
         self._scheduler.add_job(self._poll, IntervalTrigger(seconds=self._poll_interval.total_seconds()))
         if cfg.adherence_export_url:
             self._scheduler.add_job(
@@ -253,6 +262,7 @@ class Daemon:
                 self._on_connection,
                 self.metrics,
                 on_unwatched=self._on_unwatched,
+                recorder=self.recorder,
             )
         self._worker.start()
         self.wake(Wake(WakeReason.START, triggers=True))
@@ -272,6 +282,8 @@ class Daemon:
         self._scheduler.shutdown(wait=False)
         if self._drift is not None:
             self._drift.stop()
+        self.recorder.close()
+        self.timeline.close()
         self._http.stop()
         self.client.close()
         _log.info("daemon stopped")
@@ -280,6 +292,11 @@ class Daemon:
         last, url = self._last_full, self._state.config.adherence_export_url
         if last is not None and url:
             post_adherence(url, adherence_document(last.now, self._state.digest, last.plan.adherence))
+
+    def _prune_timeline(self) -> None:
+        removed = self.timeline.prune(self._clock(), self._state.config.adherence_retention_days)
+        if removed:
+            _log.info("adherence timeline pruned", extra={"changes_removed": removed})
 
     def _poll(self) -> None:
         """Everyone while the stream is down (events may be missed); else the unwatched agents."""
@@ -350,6 +367,7 @@ class Daemon:
             cached=boundary is not None,  # plan the changing agents against what we know of them
         )
         self._last_cycle = result.now
+        self.recorder.flush()  # the cycle's observations and the session's heartbeat, one batch
         if wake.full or result.plan.held:  # held until a full plan is back under the limit
             self._held = result.plan.held_reason
         if wake.full:

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from controller.adherence.recorder import NoRecorder, PresenceRecorder
 from controller.genesys.api import GenesysClient
 from controller.genesys.models import ChannelTopic
 from controller.genesys.streaming import (
@@ -111,8 +112,10 @@ class DriftWatcher:
         backoff: Backoff | None = None,
         ping_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
+        recorder: PresenceRecorder | None = None,
     ) -> None:
         self._client = client
+        self._recorder = recorder or NoRecorder()
         self._on_agents = on_agents
         self._on_connection = on_connection
         self._metrics = metrics
@@ -236,6 +239,8 @@ class DriftWatcher:
         if self._metrics is not None and stamped is not None:
             lag = received - stamped.astimezone(UTC).timestamp()
             self._metrics.event_lag_seconds.observe(max(0.0, lag))
+        if isinstance(event, ActivityEvent):  # the only event carrying presence and routing status
+            self._recorder.observe([event.observed], "stream")
         self._on_agents({event.user_id}, "event")
 
     def _on_status(self, status: StreamStatus) -> None:

@@ -8,6 +8,7 @@ import errno
 import socket
 from pathlib import Path
 
+from controller.adherence.store import StoreError, TimelineStore
 from controller.failures import LocalConfigError
 from controller.http import parse_bind
 from controller.model.types import ControllerConfig
@@ -26,6 +27,14 @@ def check_audit_path(path: str) -> None:
             f"audit log {target} cannot be written ({exc.strerror or exc}); "
             "set audit.path in ControllerConfig to a writable file"
         ) from None
+
+
+def check_adherence_database(path: str) -> None:
+    """The timeline database opens (created and migrated if needed)."""
+    try:
+        TimelineStore(path).close()
+    except (StoreError, OSError) as exc:
+        raise LocalConfigError(f"{exc}; set adherence.path in ControllerConfig to a writable file") from None
 
 
 def check_port_free(bind: str) -> None:
@@ -51,6 +60,7 @@ def check_local(config: ControllerConfig, *, daemon: bool) -> None:
     """Everything `apply` (daemon=False) or `run` (daemon=True) needs locally; raises LocalConfigError."""
     check_audit_path(config.audit_path)
     if daemon:
+        check_adherence_database(config.adherence_database)
         if config.webhook_secret is not None:
             load_secret(config.webhook_secret)
         check_port_free(config.http_bind)

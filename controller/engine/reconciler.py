@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from controller.adherence.recorder import NoRecorder, PresenceRecorder
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.engine.executor import ExecutionReport, Executor
 from controller.engine.observed import ObservedCache, after_write
@@ -95,8 +96,10 @@ class Reconciler:
         metrics: Metrics,
         clock: Callable[[], datetime],
         executor: Executor | None = None,
+        recorder: PresenceRecorder | None = None,
     ) -> None:
         self._client = client
+        self._recorder = recorder or NoRecorder()
         self._world = world
         self._metrics = metrics
         self._clock = clock
@@ -211,6 +214,7 @@ class Reconciler:
         fresh, stale = self.observed.split(targets, now) if cached else ({}, targets)
         read = self._client.observe(stale) if stale else {}
         self.observed.read(read, now)
+        self._recorder.observe(read.values(), "read")
         return fresh | read, len(stale)
 
     def _remember_writes(
@@ -230,6 +234,7 @@ class Reconciler:
             if before is not None and outcome.live is not None:
                 confirmed[outcome.user_id] = after_write(before, outcome.live, written_at)
         self.observed.written(confirmed, written_at)
+        self._recorder.observe(confirmed.values(), "write")
 
     def _track_unobserved(
         self,

@@ -463,6 +463,7 @@ def _config(ctx: _Context) -> ControllerConfig:
     audit = spec.get("audit", {})
     secret = spec.get("webhookSecret")
     export = spec.get("adherenceExport", {})
+    timeline = spec.get("adherence", {})
     search = spec.get("scheduleSearch", {})
     return ControllerConfig(
         region=spec.get("region"),
@@ -480,6 +481,8 @@ def _config(ctx: _Context) -> ControllerConfig:
         audit_keep=audit.get("keep", defaults.audit_keep),
         http_bind=spec.get("http", {}).get("bind", defaults.http_bind),
         webhook_secret=SecretRef(env=secret.get("env"), file=secret.get("file")) if secret else None,
+        adherence_path=timeline.get("path"),
+        adherence_retention_days=timeline.get("retentionDays", defaults.adherence_retention_days),
         adherence_export_url=export.get("url"),
         adherence_export_interval_seconds=export.get(
             "intervalSeconds", defaults.adherence_export_interval_seconds

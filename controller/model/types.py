@@ -8,6 +8,7 @@ written, and resolved against the live presence catalog by `resolve_presences` b
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
@@ -273,11 +274,17 @@ class ControllerConfig:
     audit_keep: int = 10
     http_bind: str = "127.0.0.1:9464"
     webhook_secret: SecretRef | None = None
+    adherence_path: str | None = None  # the timeline database; None: adherence.sqlite next to the audit log
+    adherence_retention_days: int = 35
     adherence_export_url: str | None = None
     adherence_export_interval_seconds: int = 300
     schedule_search_chunk: int = 500  # agents per schedule search (halved on refusal, per process)
     schedule_search_wait_seconds: int = 60  # for the notification of a Processing search
     location: SourceLocation = NOWHERE
+
+    @property
+    def adherence_database(self) -> str:
+        return self.adherence_path or os.path.join(os.path.dirname(self.audit_path), "adherence.sqlite")
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,13 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
     assert took < 5.0
     corrections = daemon.metrics.registry.get_sample_value("presencectl_event_to_correction_seconds_count")
     assert corrections is not None and corrections >= 1
+    # The adherence timeline holds the first read, the drift from the stream and our confirmed write.
+    wait_for(
+        lambda: [(c.source, c.system_presence.value) for c in daemon.timeline.changes(user_id)][-2:]
+        == [("stream", "Away"), ("write", "OnQueue")],
+        what="the drift and the correction in the adherence timeline",
+    )
+    assert daemon.timeline.changes(user_id)[0].source == "read"
 
 
 def _cycles(daemon: Daemon) -> float:
