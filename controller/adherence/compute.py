@@ -1,7 +1,7 @@
 """Adherence of one agent over a range, computed purely from the desired timeline and the observed one.
 
-Genesys's model (docs/genesys-api.md#adherence): an agent is in adherence when the activity category of
-their actual presence matches the scheduled one. Here "scheduled" is what the policy enforces:
+Genesys's model (docs/genesys-api.md#adherence): an agent is in adherence when the activity
+category of their actual presence matches the scheduled one. Here "scheduled" is what the policy enforces:
 `desired_at` (the planner's own function, so the same presence mapping) gives the presence at
 each instant, and its category is the scheduled category. Consequences, on purpose:
 
