@@ -14,7 +14,9 @@ dropped, the next read being the truth.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -26,6 +28,7 @@ from controller.domain import ObservedAgent
 _log = logging.getLogger(__name__)
 
 BATCH = 500  # changes per write; a crash loses at most this many, the next read fills the gap
+MAX_PENDING = 100_000  # changes kept in memory while the database cannot be written
 
 
 class PresenceRecorder(Protocol):
@@ -84,18 +87,31 @@ class TimelineRecorder:
             now,
         )
 
-    def flush(self) -> None:
-        """Write the pending changes and move the session's heartbeat to now (one transaction)."""
+    def flush(self) -> bool:
+        """Write the pending changes and move the session's heartbeat to now (one transaction).
+        A failure (disk full, database locked) never reaches the reconcile loop: the batch waits
+        for the next flush; past MAX_PENDING it is dropped and a new session begins, so the
+        lost stretch reads as unknown, never as a continuation. True when written."""
         with self._lock:
             pending, self._pending = self._pending, []
             try:
                 self.store.append(self.session, pending, self._clock())
-            except Exception:
-                self._pending[:0] = pending  # kept for the next flush; the timeline is not lost
-                raise
+                return True
+            except sqlite3.Error as exc:
+                self._pending[:0] = pending
+                _log.warning(
+                    "adherence timeline not written; kept for the next batch", extra={"error": str(exc)}
+                )
+                if len(self._pending) > MAX_PENDING:
+                    self._restart()
+                return False
+
+    def _restart(self) -> None:
+        """Forget what could not be written and begin a new session (the gap becomes unknown)."""
+        self._pending = []
+        self._last = {}
+        with contextlib.suppress(sqlite3.Error):  # else the old heartbeat already ends the session
+            self.session = self.store.begin_session(self._clock())
 
     def close(self) -> None:
-        try:
-            self.flush()
-        except Exception:
-            _log.exception("adherence timeline: last batch not written")
+        self.flush()

@@ -152,6 +152,17 @@ def test_the_store_records_only_changes_and_their_sources(tmp_path: Path) -> Non
     assert len(changes) == 10 and store.schema_version == 2
 
 
+def test_a_batch_the_database_refuses_waits_and_never_breaks_the_caller(tmp_path: Path) -> None:
+    store = TimelineStore(tmp_path / "adherence.sqlite")
+    recorder = TimelineRecorder(store, Clock(local(9)))
+    recorder.observe([seen(SystemPresence.ON_QUEUE, local(8))], "read")
+    store.close()  # as a full disk would, every write now fails
+    assert recorder.flush() is False
+    reopened = TimelineStore(tmp_path / "adherence.sqlite")
+    recorder.store = reopened
+    assert recorder.flush() is True and [c.start for c in reopened.changes(AGENT.id)] == [local(9)]
+
+
 def test_a_dst_day_has_25_hours_and_a_window_is_the_schedule() -> None:
     """2026-11-01, New York falls back at 02:00 EDT: the local day lasts 25 h and a Sunday window
     00:00-04:00 On Queue lasts 5 h; Available 01:30-02:30 EST... is one hour out of adherence."""
