@@ -1,8 +1,9 @@
 """Feeding the observed timeline: one small interface the shells call, one SQLite-backed recorder.
 
 The stream (drift.py), the presence reads and our confirmed writes (both in reconciler.py, the
-latter as engine/observed.py's `after_write` describes the agent) each call `recorder.observe(agent, source)`; nothing else about adherence reaches
-them. Only changes are stored (an unchanged read costs nothing but a dictionary lookup).
+latter as engine/observed.py's `after_write` describes the agent) each call
+`recorder.observe(agents, source)`; nothing else about adherence reaches them. Only changes are
+stored (an unchanged read costs nothing but a dictionary lookup).
 
 When a change starts: the platform's `presence_modified` when the presence itself changed (it is
 when the agent changed it, however late we learn), kept between the agent's previous change and

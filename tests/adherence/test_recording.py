@@ -22,9 +22,7 @@ def test_a_cycle_records_its_reads_and_confirmed_writes(
     store = TimelineStore(tmp_path / "adherence.sqlite")
     recorder = TimelineRecorder(store, clock)
     metrics = Metrics()
-    executor = Executor(
-        session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock, recorder=recorder
-    )
+    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock)
     reconciler = Reconciler(session.client, session.world, metrics, clock, executor, recorder)
     result = reconciler.cycle(session.state)
     recorder.flush()
