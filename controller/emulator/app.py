@@ -21,12 +21,15 @@ from controller.emulator import (
     routes_wfm,
 )
 from controller.emulator.httpkit import (
+    CALLER,
     CLIENT_ID,
     CORRELATION_ID,
     CREDENTIALS,
     HUB,
+    INJECTED,
     TOKEN,
     WORLD,
+    WRITES,
     ApiError,
     error_body,
     json_response,
@@ -78,6 +81,7 @@ async def _api_call(request: web.Request, handler: Handler, headers: dict[str, s
     if client_id is None:
         raise ApiError(401, "bad.credentials", "Invalid login credentials.")
     CLIENT_ID.set(client_id)
+    request[CALLER] = client_id
     TOKEN.set(token.strip())
     decision = world.limiter.take(client_id, world.clock.now())
     headers["inin-ratelimit-allowed"] = str(decision.limit)
@@ -89,6 +93,7 @@ async def _api_call(request: web.Request, handler: Handler, headers: dict[str, s
     fault = world.faults.decide(request.path)
     if fault.latency_seconds:
         await asyncio.sleep(fault.latency_seconds)
+    request[INJECTED] = fault.status is not None or fault.latency_seconds > 0
     if fault.status == 429:
         return _rate_limited(fault.retry_after, correlation_id)
     if fault.status is not None:
@@ -144,7 +149,16 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     if path.startswith("/_emulator/"):
         return response
     response.headers.update(headers)
-    request.app[WORLD].log_request(request.method, path, _route_template(request), response.status)
+    request.app[WORLD].log_request(
+        request.method,
+        path,
+        _route_template(request),
+        response.status,
+        client=request.get(CALLER, ""),
+        correlation_id=correlation_id,
+        injected=request.get(INJECTED, False),
+        writes=request.get(WRITES, ()),
+    )
     return response
 
 

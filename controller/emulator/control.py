@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -122,12 +123,8 @@ async def agent_out_of_office(request: web.Request) -> web.Response:
 
 async def get_requests(request: web.Request) -> web.Response:
     log = request.app[WORLD].requests
-    return json_response(
-        [
-            {"method": r.method, "path": r.path, "route": r.route, "status": r.status, "time": r.time}
-            for r in log
-        ]
-    )
+    start = int(request.query.get("from", "0"))  # skip the first `from` records (read incrementally)
+    return json_response([r.to_json() for r in itertools.islice(log, start, None)])
 
 
 async def delete_requests(request: web.Request) -> web.Response:
@@ -163,6 +160,8 @@ async def summary(request: web.Request) -> web.Response:
             "loggedIn": sum(1 for s in world.users.values() if s.logged_in),
             "outOfOffice": sum(1 for s in world.users.values() if s.out_of_office),
             "channels": len(request.app[HUB].channels),
+            "socketConnections": request.app[HUB].connections,
+            "writesOnInteraction": world.writes_on_interaction,
             "now": iso(world.clock.now()),
         }
     )
@@ -217,6 +216,7 @@ class EmulatorControl:
         errorRate: float | None = None,
         errorStatus: int | None = None,
         latencyMs: int | None = None,
+        latencyRate: float | None = None,
         pathPattern: str | None = None,
         burst429: dict[str, Any] | None = None,
     ) -> None:
@@ -224,6 +224,7 @@ class EmulatorControl:
             "errorRate": errorRate,
             "errorStatus": errorStatus,
             "latencyMs": latencyMs,
+            "latencyRate": latencyRate,
             "pathPattern": pathPattern,
             "burst429": burst429,
         }
@@ -284,8 +285,9 @@ class EmulatorControl:
         result: dict[str, Any] = self._call("POST", f"/agents/{user_id}/interaction", {"action": "miss"})
         return result
 
-    def requests_log(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", "/requests")
+    def requests_log(self, start: int = 0) -> list[dict[str, Any]]:
+        """The request log (oldest first) from record `start` on; see `RequestRecord.to_json`."""
+        result: list[dict[str, Any]] = self._call("GET", f"/requests?from={start}")
         return result
 
     def clear_requests(self) -> None:

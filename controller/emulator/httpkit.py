@@ -25,6 +25,13 @@ CORRELATION_ID: ContextVar[str] = ContextVar("correlation_id", default="")
 CLIENT_ID: ContextVar[str] = ContextVar("client_id", default="")  # the OAuth client behind the token
 TOKEN: ContextVar[str] = ContextVar("token", default="")
 
+# Per request (a keep-alive connection reuses one task, so these are request keys, not context
+# variables): the OAuth client that called, and the presence writes the handler applied, each
+# with whether the agent was on an interaction at that moment (for the request log).
+CALLER: web.RequestKey[str] = web.RequestKey("caller", str)
+WRITES: web.RequestKey[list[tuple[str, bool]]] = web.RequestKey("writes", list)
+INJECTED: web.RequestKey[bool] = web.RequestKey("injected", bool)  # answered by an injected fault
+
 
 class ApiError(Exception):
     """An error the platform answers with an ErrorBody."""
@@ -43,6 +50,12 @@ def error_body(status: int, code: str, message: str, context_id: str) -> dict[st
         "details": [],
         "errors": [],
     }
+
+
+def note_write(request: web.Request, world: World, user_id: str) -> None:
+    """Call right before applying a presence or routing-status change to `user_id`."""
+    busy = world.users[user_id].routing_status.busy_with_interaction
+    request.setdefault(WRITES, []).append((user_id, busy))
 
 
 def dumps(data: Any) -> str:

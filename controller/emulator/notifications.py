@@ -68,6 +68,7 @@ class Hub:
         self.heartbeat_seconds = heartbeat_seconds
         self.channels: dict[str, Channel] = {}
         self.by_topic: dict[str, set[Channel]] = {}
+        self.connections = 0  # WebSockets ever accepted (a reconnect after a drop counts again)
         world.publish = self.publish
 
     # -- channels ------------------------------------------------------------------------------
@@ -167,6 +168,7 @@ class Hub:
             raise web.HTTPNotFound(text='{"result":"404","message":"channel not found"}')
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        self.connections += 1
         if channel.queue is not None:  # a second connection disconnects the first
             channel.queue.put_nowait(_CLOSE)
         queue: asyncio.Queue[object] = asyncio.Queue()

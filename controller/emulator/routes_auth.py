@@ -14,7 +14,7 @@ import hmac
 
 from aiohttp import web
 
-from controller.emulator.httpkit import CREDENTIALS, WORLD, json_response
+from controller.emulator.httpkit import CALLER, CREDENTIALS, WORLD, json_response
 
 
 def _oauth_error(status: int, error: str, description: str) -> web.Response:
@@ -47,6 +47,7 @@ async def token(request: web.Request) -> web.Response:
     expected = known.get(client_id)
     if expected is None or not hmac.compare_digest(expected, secret):
         return _oauth_error(401, "invalid_client", "client not found or bad client secret")
+    request[CALLER] = client_id
     access_token, ttl = request.app[WORLD].issue_token(client_id)
     return json_response({"access_token": access_token, "token_type": "bearer", "expires_in": ttl})
 

@@ -25,6 +25,7 @@ from controller.emulator.httpkit import (
     json_body,
     json_object,
     json_response,
+    note_write,
 )
 from controller.emulator.org import OrgPresenceDefinition, stable_id
 from controller.emulator.routes_users import agent_or_404, user_presence
@@ -114,8 +115,10 @@ async def patch_presence(request: web.Request) -> web.Response:
     state = world.users[user_id]
     if definition_id is not None:
         _check(world, definition_id)
+        note_write(request, world, user_id)
         state = world.set_presence(user_id, definition_id, message)
     elif message is not None:
+        note_write(request, world, user_id)
         state = world.set_presence(user_id, state.definition_id, message)
     return json_response(user_presence(world, state))
 
@@ -172,6 +175,7 @@ async def bulk_put(request: web.Request) -> web.Response:
     echo = world.org.platform.bulk_presence_echo
     answer = []
     for user_id, definition_id, message in changes:
+        note_write(request, world, user_id)
         entry = user_presence(world, world.set_presence(user_id, definition_id, message))
         if echo == "presence-id":  # documented: "the globally unique identifier for the object"
             entry = {"id": stable_id(f"userpresence:{user_id}:PURECLOUD"), **entry}

@@ -19,6 +19,7 @@ from controller.emulator.httpkit import (
     json_object,
     json_response,
     not_found,
+    note_write,
     page_listing,
 )
 from controller.emulator.org import OrgAgent
@@ -204,6 +205,7 @@ async def put_routing_status(request: web.Request) -> web.Response:
     except ValueError:
         allowed = ", ".join(s.value for s in RoutingStatus)
         raise ApiError(400, "invalid.value", f"status must be one of {allowed}.") from None
+    note_write(request, world, user_id)  # a no-op change is still a write the caller made
     try:
         state = world.set_routing_status(user_id, status)
     except PresenceError as error:

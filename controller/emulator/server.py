@@ -27,17 +27,25 @@ class RunningEmulator:
     def __init__(self, org: Org, world: World, hub: Hub, client_id: str, client_secret: str) -> None:
         self.org, self.world, self.hub = org, world, hub
         self.client_id, self.client_secret = client_id, client_secret
+        self.credentials = {client_id: client_secret}  # every OAuth client the emulator accepts
+        self.host = ""
         self.api_base = self.login_base = self.streaming_base = ""
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
+        self._api_runner: web.AppRunner | None = None  # None while down (see go_down)
         self._thread = threading.Thread(target=self._loop.run_forever, name="genesys-emulator", daemon=True)
         self.control: EmulatorControl
 
+    def add_client(self, client_id: str, client_secret: str) -> None:
+        """Accept another OAuth client (its own rate budget, and its own name in the request log)."""
+        register_secret(client_secret)
+        self.credentials[client_id] = client_secret
+
     def _start(self, host: str, port: int, download_port: int = 0) -> None:
         self._thread.start()
-        app = build_app(self.world, self.hub, {self.client_id: self.client_secret})
-        self.port = self._serve_now(app, host, port)
+        self.host = host
+        self.port = self._serve_api(port)
         # Pre-signed download URLs live on another host: a second port of ours
         # (docs/genesys-api.md#downloads).
         download_port = self._serve_now(build_download_app(self.world), host, download_port)
@@ -49,6 +57,26 @@ class RunningEmulator:
 
     def _serve_now(self, app: web.Application, host: str, port: int) -> int:
         return asyncio.run_coroutine_threadsafe(self._serve(app, host, port), self._loop).result(timeout=30)
+
+    def _serve_api(self, port: int) -> int:
+        """API, login and streaming on one port."""
+        bound = self._serve_now(build_app(self.world, self.hub, self.credentials), self.host, port)
+        self._api_runner = self._runners[-1]
+        return bound
+
+    def go_down(self) -> None:
+        """A platform restart, first half: stop listening and drop every connection (WebSockets
+        included: channels end). Calls are refused until `come_back`; org state is kept."""
+        runner, self._api_runner = self._api_runner, None
+        if runner is not None:
+            self._runners.remove(runner)
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(timeout=30)
+            self.world.revoke_tokens()  # tokens live in memory: a restarted service forgets them
+
+    def come_back(self) -> None:
+        """Listen again on the same port."""
+        if self._api_runner is None:
+            self._serve_api(self.port)
 
     async def _serve(self, app: web.Application, host: str, port: int) -> int:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)

@@ -13,7 +13,7 @@ import random
 import secrets
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,6 +93,25 @@ class RequestRecord:
     route: str
     status: int
     time: str
+    client: str = ""  # the OAuth client behind the bearer token ("" before authentication)
+    correlation_id: str = ""
+    injected: bool = False  # shaped by an injected fault (an error answer or added latency)
+    written: tuple[str, ...] = ()  # agents whose presence or routing status this call changed
+    on_interaction: tuple[str, ...] = ()  # of those, the ones on an interaction at that moment
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "route": self.route,
+            "status": self.status,
+            "time": self.time,
+            "client": self.client,
+            "correlationId": self.correlation_id,
+            "injected": self.injected,
+            "written": list(self.written),
+            "onInteraction": list(self.on_interaction),
+        }
 
 
 @dataclass(slots=True)
@@ -166,6 +185,7 @@ class World:
         self.downloads: dict[str, Any] = {}
         self.historical_jobs: dict[str, HistoricalJob] = {}
         self.requests: deque[RequestRecord] = deque(maxlen=REQUEST_LOG_MAX)
+        self.writes_on_interaction = 0  # accepted API writes to an agent on an interaction
         now = self.clock.now()
         self.users = self._initial_users(now)
         self.settled = now  # login events up to here are applied
@@ -448,5 +468,23 @@ class World:
             del self.downloads[next(iter(self.downloads))]
         return download_id
 
-    def log_request(self, method: str, path: str, route: str, status: int) -> None:
-        self.requests.append(RequestRecord(method, path, route, status, iso(self.clock.now())))
+    def log_request(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        *,
+        client: str = "",
+        correlation_id: str = "",
+        injected: bool = False,
+        writes: Sequence[tuple[str, bool]] = (),
+    ) -> None:
+        """Log one /api/v2 call; `writes` are (agent, on an interaction) pairs the handler applied."""
+        written = tuple(user_id for user_id, _ in writes) if 200 <= status < 300 else ()
+        busy = tuple(user_id for user_id, on_interaction in writes if on_interaction) if written else ()
+        self.writes_on_interaction += len(busy)
+        when = iso(self.clock.now())
+        record = RequestRecord(method, path, route, status, when, client, correlation_id, injected)
+        record.written, record.on_interaction = written, busy
+        self.requests.append(record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from controller.emulator.server import start_emulator
@@ -136,3 +137,72 @@ def test_clock_set_and_reset(api: Api) -> None:
     assert api.get(f"/api/v2/users/{user}/presences/purecloud").status_code == 200
     presence = api.get(f"/api/v2/users/{user}/presences/purecloud").json()
     assert presence["presenceDefinition"]["systemPresence"] in ("Available", "Offline")
+
+
+def test_latency_on_a_share_of_calls_marks_them_injected(api: Api) -> None:
+    control = api.emulator.control
+    control.clear_requests()
+    control.faults(latencyMs=1, latencyRate=0.5)
+    for _ in range(40):
+        api.get("/api/v2/systempresences")
+    delayed = sum(r["injected"] for r in control.requests_log())
+    assert 5 < delayed < 35, "about half the calls, not all and not none"
+    control.clear_faults()
+    api.get("/api/v2/systempresences")
+    assert control.requests_log()[-1]["injected"] is False
+
+
+def test_request_log_names_the_client_correlation_id_and_agents_written(api: Api) -> None:
+    control = api.emulator.control
+    on_queue = next(
+        d["id"]
+        for d in api.get("/api/v2/presence/definitions").json()["entities"]
+        if d["systemPresence"] == "OnQueue"
+    )
+    busy, idle = (a.id for a in api.emulator.org.agents[:2])
+    control.set_presence(busy, "On Queue")
+    control.start_interaction(busy)
+    control.clear_requests()
+    bulk = [{"id": u, "presenceDefinition": {"id": on_queue}} for u in (busy, idle)]
+    answer = api.put("/api/v2/users/presences/bulk", json=bulk)
+    api.put("/api/v2/users/presences/bulk", json=[{"id": idle}])  # refused: changes nobody
+    control.faults(burst429={"count": 1})
+    api.get("/api/v2/systempresences")
+    write, refused, throttled = control.requests_log()
+    assert write["client"] == api.emulator.client_id
+    assert write["correlationId"] == answer.headers["inin-correlation-id"]
+    assert write["written"] == [busy, idle] and write["onInteraction"] == [busy]
+    assert refused["status"] == 400 and refused["written"] == []
+    assert throttled["status"] == 429 and throttled["injected"] is True
+    assert control.summary()["writesOnInteraction"] == 1
+    assert [r["route"] for r in control.requests_log(start=2)] == ["/api/v2/systempresences"]
+
+
+def test_an_emulator_outage_refuses_calls_then_serves_the_same_org(api: Api) -> None:
+    emu = api.emulator
+    user = emu.org.agents[0].id
+    emu.control.set_presence(user, "Away")
+    emu.go_down()
+    try:
+        with pytest.raises(requests.ConnectionError):
+            api.get(f"/api/v2/users/{user}/presences/purecloud")
+    finally:
+        emu.come_back()
+    assert api.get(f"/api/v2/users/{user}/presences/purecloud").status_code == 401, "tokens were lost"
+    api.authenticate()
+    presence = api.get(f"/api/v2/users/{user}/presences/purecloud").json()
+    assert presence["presenceDefinition"]["systemPresence"] == "Away"
+
+
+def test_another_oauth_client_has_its_own_name_in_the_log() -> None:
+    with start_emulator(agents=5, seed=1, rate_limit=1) as emu:
+        emu.add_client("second-client", "second-client-secret")
+        first = Api(emu)
+        first.get("/api/v2/users")
+        emu.client_id, emu.client_secret = "second-client", "second-client-secret"
+        second = Api(emu)
+        assert second.get("/api/v2/users").status_code == 200, "its own rate budget"
+        assert [r["client"] for r in emu.control.requests_log() if r["route"] == "/api/v2/users"] == [
+            "presencectl-demo",
+            "second-client",
+        ]
