@@ -218,7 +218,8 @@ def accepted_writes(calls: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
 
 
 def audited_writes(records: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(correlation id, agent) of every audit record about a write the daemon made."""
+    """(correlation id, agent) of every audit record about a write the daemon made (the outcome
+    of a write carries the write's correlation id; its intent, written before, does not)."""
     return {
         (str(r["correlation_id"]), str(r["agent"]["id"]))
         for r in records

@@ -120,8 +120,8 @@ class Chaos:
     # ---- drift ----
 
     def pick(self) -> Drift:
-        """50 managed agents now in their desired presence; 8 whose desired presence is not On
-        Queue go On Queue on an interaction, the rest to a presence that is not theirs."""
+        """50 logged-in managed agents; 8 whose desired presence is not On Queue go On Queue on an
+        interaction, the rest to a presence that is not theirs."""
         world = self.emu.world
         plan = self.oracle.plan()
         targets = {
@@ -129,7 +129,9 @@ class Chaos:
             for d in plan.decisions
             if d.decision.target is not None and d.decision.target.definition_id is not None
         }
-        chosen = self.rng.sample(sorted(targets), DRIFTED)
+        # Logged-in agents only: a logged-out one is never written (the safety rules).
+        present = sorted(a for a in targets if world.users[a].logged_in)
+        chosen = self.rng.sample(present, DRIFTED)
         on_queue = SystemPresence.ON_QUEUE
         off_queue = [a for a in chosen if world.definitions[targets[a]].system_presence is not on_queue]
         drift = Drift(interacting=off_queue[:ON_INTERACTION])

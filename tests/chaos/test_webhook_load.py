@@ -4,8 +4,8 @@ answers throughout.
 
 Bounded in count (500 requests, one /metrics probe per 0.1 s while they run) and in time: the
 slow-drip senders hold their connections until the daemon has completed a full resync during the
-load (so the cadence is measured under it) and never longer than their body takes at one byte a
-tick.
+load (so the cadence is measured under it), 6 s each at most; two waves of them outlast a resync
+interval.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ pytestmark = pytest.mark.chaos
 PER_KIND = 100
 CONCURRENCY = 50
 DRIP_TICK = 0.1  # seconds between two bytes of a slow-drip body (the load's shape, not a wait)
+DRIP_TICKS = 60  # at most 6 s a body: slow, yet inside the receiver's 10 s body deadline
 OVERSIZED = 1024 * 1024
 
 
@@ -68,12 +69,14 @@ async def _send(load: Load, kind: str, head: bytes, body: bytes, drip: bool = Fa
     reader, writer = await asyncio.open_connection("127.0.0.1", load.port)
     try:
         writer.write(head)
-        if drip:
-            for index in range(len(body)):
-                writer.write(body[index : index + 1])
+        if drip:  # a byte a tick, until a resync was seen or DRIP_TICKS went by; then the rest
+            ticks = 0
+            while ticks < min(DRIP_TICKS, len(body) - 1) and not load.resynced.is_set():
+                writer.write(body[ticks : ticks + 1])
                 await writer.drain()
-                if index < len(body) - 1 and not load.resynced.is_set():
-                    await asyncio.sleep(DRIP_TICK)
+                await asyncio.sleep(DRIP_TICK)
+                ticks += 1
+            writer.write(body[ticks:])
         else:
             writer.write(body)
         await writer.drain()
