@@ -227,7 +227,8 @@ class Scenario:
     drift_first: bool = False  # drift before the fault (the control surface is down during it)
 
 
-BURST = 4  # fewer than the client's retries (5): a burst is absorbed, never exhausted
+RETRIES = 5  # the client's max_retries (ClientConfig default)
+BURST = RETRIES - 1  # a burst the retries absorb
 
 
 def _bursts_done(chaos: Chaos) -> bool:
@@ -291,6 +292,15 @@ SCENARIOS = [
         lambda chaos: chaos.emu.control.faults(burst429={"count": BURST, "retryAfter": 1}),
         _bursts_done,
         _injected_text(429, "x 429 (Retry-After: 1) in 2 bursts"),
+    ),
+    Scenario(
+        "429 burst past the retries",
+        # One bulk read answered 429 six times in a row: the call and its 5 retries all refused.
+        lambda chaos: chaos.emu.control.faults(
+            burst429={"count": RETRIES + 1, "retryAfter": 0}, pathPattern="/users/activity$"
+        ),
+        lambda chaos: chaos.injected(429) >= RETRIES + 1,
+        _injected_text(429, "x 429 in a row on the bulk read"),
     ),
     Scenario(
         "WebSocket drop",

@@ -9,12 +9,17 @@ from tests.chaos.scenarios import SCENARIOS, Chaos, Scenario
 pytestmark = pytest.mark.chaos
 
 # Defects of issue 10 this suite exposes, fixed on other branches: marked only until they land.
-# Not strict: the defect is a race (it bites when the file event shares a wake-up with stream
-# events, which the drift makes likely, not certain), so a lucky run must not fail the build.
+# Not strict: each defect needs a coincidence the drift makes likely, not certain (the file event
+# sharing a wake-up with stream events; the burst meeting one call, not a full resync's several),
+# so a lucky run must not fail the build.
 PENDING = {
     "desired set invalid and back": (
         "issue 10: a desired/ change that coalesces with stream events in one wake-up is never "
         "reloaded (the coalesced wake keeps the event's reason); fix on branch cli-hardening"
+    ),
+    "429 burst past the retries": (
+        "issue 10: a cycle whose 429s outlast the client's retries is logged as a traceback; "
+        "fix on branch cli-hardening"
     ),
 }
 
