@@ -111,16 +111,16 @@ class Chaos:
         return self.emu.hub.connections > self.scratch["connections"] and self.daemon.stream_connected()
 
     def stuck(self) -> str | None:
-        """Why a wait inside the fault window is hopeless: the daemon died, or it completed
-        three full resyncs since the fault began without doing what the window waits for."""
-        if self.daemon.full_cycles() - self.scratch["full"] >= 3:
-            return "three full resyncs went by"
+        """Why a wait inside the fault window is hopeless: the daemon died, or it completed six
+        full resyncs since the fault began without doing what the window waits for."""
+        if self.daemon.full_cycles() - self.scratch["full"] >= 6:
+            return "six full resyncs went by"
         return self.daemon.death()
 
     # ---- drift ----
 
     def pick(self) -> Drift:
-        """50 logged-in managed agents; 8 whose desired presence is not On Queue go On Queue on an
+        """50 managed agents; 8 whose desired presence is not On Queue go On Queue on an
         interaction, the rest to a presence that is not theirs."""
         world = self.emu.world
         plan = self.oracle.plan()
@@ -129,13 +129,14 @@ class Chaos:
             for d in plan.decisions
             if d.decision.target is not None and d.decision.target.definition_id is not None
         }
-        # Logged-in agents only: a logged-out one is never written (the safety rules).
-        present = sorted(a for a in targets if world.users[a].logged_in)
-        chosen = self.rng.sample(present, DRIFTED)
+        # Logged-in agents first. At a weekend fewer than 50 may be logged in: the rest log in by
+        # their hand change (a logged-out agent is never written, a logged-in one is).
+        ranked = sorted(targets, key=lambda a: (not world.users[a].logged_in, self.rng.random()))
         on_queue = SystemPresence.ON_QUEUE
-        off_queue = [a for a in chosen if world.definitions[targets[a]].system_presence is not on_queue]
+        off_queue = [a for a in ranked if world.definitions[targets[a]].system_presence is not on_queue]
         drift = Drift(interacting=off_queue[:ON_INTERACTION])
-        for agent in chosen:
+        chosen = drift.interacting + [a for a in ranked if a not in drift.interacting]
+        for agent in chosen[:DRIFTED]:
             if agent in drift.interacting:
                 drift.agents[agent] = "On Queue"
                 continue
