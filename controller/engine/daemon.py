@@ -55,6 +55,10 @@ from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
 from controller.model.types import DesiredState, Override
+from controller.status.audit_tail import audit_tail
+from controller.status.routes import status_routes
+from controller.status.tracker import StatusTracker
+from controller.status.view import StatusView, build_status
 from controller.webhook import (
     ExternalState,
     RecheckAgent,
@@ -95,6 +99,8 @@ class Daemon:
         self.world = session.world
         self.metrics = metrics or Metrics()
         self.client.stats.add_listener(self.metrics.api_call_listener)
+        self.status = StatusTracker()  # what /status shows
+        self.client.stats.add_listener(self.status.on_call)
         self._clock = clock
         self._state = session.state
         cfg = session.state.config
@@ -118,6 +124,7 @@ class Daemon:
         self._scheduler = BackgroundScheduler(timezone=UTC)
         self._external: dict[str, Override] = {}
         self._desired_error = ""
+        self._loaded_at = clock()
         self._last_loop = time.monotonic()
         self._last_cycle: datetime | None = None
         self._ready = False
@@ -132,6 +139,7 @@ class Daemon:
         self._drift: DriftWatcher | None = None
         self._receiver = self._webhook_receiver()
         routes = webhook_routes(self._receiver) if self._receiver is not None else []
+        routes += status_routes(self.status_view)
         self._http = HttpServer(http_bind or cfg.http_bind, self.metrics, self.health, routes)
         self._files = DesiredWatch(directory, lambda: self.wake(Wake(WakeReason.DESIRED, triggers=True)))
         self._worker = threading.Thread(target=self._work, name="reconcile", daemon=True)
@@ -225,6 +233,18 @@ class Daemon:
             last_cycle=self._last_cycle,
             details=details,
         )
+
+    def status_view(self) -> StatusView:
+        """What /status shows now (called on the HTTP thread)."""
+        facts = self.status.facts(
+            self._state,
+            loaded_at=self._loaded_at,
+            desired_error=self._desired_error,
+            stream_connected=self._streaming and self._stream_up,
+            held_reason=self._held,
+            audit_tail=audit_tail(self._state.config.audit_path),
+        )
+        return build_status(facts, self._clock())
 
     # ---- lifecycle ----
 
@@ -368,6 +388,7 @@ class Daemon:
         )
         self._last_cycle = result.now
         self.recorder.flush()  # the cycle's observations and the session's heartbeat, one batch
+        self.status.record(result, self._state)
         if wake.full or result.plan.held:  # held until a full plan is back under the limit
             self._held = result.plan.held_reason
         if wake.full:
@@ -400,6 +421,7 @@ class Daemon:
             return
         self._desired_error = ""
         self.metrics.desired_state_valid.set(1)
+        self._loaded_at = self._clock()
         self._state = self._adopt(state)
         _log.info("desired state reloaded", extra={"digest": state.digest})
 
