@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean docs-images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check controller tests bench
 	$(VENV)/bin/ruff format --check controller tests bench
 	$(VENV)/bin/mypy
+
+# The README's status-page screenshot and simulate chart (needs chromium and chromium-driver).
+docs-images: $(STAMP)
+	$(PY) -m tests.status.docs_images
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -20,6 +20,7 @@ _HANDLERS = {
     "run": "controller.engine.commands:run_daemon",
     "audit": "controller.audit:run_cli",
     "demo": "controller.demo:run",
+    "simulate": "controller.simulate_cmd:run",
 }
 
 
@@ -99,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
                 "instead of the configured blastRadius",
             )
         add_connection_options(cmd)
+
+    sim = sub.add_parser(
+        "simulate", help="what a desired/ set would do over one day of published schedules (never writes)"
+    )
+    sim.add_argument("directory")
+    sim.add_argument("--date", required=True, help="the day to simulate, YYYY-MM-DD (local to --timezone)")
+    sim.add_argument("--compare", metavar="OTHER_DIR", help="another desired/ set to compare agent by agent")
+    sim.add_argument("--output", choices=["table", "json", "svg"], default="table")
+    sim.add_argument("--timezone", help="IANA zone of the hours (default: the zone of most managed agents)")
+    add_connection_options(sim)
 
     aud = sub.add_parser("audit", help="read the audit log")
     aud.add_argument("--path", default="audit/audit.jsonl")

@@ -61,6 +61,7 @@ from controller.audit import (
     PresenceRef,
     pending_intents,
 )
+from controller.batches import write_batches
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence
 from controller.metrics import Metrics
@@ -70,8 +71,6 @@ from controller.presence import SystemPresence
 
 _log = logging.getLogger(__name__)
 
-# PUT /users/presences/bulk: limit unconfirmed, 50 like the bulk GET (docs/genesys-api.md#bulk-presence)
-BULK_CHUNK = 50
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 15 * 60.0
 BACKOFF_JITTER = 0.2
@@ -415,15 +414,8 @@ class Executor:
     # ---- writing ----
 
     def _write(self, ctx: _Context, actions: Sequence[Action]) -> list[_Attempt]:
-        bulk = [a for a in actions if not a.message]
-        singles = [a for a in actions if a.message]
-        if len(bulk) < 2:  # one agent: a PATCH is the same one call, and its errors are its own
-            singles += bulk
-            bulk = []
-        futures = [
-            self._pool.submit(self._write_chunk, ctx, list(bulk[i : i + BULK_CHUNK]))
-            for i in range(0, len(bulk), BULK_CHUNK)
-        ]
+        chunks, singles = write_batches(actions)
+        futures = [self._pool.submit(self._write_chunk, ctx, chunk) for chunk in chunks]
         futures += [self._pool.submit(self._write_single, ctx, a) for a in singles]
         return [attempt for future in futures for attempt in future.result()]
 

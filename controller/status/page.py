@@ -124,7 +124,7 @@ def _table(ident: str, head: Sequence[str], rows: Iterable[str]) -> str:
 
 def _policy_row(p: PolicyRow) -> str:
     skipped = ", ".join(f"{_e(k)} {v}" for k, v in sorted(p.skipped.items())) or "-"
-    held = f"{p.held}: {_e(p.held_reason)}" if p.held else "-"
+    held = f'<span title="{_e(p.held_reason)}">{p.held} (see above)</span>' if p.held else "-"
     cells = [
         f"<td>{_e(p.name)}</td><td>{_e(p.mode)}</td><td>{'yes' if p.suspended else 'no'}</td>",
         f'<td data-k="managed">{p.managed}</td><td data-k="in">{p.in_desired}</td>',

@@ -18,6 +18,7 @@ from controller.engine.reconciler import CycleResult
 from controller.localtime import local_date
 from controller.model.types import DesiredState
 from controller.planner import Action, Skip
+from controller.presence import RoutingStatus, SystemPresence
 from controller.status.view import AgentFacts, LastWrite, PolicyFacts, StatusFacts
 
 _MINUTE = 60.0
@@ -41,6 +42,12 @@ def agent_facts(result: CycleResult) -> dict[str, AgentFacts]:
                 presence_id=live.presence_id,
                 system_presence=live.system_presence,
                 presence_modified=live.modified,
+                # Routing follows presence on the platform: On Queue is IDLE, the rest OFF_QUEUE.
+                routing_status=(
+                    RoutingStatus.IDLE
+                    if live.system_presence is SystemPresence.ON_QUEUE
+                    else RoutingStatus.OFF_QUEUE
+                ),
             )
             action = None
         out[d.user_id] = AgentFacts(

@@ -1,0 +1,163 @@
+"""A day of the desired state, boundary by boundary, without touching the org (pure).
+
+`simulate_day` runs the planner at every boundary of [start, end) as the daemon would wake for
+it, assuming every agent takes each presence it is told to (writes succeed, nobody drifts, no
+interaction or login changes): the observed world after a boundary is the one before it with
+the written agents in their new presence. Agents a policy leaves alone sit in Available (what
+logging on shows) until a policy first gives them a presence. At day start every agent with a
+desired presence is taken to be in it (yesterday's last boundary put it there).
+
+Per boundary it counts what the daemon would do: writes, bulk and single write calls
+(controller.batches), the presence reads of the cycle (users/activity, ACTIVITY_MAX a call) and
+the read-back of the written agents (bulk GET, BULK_PRESENCE_MAX a call), agents the
+blast-radius guard would hold. Directory and schedule refreshes run on their own cadence
+(controller/engine/world.py) and are not counted per boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from controller.batches import write_batches
+from controller.boundary import next_boundary
+from controller.decision import target_key
+from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
+from controller.genesys.api import ACTIVITY_MAX, BULK_PRESENCE_MAX
+from controller.model.types import DesiredState, PresencePolicy
+from controller.planner import plan
+from controller.presence import RoutingStatus, SystemPresence
+from controller.selection import select_agents
+from controller.timeline import desired_at
+
+_NO_OPINION = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """The org as simulate sees it: agents, their schedules and activity codes, presences."""
+
+    agents: Sequence[Agent]
+    schedules: Mapping[str, AgentSchedule]
+    codes: Mapping[str, ActivityCode]
+    catalog: PresenceCatalog
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryStep:
+    at: datetime
+    changing: int  # agents whose desired presence changes here
+    writes: int  # agents written
+    bulk_calls: int
+    single_calls: int
+    read_calls: int  # presence reads of the cycle and read-backs of the writes
+    held: int  # agents of a plan the blast-radius guard holds (nothing written)
+    desired: Mapping[str, str]  # agent -> desired presence label from here on ("-": none)
+
+    @property
+    def write_calls(self) -> int:
+        return self.bulk_calls + self.single_calls
+
+    @property
+    def api_calls(self) -> int:
+        return self.write_calls + self.read_calls
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    start: datetime
+    end: datetime
+    managed: int
+    rate_per_minute: int
+    steps: tuple[BoundaryStep, ...]
+    initial: Mapping[str, str]  # agent -> desired presence label at start
+
+    def desired_at(self, t: datetime) -> Mapping[str, str]:
+        """Agent -> desired presence label at `t` (from the last boundary at or before it)."""
+        current = self.initial
+        for step in self.steps:
+            if step.at > t:
+                break
+            current = step.desired
+        return current
+
+
+def _label(catalog: PresenceCatalog, key: str | None, name: str) -> str:
+    if key is None:
+        return _NO_OPINION
+    found = catalog.by_id(key)
+    return found.label if found is not None else name
+
+
+def desired_labels(
+    managed: Mapping[str, PresencePolicy], world: World, at: datetime
+) -> dict[str, tuple[str | None, str]]:
+    """Agent -> (target key, label) of its desired presence at `at` (suspended: none)."""
+    out: dict[str, tuple[str | None, str]] = {}
+    for agent in world.agents:
+        policy = managed.get(agent.id)
+        if policy is None:
+            continue
+        if policy.suspend:
+            out[agent.id] = (None, _NO_OPINION)
+            continue
+        schedule = world.schedules.get(agent.id) if policy.schedule is not None else None
+        target = desired_at(policy, agent, schedule, world.codes, world.catalog, at).target
+        key = target_key(target)
+        out[agent.id] = (key, _label(world.catalog, key, target.name if target else _NO_OPINION))
+    return out
+
+
+def _observed(user_id: str, presence_id: str, catalog: PresenceCatalog, at: datetime) -> ObservedAgent:
+    found = catalog.by_id(presence_id)
+    system = found.system_presence if found is not None else SystemPresence.AVAILABLE
+    routing = RoutingStatus.IDLE if system is SystemPresence.ON_QUEUE else RoutingStatus.OFF_QUEUE
+    return ObservedAgent(user_id, presence_id, system, routing, at)
+
+
+def _calls(count: int, per_call: int) -> int:
+    return -(-count // per_call)
+
+
+def simulate_day(state: DesiredState, world: World, start: datetime, end: datetime) -> Day:
+    """The boundaries of [start, end) and what the daemon would do at each (see module doc)."""
+    managed = select_agents(state, world.agents).by_agent
+    available = world.catalog.system(SystemPresence.AVAILABLE)
+    idle_id = available.id if available is not None else ""
+    initial = desired_labels(managed, world, start)
+    observed = {
+        uid: _observed(uid, key if key is not None else idle_id, world.catalog, start)
+        for uid, (key, _) in initial.items()
+    }
+    written: dict[str, datetime] = {}
+    before = initial
+    steps: list[BoundaryStep] = []
+    t = next_boundary(managed, world.agents, world.schedules, world.codes, start, catalog=world.catalog)
+    while t is not None and t < end:
+        now = desired_labels(managed, world, t)
+        w = world
+        the_plan = plan(state, w.agents, observed, w.schedules, w.codes, w.catalog, t, last_written=written)
+        writable = the_plan.writable
+        chunks, singles = write_batches(writable)
+        for action in writable:
+            target = action.to.definition_id or ""
+            observed[action.user_id] = _observed(action.user_id, target, world.catalog, t)
+            written[action.user_id] = t
+        reads = _calls(len(the_plan.decisions), ACTIVITY_MAX) + _calls(len(writable), BULK_PRESENCE_MAX)
+        steps.append(
+            BoundaryStep(
+                at=t,
+                changing=sum(1 for uid, (key, _) in now.items() if before[uid][0] != key),
+                writes=len(writable),
+                bulk_calls=len(chunks),
+                single_calls=len(singles),
+                read_calls=reads,
+                held=len(the_plan.actions) if the_plan.held else 0,
+                desired={uid: label for uid, (_, label) in now.items()},
+            )
+        )
+        before = now
+        t = next_boundary(managed, world.agents, world.schedules, world.codes, t, catalog=world.catalog)
+    labels = {uid: label for uid, (_, label) in initial.items()}
+    return Day(start, end, len(managed), state.config.rate_per_minute, tuple(steps), labels)

@@ -1,0 +1,125 @@
+"""`make docs-images`: the README's pictures, made from the real thing.
+
+docs/status-page.png: the status page of the daemon on the example desired/ against a 200-agent
+emulator, a weekday afternoon (the first resync puts everyone in place:
+no blast-radius hold), three agents drifted by hand (their own change stands its grace),
+screenshot by headless Chromium at 1280×800. docs/simulate.svg: `simulate` of the same desired/
+for that weekday, compared with a copy that takes Customer Care agents off queue at the end of
+their shifts (`offShift: Available`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+from controller.emulator.generate import generate_org
+from controller.emulator.server import start_emulator
+from controller.engine.daemon import Daemon
+from controller.engine.session import Session, connect, load_live, session_on
+from controller.genesys import RateBudget
+from controller.localtime import day_start
+from controller.model.types import BlastRadius
+from controller.simulate import simulate_day
+from controller.simulate_cmd import read_world
+from controller.simulate_report import svg_chart
+from tests.status import browser
+
+ROOT = Path(__file__).resolve().parents[2]
+DESIRED, DOCS = ROOT / "desired", ROOT / "docs"
+ZONE = "America/New_York"
+
+
+def _weekday() -> datetime:
+    """A Tuesday ahead, so time travel only moves the emulator clock forward."""
+    today = datetime.now(UTC).date()
+    return datetime.combine(today + timedelta(days=7 + (1 - today.weekday()) % 7), clock_time(0), UTC)
+
+
+def _wait(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def main() -> int:
+    why = browser.missing()
+    if why:
+        print(why, file=sys.stderr)
+        return 1
+    day = _weekday().date()
+    os.environ.setdefault("PRESENCECTL_WEBHOOK_SECRET", "docs-images-webhook-secret-0123")
+    org = generate_org(agents=200, seed=1, start=day - timedelta(days=1), days=3)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        start_emulator(org=org, rate_limit=100_000) as emu,
+    ):
+        work = Path(tmp)
+        emu.control.set_clock(datetime.combine(day, clock_time(19, 5), UTC))  # 14:05 New York
+        client = connect(
+            emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 6000, budget=RateBudget(6000)
+        )
+        session = session_on(client, str(DESIRED), emu.control.now())
+        config = replace(
+            session.state.config,
+            audit_path=str(work / "audit.jsonl"),
+            http_bind="127.0.0.1:0",
+            blast_radius=BlastRadius(100.0, 5),
+        )
+        session = Session(session.client, session.world, replace(session.state, config=config))
+        daemon = Daemon(str(DESIRED), session, clock=emu.world.clock.now)
+        daemon.start()
+        try:
+            _wait(lambda: daemon.health().ready, "the first full resync")
+            _wait(lambda: daemon.wait_streaming(1), "the stream")
+            emu.control.advance_clock(5)
+            on_queue = [
+                uid
+                for uid, live in sorted(
+                    daemon.client.observe(session.world.directory(daemon.now()).by_id).items()
+                )
+                if live.system_presence.value == "OnQueue" and live.routing_status.value == "IDLE"
+            ]
+            for uid in on_queue[:3]:
+                emu.control.set_presence(uid, "Back Office")
+            _wait(lambda: daemon.status_view().counts.get("out", 0) >= 3, "the drift on the page")
+            profile = work / "profile"
+            profile.mkdir()
+            driver = browser.chromium(profile)
+            try:
+                driver.get(f"http://127.0.0.1:{daemon.http_port}/status?refresh=0")
+                driver.save_screenshot(str(DOCS / "status-page.png"))
+            finally:
+                driver.quit()
+        finally:
+            daemon.stop()
+
+        other = work / "desired-off-shift-available"
+        shutil.copytree(DESIRED, other)
+        policy = other / "policy-customer-care.yaml"
+        policy.write_text(
+            re.sub(r"(\n    timeOff: Offline)", r"\n    offShift: Available\1", policy.read_text())
+        )
+        start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
+        theirs = load_live(str(other), session.client, session.world, emu.control.now())
+        world = read_world(session, [session.state, theirs], start)
+        days = [("desired/", simulate_day(session.state, world, start, end))]
+        days.append(("with offShift: Available", simulate_day(theirs, world, start, end)))
+        title = f"presencectl simulate desired/ --date {day:%Y-%m-%d} (a Tuesday, {ZONE}), 200 agents"
+        (DOCS / "simulate.svg").write_text(svg_chart(days, ZONE, title))
+    print(f"wrote {DOCS / 'status-page.png'} and {DOCS / 'simulate.svg'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
