@@ -271,6 +271,8 @@ def _correction(record: Mapping[str, Any]) -> Correction | None:
     agent = record.get("agent")
     if not isinstance(agent, Mapping):  # a trigger change, not a presence correction
         return None
+    if record.get("phase") == "intent":  # the write-ahead half; its outcome record follows
+        return None
     reason = record.get("reason") if isinstance(record.get("reason"), Mapping) else {}
     latency = record.get("latency_ms")
     return Correction(
