@@ -8,10 +8,11 @@ logging on shows) until a policy first gives them a presence. At day start every
 desired presence is taken to be in it (yesterday's last boundary put it there).
 
 Per boundary it counts what the daemon would do: writes, bulk and single write calls
-(controller.batches), the presence reads of the cycle (users/activity, ACTIVITY_MAX a call) and
-the read-back of the written agents (bulk GET, BULK_PRESENCE_MAX a call), agents the
-blast-radius guard would hold. Directory and schedule refreshes run on their own cadence
-(controller/engine/world.py) and are not counted per boundary.
+(controller.batches), the read-back of the written agents (bulk GET, BULK_PRESENCE_MAX a call),
+agents the blast-radius guard would hold. At a boundary the daemon plans the changing agents
+against its observed cache, fresh while the stream is up (controller/engine/observed.py), so it
+reads no presence there; full resyncs (which read everyone), directory and schedule refreshes
+run on their own cadence and are not counted per boundary.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from controller.batches import write_batches
 from controller.boundary import next_boundary
 from controller.decision import target_key
 from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
-from controller.genesys.api import ACTIVITY_MAX, BULK_PRESENCE_MAX
+from controller.genesys.api import BULK_PRESENCE_MAX
 from controller.model.types import DesiredState, PresencePolicy
 from controller.planner import plan
 from controller.presence import RoutingStatus, SystemPresence
@@ -51,7 +52,7 @@ class BoundaryStep:
     writes: int  # agents written
     bulk_calls: int
     single_calls: int
-    read_calls: int  # presence reads of the cycle and read-backs of the writes
+    read_calls: int  # read-backs of the writes
     held: int  # agents of a plan the blast-radius guard holds (nothing written)
     desired: Mapping[str, str]  # agent -> desired presence label from here on ("-": none)
 
@@ -144,7 +145,7 @@ def simulate_day(state: DesiredState, world: World, start: datetime, end: dateti
             target = action.to.definition_id or ""
             observed[action.user_id] = _observed(action.user_id, target, world.catalog, t)
             written[action.user_id] = t
-        reads = _calls(len(the_plan.decisions), ACTIVITY_MAX) + _calls(len(writable), BULK_PRESENCE_MAX)
+        reads = _calls(len(writable), BULK_PRESENCE_MAX)
         steps.append(
             BoundaryStep(
                 at=t,
