@@ -22,7 +22,7 @@ from datetime import time as clock_time
 from pathlib import Path
 
 from controller.emulator.generate import generate_org
-from controller.emulator.server import start_emulator
+from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session, connect, load_live, session_on
 from controller.genesys import RateBudget
@@ -52,6 +52,13 @@ def _wait(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[
         time.sleep(0.1)
 
 
+def _session(emu: RunningEmulator) -> Session:
+    client = connect(
+        emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 6000, budget=RateBudget(6000)
+    )
+    return session_on(client, str(DESIRED), emu.control.now())
+
+
 def main() -> int:
     why = browser.missing()
     if why:
@@ -66,10 +73,7 @@ def main() -> int:
     ):
         work = Path(tmp)
         emu.control.set_clock(datetime.combine(day, clock_time(19, 5), UTC))  # 14:05 New York
-        client = connect(
-            emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 6000, budget=RateBudget(6000)
-        )
-        session = session_on(client, str(DESIRED), emu.control.now())
+        session = _session(emu)
         config = replace(
             session.state.config,
             audit_path=str(work / "audit.jsonl"),
@@ -111,9 +115,10 @@ def main() -> int:
             re.sub(r"(\n    timeOff: Offline)", r"\n    offShift: Available\1", policy.read_text())
         )
         start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
-        theirs = load_live(str(other), session.client, session.world, emu.control.now())
-        world = read_world(session, [session.state, theirs], start)
-        days = [("desired/", simulate_day(session.state, world, start, end))]
+        reader = _session(emu)  # the daemon closed its client on stop
+        theirs = load_live(str(other), reader.client, reader.world, emu.control.now())
+        world = read_world(reader, [reader.state, theirs], start)
+        days = [("desired/", simulate_day(reader.state, world, start, end))]
         days.append(("with offShift: Available", simulate_day(theirs, world, start, end)))
         title = f"presencectl simulate desired/ --date {day:%Y-%m-%d} (a Tuesday, {ZONE}), 200 agents"
         (DOCS / "simulate.svg").write_text(svg_chart(days, ZONE, title))
