@@ -19,6 +19,7 @@ _HANDLERS = {
     "apply": "controller.engine.commands:run_apply",
     "run": "controller.engine.commands:run_daemon",
     "audit": "controller.audit:run_cli",
+    "adherence": "controller.adherence.command:run",
     "demo": "controller.demo:run",
     "simulate": "controller.simulate_cmd:run",
 }
@@ -118,6 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
     aud.add_argument("--until", help="ISO-8601 time")
     aud.add_argument("--output", choices=["text", "json"], default="text")
     aud.add_argument("--intents", action="store_true", help="also show write intents (write-ahead records)")
+
+    adh = sub.add_parser("adherence", help="adherence per agent per local day from the recorded timeline")
+    adh.add_argument("directory")
+    adh.add_argument(
+        "--from", dest="date_from", required=True, metavar="DATE", help="first local day (2026-11-24)"
+    )
+    adh.add_argument("--to", dest="date_to", required=True, metavar="DATE", help="last local day, inclusive")
+    adh.add_argument("--agent", help="one agent: user id or email")
+    adh.add_argument("--policy", help="one PresencePolicy by name")
+    adh.add_argument("--output", choices=["table", "json", "csv"], default="table")
+    adh.add_argument(
+        "--compare-genesys", action="store_true", help="also run Genesys's historical adherence and show both"
+    )
+    adh.add_argument("--export", action="store_true", help="send the range to adherenceExport.url now")
+    adh.add_argument("--database", help="timeline database (default: ControllerConfig adherence.path)")
+    add_connection_options(adh)
 
     demo = sub.add_parser("demo", help="emulator + daemon on the example desired/ (Ctrl-C stops)")
     demo.add_argument("directory", nargs="?", default="desired")

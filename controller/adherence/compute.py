@@ -5,6 +5,8 @@ category of their actual presence matches the scheduled one. Here "scheduled" is
 `desired_at` (the planner's own function, so the same presence mapping) gives the presence at
 each instant, and its category is the scheduled category. Consequences, on purpose:
 
+- a scheduled activity whose code pins secondary presences is adhered to only in one of them,
+  as in Genesys (the policy enforces one of them when `useSecondaryPresence` is on);
 - no opinion (no rule, a category the policy leaves alone, time off with `timeOff` unset) and
   `offShift` time are not scheduled: excluded, never counted as adherent (Genesys: Unscheduled);
 - for a windows policy, the window's presence is the schedule; overrides and dated exceptions
@@ -70,6 +72,12 @@ class ScheduledSpan:
     end: datetime
     target: PresenceTarget
     category: ActivityCategory
+    pinned: frozenset[str] = frozenset()  # the scheduled code's secondary presences, if it pins any
+
+    def adhered_by(self, span: ObservedSpan) -> bool:
+        if self.pinned:
+            return span.presence_id in self.pinned
+        return PRESENCE_CATEGORY[span.system_presence] is self.category
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +153,22 @@ def scheduled_spans(
         if d.target is not None and d.reason.kind not in _NOT_SCHEDULED:
             category = category_of(d.target, catalog)
             if category is not None:
-                yield ScheduledSpan(t, until, d.target, category)
+                pinned = (
+                    _pinned(schedule, codes, t)
+                    if d.reason.kind is ReasonKind.SCHEDULE_ACTIVITY
+                    else frozenset()
+                )
+                yield ScheduledSpan(t, until, d.target, category, pinned)
         t = until
+
+
+def _pinned(schedule: AgentSchedule | None, codes: Mapping[str, ActivityCode], t: datetime) -> frozenset[str]:
+    """The secondary presences the activity scheduled at t pins (Genesys: only those adhere)."""
+    for a in schedule.activities() if schedule is not None else ():
+        if a.start <= t < a.end:
+            code = codes.get(a.activity_code_id)
+            return frozenset(code.secondary_presence_ids) if code is not None else frozenset()
+    return frozenset()
 
 
 def _overlaps(
@@ -202,7 +224,7 @@ def agent_adherence(
                 unknown += b - a
                 oq_unknown += b - a if on_queue_work else ZERO
                 continue
-            if PRESENCE_CATEGORY[span.system_presence] is piece.category:
+            if piece.adhered_by(span):
                 inside += b - a
                 continue
             outside += b - a

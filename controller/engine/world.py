@@ -119,9 +119,18 @@ class WorldReader:
                 or not wanted <= cached.agents
             )
             if stale:
-                cached = self._schedules = self._read_schedules(directory, wanted, now)
+                cached = self._schedules = self._read_schedules(
+                    directory, wanted, now - self._lookbehind, now + self._lookahead, now
+                )
             assert cached is not None
             return cached
+
+    def schedules_between(
+        self, directory: Directory, agents: Collection[str], start: datetime, end: datetime, now: datetime
+    ) -> Schedules:
+        """Schedules over an explicit past or future range (reports; not cached)."""
+        wanted = frozenset(a for a in agents if a in directory.business_unit_of)
+        return self._read_schedules(directory, wanted, start, end, now)
 
     # ---- reads ----
 
@@ -143,8 +152,9 @@ class WorldReader:
         )
         return Directory(agents, business_unit_of, now)
 
-    def _read_schedules(self, directory: Directory, wanted: frozenset[str], now: datetime) -> Schedules:
-        start, end = now - self._lookbehind, now + self._lookahead
+    def _read_schedules(
+        self, directory: Directory, wanted: frozenset[str], start: datetime, end: datetime, now: datetime
+    ) -> Schedules:
         by_bu: dict[str, list[str]] = {}
         for agent_id in sorted(wanted):
             by_bu.setdefault(directory.business_unit_of[agent_id], []).append(agent_id)
