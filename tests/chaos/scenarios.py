@@ -58,7 +58,16 @@ RESULTS: list[Row] = []
 
 
 def summary_table(rows: list[Row]) -> str:
-    header = ("scenario", "faults injected", "converged (s)", "writes", "wrong writes", "lost records")
+    header = (
+        "scenario",
+        "faults injected",
+        "converged (s)",
+        "writes",
+        "wrong writes",
+        "lost records",
+        "own 429s",
+        "crashes",
+    )
     cells = [header] + [
         (
             r.scenario,
@@ -66,14 +75,15 @@ def summary_table(rows: list[Row]) -> str:
             "-" if r.convergence_seconds is None else f"{r.convergence_seconds:.1f}",
             str(r.writes),
             str(r.wrong_writes),
-            str(r.lost_records)
-            + (f" (429s: {r.daemon_429s})" if r.daemon_429s else "")
-            + (f" (crashes: {r.crashes})" if r.crashes else ""),
+            str(r.lost_records),
+            str(r.daemon_429s),
+            str(r.crashes),
         )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
+    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+    return "\n".join(lines)
 
 
 @dataclass
