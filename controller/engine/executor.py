@@ -63,7 +63,7 @@ from controller.audit import (
 )
 from controller.batches import write_batches
 from controller.domain import Agent, ObservedAgent, PresenceCatalog
-from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence
+from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence, WriteAbandoned
 from controller.metrics import Metrics
 from controller.model.types import NOWHERE, Mode
 from controller.planner import Action, Plan
@@ -189,8 +189,11 @@ def _error_code(error: GenesysError) -> str:
 
 
 def _outcome(attempt: _Attempt, outcome: WriteOutcome) -> Outcome:
-    if attempt.error is not None:  # a 4xx is a refusal; no answer or a 5xx may still have applied it
-        return Outcome.FAILED if 400 <= attempt.error.status < 500 else Outcome.UNKNOWN
+    error = attempt.error
+    if isinstance(error, WriteAbandoned):  # shutdown while it waited to be sent (again)
+        return Outcome.UNKNOWN if error.maybe_applied else Outcome.FAILED
+    if error is not None:  # a 4xx is a refusal; no answer or a 5xx may still have applied it
+        return Outcome.FAILED if 400 <= error.status < 500 else Outcome.UNKNOWN
     if outcome.ok and outcome.latency_seconds is not None:
         return Outcome.CONFIRMED  # the read-back shows it
     return Outcome.UNKNOWN  # accepted, then not seen: read-back failed, abandoned or differed
@@ -445,7 +448,7 @@ class Executor:
         try:
             answers = self._client.set_presences(updates)
         except GenesysError as error:
-            if error.status in _SHARED_FAILURES:
+            if error.status in _SHARED_FAILURES or isinstance(error, WriteAbandoned):
                 return [
                     _Attempt(a, "bulk", started, self._clock(), None, error, write_id=ids[a.user_id])
                     for a in chunk

@@ -75,6 +75,7 @@ from controller.genesys.errors import (
     ReadsAbandoned,
     ServerError,
     Unauthorized,
+    WriteAbandoned,
 )
 from controller.genesys.models import (
     AdherenceRecord,
@@ -126,5 +127,6 @@ __all__ = [
     "TriggerSpec",
     "Unauthorized",
     "UserPresence",
+    "WriteAbandoned",
     "shared_budget",
 ]

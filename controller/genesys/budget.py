@@ -109,15 +109,17 @@ class RateBudget:
 
     def acquire(self, cancel: threading.Event | None = None) -> float:
         """Block until a request may be sent; returns the seconds waited. When `cancel` is set
-        it returns at once without a token (the caller checks `cancel` and gives up)."""
+        while it has to wait, it returns -1 at once without a token (the caller gives up)."""
         waited = 0.0
         while True:
-            wait = 0.0 if cancel is not None and cancel.is_set() else self.try_acquire()
+            wait = self.try_acquire()
             if wait <= 0:
                 if waited:
                     with self._lock:
                         self._waited += waited
                 return waited
+            if cancel is not None and cancel.is_set():
+                return -1.0
             interruptible_sleep(self._sleep, wait, cancel)
             waited += wait
 

@@ -84,6 +84,16 @@ class ReadsAbandoned(GenesysError):
     """The client is shutting down: reads are dropped at once (writes in flight still finish)."""
 
 
+class WriteAbandoned(GenesysError):
+    """The client is shutting down and this write was still waiting (for the rate budget, a 429
+    pause or a retry): it is not sent (again). `maybe_applied`: an earlier attempt got no answer
+    or a 5xx, so the platform may have applied it anyway."""
+
+    def __init__(self, message: str, *, maybe_applied: bool, **kw: Any) -> None:
+        self.maybe_applied = maybe_applied
+        super().__init__(message, **kw)
+
+
 _BY_STATUS: dict[int, type[GenesysError]] = {
     400: BadRequest,
     401: Unauthorized,

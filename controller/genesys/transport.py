@@ -12,8 +12,8 @@ Each call: take a token from the shared budget, attach the OAuth token, send, th
   (GET/HEAD/PUT/DELETE, or a read-only POST the caller marks idempotent).
 `abandon_reads()` (shutdown) makes every read (GET/HEAD, a POST marked idempotent) raise
 ReadsAbandoned at once: before it is sent, while it waits for the budget or between retries. A
-read already on the wire ends with its response. Writes are never abandoned: once a write is
-started it finishes (its intent is in the audit log).
+read already on the wire ends with its response. A write is sent whenever it need not wait; one
+still waiting (budget, 429 pause, retry backoff) raises WriteAbandoned instead of waiting on.
 One structured log line per call carries method, path template, status, latency, retries and
 the inin-correlation-id; every HTTP attempt is counted in ClientStats.
 """
@@ -41,6 +41,7 @@ from controller.genesys.errors import (
     GenesysError,
     RateLimited,
     ReadsAbandoned,
+    WriteAbandoned,
     error_from_response,
 )
 from controller.genesys.stats import ClientStats
@@ -120,6 +121,18 @@ class Transport:
         if self.reads_abandoned.is_set():
             raise ReadsAbandoned(f"read abandoned: shutting down{what}", code="shutdown")
 
+    def _give_up(self, method: str, route: str, read: bool, maybe_applied: bool) -> GenesysError:
+        """The error of a call abandoned while it waited (shutdown)."""
+        if read:
+            return ReadsAbandoned(f"read abandoned: shutting down ({method} {route})", code="shutdown")
+        return WriteAbandoned(
+            f"write not sent: shutting down ({method} {route})",
+            maybe_applied=maybe_applied,
+            code="shutdown-after-attempt" if maybe_applied else "shutdown",
+            method=method,
+            path=route,
+        )
+
     def request(
         self,
         method: str,
@@ -143,19 +156,19 @@ class Transport:
         on_api_host = urlsplit(target).netloc == self._api_host
         may_retry_5xx = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         # A read-only POST (a search) is marked idempotent by its caller; PUT/PATCH are writes.
-        cancel = self.reads_abandoned if method in READ_METHODS or (method == "POST" and idempotent) else None
+        read = method in READ_METHODS or (method == "POST" and bool(idempotent))
+        cancel = self.reads_abandoned  # set at shutdown: waits end at once
+        maybe_applied = False  # a write attempt got no answer or a 5xx: it may have been applied
         query = encode_params(params)
         retries = 0
         rate_limited = 0
         auth_retried = False
         started = self._clock()
         while True:
-            if cancel is not None:
+            if read:
                 self.check_reads(f" ({method} {route})")
-            if on_api_host:
-                self.budget.acquire(cancel)
-                if cancel is not None:
-                    self.check_reads(f" ({method} {route})")
+            if on_api_host and self.budget.acquire(cancel) < 0:
+                raise self._give_up(method, route, read, maybe_applied)
             headers = {"User-Agent": self.config.user_agent, "Accept": "application/json"}
             token = self.auth.token() if on_api_host else None
             if token is not None:
@@ -175,7 +188,11 @@ class Transport:
                 if may_retry_5xx and retries < self.config.max_retries:
                     retries += 1
                     self._retry("connection", method, route, retries, type(exc).__name__)
-                    interruptible_sleep(self._sleep, self._backoff.delay(retries - 1, self._rand()), cancel)
+                    maybe_applied = maybe_applied or not read
+                    if interruptible_sleep(
+                        self._sleep, self._backoff.delay(retries - 1, self._rand()), cancel
+                    ):
+                        raise self._give_up(method, route, read, maybe_applied) from None
                     continue
                 self._log(method, route, 0, started, retries, "", rate_limited)
                 raise ConnectionFailed(
@@ -224,9 +241,11 @@ class Transport:
             if status in RETRYABLE_5XX and may_retry_5xx and retries < self.config.max_retries:
                 retries += 1
                 self._retry("5xx", method, route, retries, str(status))
-                interruptible_sleep(
+                maybe_applied = maybe_applied or not read
+                if interruptible_sleep(
                     self._sleep, err.retry_after or self._backoff.delay(retries - 1, self._rand()), cancel
-                )
+                ):
+                    raise self._give_up(method, route, read, maybe_applied)
                 continue
             self._log(method, route, status, started, retries, correlation, rate_limited)
             raise err

@@ -28,6 +28,7 @@ from controller.genesys import (
     ServerError,
     TriggerSpec,
     Unauthorized,
+    WriteAbandoned,
     shared_budget,
 )
 from controller.log import setup_logging
@@ -413,3 +414,29 @@ def test_after_abandon_reads_a_write_is_still_sent_and_a_read_is_not(
     with pytest.raises(ReadsAbandoned):
         client.observe([agent])  # a read-only POST (users/activity)
     assert emu.control.request_counts() == {"PATCH /api/v2/users/{userId}/presences/purecloud": 1}
+
+
+def test_after_abandon_reads_a_write_waiting_for_the_budget_is_not_sent(
+    emu: RunningEmulator, make_client: Callable[..., GenesysClient]
+) -> None:
+    client = make_client(rate=2, budget=RateBudget(2, burst=1))
+    first, second = (a.id for a in emu.org.agents[:2])
+    busy = emu.world.resolve_presence("Busy")
+    emu.control.clear_requests()
+    client.set_presence(first, busy.id)  # takes the one token: the next write must wait a minute
+    outcome: list[BaseException | object] = []
+
+    def write() -> None:
+        try:
+            outcome.append(client.set_presence(second, busy.id))
+        except BaseException as exc:  # the assertion below says what it was
+            outcome.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    wait_until(lambda: client.budget.snapshot().tokens < 1)
+    client.abandon_reads()
+    writer.join()
+    (error,) = outcome
+    assert isinstance(error, WriteAbandoned) and error.maybe_applied is False and error.code == "shutdown"
+    assert emu.control.request_counts()["PATCH /api/v2/users/{userId}/presences/purecloud"] == 1
