@@ -37,6 +37,7 @@ def audit_tail(
             record = json.loads(raw)
         except ValueError:
             continue
-        if isinstance(record, dict):
+        # A write's intent is followed by its outcome: show the outcome, as `presencectl audit` does.
+        if isinstance(record, dict) and record.get("phase") != "intent":
             records.append(record)
     return tuple(reversed(records))

@@ -27,6 +27,7 @@ from controller.audit import (
     run_cli,
 )
 from controller.log import register_secret
+from controller.status.audit_tail import audit_tail
 from tests.smallfs import fill, free_bytes, small_filesystem
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -268,3 +269,12 @@ def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path
     assert run_cli(args, out=out, err=io.StringIO()) == 0
     phases = [json.loads(line).get("phase") for line in out.getvalue().splitlines()]
     assert phases == ["intent", "intent", "outcome", None]
+
+
+def test_the_status_page_tail_shows_outcomes_not_intents(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    intent = {"phase": Phase.INTENT, "result": AuditResult.PENDING, "after": None, "write_id": "w1"}
+    AuditWriter(path).write_batch(
+        [record(1, **intent), record(2, write_id="w1", phase=Phase.OUTCOME, outcome=Outcome.CONFIRMED)]
+    )
+    assert [r["cycle_id"] for r in audit_tail(path)] == ["c2"]
