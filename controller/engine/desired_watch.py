@@ -15,6 +15,10 @@ from watchdog.observers import Observer
 
 from controller.model.loader import SUFFIXES
 
+# Kubernetes ConfigMap and Secret volumes (deploy/kubernetes/) publish new content by renaming a
+# fresh `..data_tmp` symlink over `..data`; each `name.yaml` is a fixed link to `..data/name.yaml`.
+KUBERNETES_SWITCH = "..data"
+
 
 class _Debounced(FileSystemEventHandler):
     def __init__(self, callback: Callable[[], None], delay: float) -> None:
@@ -25,7 +29,9 @@ class _Debounced(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         paths = [str(event.src_path), str(getattr(event, "dest_path", "") or "")]
-        if event.is_directory or not any(p.endswith(SUFFIXES) for p in paths):
+        if any(Path(p).name == KUBERNETES_SWITCH for p in paths):
+            pass  # a ConfigMap volume's new content: the *.yaml links themselves do not change
+        elif event.is_directory or not any(p.endswith(SUFFIXES) for p in paths):
             return
         with self._lock:
             if self._timer is not None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from controller.engine.world import WorldReader
@@ -29,6 +29,19 @@ def utc_now() -> datetime:
 def trigger_owner() -> str:
     """The ownership marker of triggers this daemon manages (one per deployment)."""
     return os.environ.get("PRESENCECTL_OWNER", DEFAULT_OWNER)
+
+
+HTTP_BIND_ENV = "PRESENCECTL_HTTP_BIND"
+
+
+def with_environment(state: DesiredState, environ: Mapping[str, str] = os.environ) -> DesiredState:
+    """Where the process runs decides the listen address, not desired/ (one Git repository serves
+    a laptop, a VM and a pod): $PRESENCECTL_HTTP_BIND overrides http.bind (the image sets
+    0.0.0.0:9464 so probes and Prometheus reach it from outside the container)."""
+    bind = environ.get(HTTP_BIND_ENV, "").strip()
+    if not bind:
+        return state
+    return replace(state, config=replace(state.config, http_bind=bind))
 
 
 @dataclass
@@ -97,7 +110,9 @@ def open_session(
 ) -> Session:
     """`check` sees the offline-valid state before anything reaches the network (local
     configuration: paths, ports, secrets) and raises to stop there."""
-    offline = load_desired(args.directory, now=clock())
+    offline = with_environment(load_desired(args.directory, now=clock()))
     if check is not None:
         check(offline)
-    return session_on(client_for(args, offline), args.directory, clock())
+    session = session_on(client_for(args, offline), args.directory, clock())
+    session.state = with_environment(session.state)
+    return session

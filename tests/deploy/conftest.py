@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The engine's 60-agent emulator at 10:00 UTC on a future Tuesday, for the image's daemon run.
+from tests.engine.conftest import day_emulator  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
