@@ -20,9 +20,11 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check controller tests bench
-	$(VENV)/bin/ruff format --check controller tests bench
+	$(VENV)/bin/ruff check controller tests bench deploy
+	$(VENV)/bin/ruff format --check controller tests bench deploy
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict deploy/lint.py
+	$(PY) deploy/lint.py
 
 # The README's status-page screenshot and simulate chart (needs chromium and chromium-driver).
 docs-images: $(STAMP)
