@@ -30,7 +30,6 @@ from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import Reconciler
 from controller.engine.session import Session
-from controller.engine.wakeups import Wake, WakeReason
 from controller.metrics import Metrics
 from tests.deploy.conftest import ALERTS, DASHBOARD, require_binary
 from tests.engine.conftest import DAY, desired_copy, emulator_clock, open_test_session
@@ -49,7 +48,7 @@ GRAFANA_VARIABLES = {
 }
 INSTALL = "apt-get install prometheus"
 HAND_CHANGES = 4
-BOUNDARY_LEAD_SECONDS = 5
+BOUNDARY_LEAD_SECONDS = 10
 RESYNC_SECONDS = 5
 
 
@@ -140,12 +139,15 @@ def has_data(result: dict[str, Any]) -> bool:
 class Running(NamedTuple):
     daemon: Daemon
     emu: RunningEmulator
-    boundary: datetime  # the next schedule boundary after 10:00 on the emulator's clock
+    prometheus: Prometheus
 
 
 @pytest.fixture
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
-    require_binary("prometheus", INSTALL)  # skip before starting anything
+    """Prometheus first (scraping a port nobody serves yet), then the daemon on that port with the
+    emulator's clock BOUNDARY_LEAD_SECONDS before a schedule boundary: Prometheus has scraped it
+    before the boundary, so the boundary's write shows as a rise in the histogram."""
+    binary = require_binary("prometheus", INSTALL)  # skip before starting anything
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "test-webhook-secret-0123456789")
     org = generate_org(agents=60, seed=1, start=DAY - timedelta(days=1), days=3)
     with start_emulator(org=org, rate_limit=100_000) as emu:
@@ -155,46 +157,40 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
         probe = Reconciler(session.client, session.world, Metrics(), emulator_clock(emu))
         boundary = probe.cycle(session.state, write=False).next_boundary
         assert boundary is not None
-        config = replace(
-            session.state.config,
-            audit_path=str(tmp_path / "audit.jsonl"),
-            http_bind="127.0.0.1:0",
-            resync_interval_seconds=RESYNC_SECONDS,
-        )
-        session = Session(session.client, session.world, replace(session.state, config=config))
-        daemon = Daemon(str(directory), session, clock=emulator_clock(emu))
-        daemon.start()
+        port = free_port()
+        prometheus = Prometheus(binary, port, tmp_path)
         try:
-            wait_for(lambda: daemon.health().ready, timeout=30, what="the first full resync")
-            assert daemon.wait_streaming(30), "the notification stream did not connect"
-            yield Running(daemon, emu, boundary)
+            wait_for(prometheus.ready, timeout=60, what="prometheus /-/ready")
+            emu.control.set_clock(boundary - timedelta(seconds=BOUNDARY_LEAD_SECONDS))
+            config = replace(
+                session.state.config,
+                audit_path=str(tmp_path / "audit.jsonl"),
+                http_bind=f"127.0.0.1:{port}",
+                resync_interval_seconds=RESYNC_SECONDS,
+            )
+            session = Session(session.client, session.world, replace(session.state, config=config))
+            daemon = Daemon(str(directory), session, clock=emulator_clock(emu))
+            daemon.start()
+            try:
+                wait_for(lambda: daemon.health().ready, timeout=30, what="the first full resync")
+                assert daemon.wait_streaming(30), "the notification stream did not connect"
+                yield Running(daemon, emu, prometheus)
+            finally:
+                daemon.stop()
         finally:
-            daemon.stop()
+            prometheus.stop()
 
 
 def drift(running: Running) -> None:
-    """Once Prometheus scrapes (a counter must rise between two scrapes to show a rate): the clock
-    a few seconds before a schedule boundary and a full resync now, so the daemon schedules and
-    meets that boundary live; then a 429 burst and agents leaving On Queue by hand (grace 0:
-    corrected from the stream). The hand changes wait for the boundary's cycle, so their event
-    wake is not coalesced into a full cycle (which has no event -> correction latency)."""
-    daemon, emu, boundary = running
-    for _ in range(3):  # a loaded machine may be slow enough for the resync to cross the boundary
-        emu.control.set_clock(boundary - timedelta(seconds=BOUNDARY_LEAD_SECONDS))
-        daemon.wake(Wake(WakeReason.RESYNC))
-        try:
-            wait_for(
-                lambda: sample(daemon, "presencectl_boundary_to_write_seconds_count") >= 1,
-                timeout=BOUNDARY_LEAD_SECONDS + 10,
-                what="the boundary write",
-            )
-            break
-        except AssertionError:
-            boundary = datetime.fromtimestamp(
-                sample(daemon, "presencectl_next_boundary_timestamp_seconds"), UTC
-            )
-    else:
-        raise AssertionError("no boundary met by a write in 3 tries")
+    """The boundary's write (the daemon meets it live), then a 429 burst and agents leaving On
+    Queue by hand (grace 0: corrected from the stream). The hand changes wait for the boundary's
+    cycle, so their event wake is not coalesced with it."""
+    daemon, emu, _ = running
+    wait_for(
+        lambda: sample(daemon, "presencectl_boundary_to_write_seconds_count") >= 1,
+        timeout=BOUNDARY_LEAD_SECONDS + 30,
+        what="the boundary write",
+    )
     live = daemon.client.observe(daemon.world.directory(daemon.now()).by_id)
     on_queue = sorted(u for u, a in live.items() if a.system_presence.value == "OnQueue")
     assert len(on_queue) >= HAND_CHANGES, "too few agents On Queue after the first resync"
@@ -212,19 +208,14 @@ def sample(daemon: Daemon, name: str) -> float:
     return daemon.metrics.registry.get_sample_value(name) or 0.0
 
 
-def test_prometheus_scrapes_the_daemon_and_every_rule_and_panel_evaluates(
-    running: Running, tmp_path: Path
-) -> None:
-    daemon = running.daemon
-    assert daemon.http_port is not None
-    prometheus = Prometheus(require_binary("prometheus", INSTALL), daemon.http_port, tmp_path)
-    try:
-        wait_for(prometheus.ready, timeout=60, what="prometheus /-/ready")
-        wait_for(prometheus.scraped_twice, timeout=60, what="two scrapes of the daemon")
-        drift(running)
-        check_everything(prometheus, daemon)
-    finally:
-        prometheus.stop()
+def test_prometheus_scrapes_the_daemon_and_every_rule_and_panel_evaluates(running: Running) -> None:
+    prometheus = running.prometheus
+    wait_for(prometheus.scraped_twice, timeout=60, what="two scrapes of the daemon")
+    assert sample(running.daemon, "presencectl_boundary_to_write_seconds_count") == 0, (
+        "the boundary came before Prometheus scraped: raise BOUNDARY_LEAD_SECONDS"
+    )
+    drift(running)
+    check_everything(prometheus, running.daemon)
 
 
 def check_everything(prometheus: Prometheus, daemon: Daemon) -> None:
