@@ -17,12 +17,12 @@ run on their own cadence and are not counted per boundary.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from controller.batches import write_batches
-from controller.boundary import next_boundary
+from controller.boundary import agent_changes
 from controller.decision import target_key
 from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
 from controller.genesys.api import BULK_PRESENCE_MAX
@@ -122,7 +122,11 @@ def _calls(count: int, per_call: int) -> int:
 
 
 def simulate_day(state: DesiredState, world: World, start: datetime, end: datetime) -> Day:
-    """The boundaries of [start, end) and what the daemon would do at each (see module doc)."""
+    """The boundaries of [start, end) and what the daemon would do at each (see module doc).
+
+    As the daemon does, each boundary plans only the agents whose desired presence changes there
+    (the blast-radius guard still weighs every managed agent), and each agent's next change is
+    walked again only once it has passed."""
     managed = select_agents(state, world.agents).by_agent
     available = world.catalog.system(SystemPresence.AVAILABLE)
     idle_id = available.id if available is not None else ""
@@ -131,34 +135,44 @@ def simulate_day(state: DesiredState, world: World, start: datetime, end: dateti
         uid: _observed(uid, key if key is not None else idle_id, world.catalog, start)
         for uid, (key, _) in initial.items()
     }
+    by_id = {a.id: a for a in world.agents}
+    w = world
+
+    def changes_after(agents: Iterable[Agent], t: datetime) -> dict[str, datetime]:
+        return agent_changes(managed, agents, w.schedules, w.codes, t, catalog=w.catalog, until=end)
+
+    upcoming = changes_after(world.agents, start)
     written: dict[str, datetime] = {}
-    before = initial
+    current = dict(initial)
     steps: list[BoundaryStep] = []
-    t = next_boundary(managed, world.agents, world.schedules, world.codes, start, catalog=world.catalog)
-    while t is not None and t < end:
-        now = desired_labels(managed, world, t)
-        w = world
-        the_plan = plan(state, w.agents, observed, w.schedules, w.codes, w.catalog, t, last_written=written)
+    while upcoming:
+        t = min(upcoming.values())
+        changing = sorted(uid for uid, at in upcoming.items() if at == t)
+        the_plan = plan(
+            state, w.agents, observed, w.schedules, w.codes, w.catalog, t, last_written=written, only=changing
+        )
         writable = the_plan.writable
         chunks, singles = write_batches(writable)
         for action in writable:
             target = action.to.definition_id or ""
             observed[action.user_id] = _observed(action.user_id, target, world.catalog, t)
             written[action.user_id] = t
-        reads = _calls(len(writable), BULK_PRESENCE_MAX)
+        movers = [by_id[uid] for uid in changing]
+        current.update(desired_labels(managed, replace(world, agents=movers), t))
+        for uid in changing:
+            del upcoming[uid]
+        upcoming.update(changes_after(movers, t))
         steps.append(
             BoundaryStep(
                 at=t,
-                changing=sum(1 for uid, (key, _) in now.items() if before[uid][0] != key),
+                changing=len(changing),
                 writes=len(writable),
                 bulk_calls=len(chunks),
                 single_calls=len(singles),
-                read_calls=reads,
+                read_calls=_calls(len(writable), BULK_PRESENCE_MAX),
                 held=len(the_plan.actions) if the_plan.held else 0,
-                desired={uid: label for uid, (_, label) in now.items()},
+                desired={uid: label for uid, (_, label) in current.items()},
             )
         )
-        before = now
-        t = next_boundary(managed, world.agents, world.schedules, world.codes, t, catalog=world.catalog)
     labels = {uid: label for uid, (_, label) in initial.items()}
     return Day(start, end, len(managed), state.config.rate_per_minute, tuple(steps), labels)
