@@ -181,7 +181,15 @@ class Metrics:
         )
         self.adherence_ratio = Gauge(
             "presencectl_adherence_ratio",
-            "Share of managed agents in their desired presence, by policy (0..1).",
+            "Today's time-weighted adherence by policy (0..1): seconds in adherence / (scheduled - "
+            "unknown) since local midnight in the policy's zone, from the recorded timeline.",
+            ["policy"],
+            registry=r,
+        )
+        self.agents_in_desired_ratio = Gauge(
+            "presencectl_agents_in_desired_ratio",
+            "Share of judged managed agents in their desired presence at the last full resync, by "
+            "policy (0..1); the snapshot presencectl_adherence_ratio was before it became time-weighted.",
             ["policy"],
             registry=r,
         )
@@ -211,6 +219,20 @@ class Metrics:
             "(refused, e.g. missing permissions: their agents are polled instead).",
             ["state"],
             registry=r,
+        )
+        self.adherence_export_batches_total = Counter(
+            "presencectl_adherence_export_batches_total",
+            "Adherence export batches: sent (accepted by the dashboard), failed (a delivery attempt "
+            "that gave up; the batch stays spooled), spooled (cut and queued for delivery).",
+            ["result"],
+            registry=self.registry,
+        )
+        for result in ("sent", "failed", "spooled"):
+            self.adherence_export_batches_total.labels(result=result)
+        self.adherence_export_oldest_spooled_seconds = Gauge(
+            "presencectl_adherence_export_oldest_spooled_seconds",
+            "Age of the oldest adherence export batch not delivered yet (0 when the spool is empty).",
+            registry=self.registry,
         )
         self.audit_writable = Gauge(
             "presencectl_audit_writable",

@@ -68,25 +68,33 @@ class WebhookConfigError(LocalConfigError):
     """The webhook secret cannot be read; the message says where it was looked for."""
 
 
-def load_secret(ref: SecretRef, environ: Mapping[str, str] | None = None) -> str:
-    """Read the shared secret from the env variable or file `ref` names, and register it for scrubbing."""
+def load_secret(
+    ref: SecretRef,
+    environ: Mapping[str, str] | None = None,
+    *,
+    what: str = "webhook secret",
+    setting: str = "webhookSecret",
+) -> str:
+    """Read the secret from the env variable or file `ref` names, and register it for scrubbing.
+    `what` and `setting` name it in errors (the webhook's by default; the adherence export's too)."""
     env = os.environ if environ is None else environ
     if ref.env:
         value = env.get(ref.env, "")
         if not value:
             raise WebhookConfigError(
-                f"webhook secret: environment variable {ref.env} is unset or empty; export it "
-                "(any long random string, shared with the sender) or change webhookSecret in ControllerConfig"
+                f"{what}: environment variable {ref.env} is unset or empty; export it "
+                "(any long random string, shared with the other side) "
+                f"or change {setting} in ControllerConfig"
             )
     elif ref.file:
         try:
             value = Path(ref.file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise WebhookConfigError(f"webhook secret: cannot read {ref.file}: {exc.strerror}") from None
+            raise WebhookConfigError(f"{what}: cannot read {ref.file}: {exc.strerror}") from None
         if not value:
-            raise WebhookConfigError(f"webhook secret: {ref.file} is empty")
+            raise WebhookConfigError(f"{what}: {ref.file} is empty")
     else:
-        raise WebhookConfigError("webhook secret: set `env` or `file` in config webhookSecret")
+        raise WebhookConfigError(f"{what}: set `env` or `file` in config {setting}")
     register_secret(value)
     return value
 

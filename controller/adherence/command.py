@@ -24,6 +24,7 @@ from controller.engine.session import Session, open_session, utc_now
 from controller.failures import LocalConfigError
 from controller.genesys import GenesysClient
 from controller.localtime import day_start
+from controller.metrics import Metrics
 from controller.model.types import PresencePolicy
 from controller.selection import select_agents
 
@@ -132,4 +133,23 @@ def run(args: argparse.Namespace) -> int:
         compare_with_genesys(session.client, days, query.first, query.last) if args.compare_genesys else []
     )
     print(render(days, comparisons, args.output))
+    if args.export:
+        return export_now(session, days, query, database)
     return 0
+
+
+def export_now(session: Session, days: Sequence[AgentDay], query: Query, database: str) -> int:
+    """--export: spool the range's batches in the timeline database and deliver the spool; what
+    is not delivered now is delivered by the daemon (or the next --export), in order."""
+    from controller.adherence.daily import exporter_for  # the daemon's module, imported on use
+
+    store = TimelineStore(database)
+    try:
+        exporter = exporter_for(session.state.config, store, Metrics(), utc_now)
+        if exporter is None:
+            raise LocalConfigError("--export needs adherenceExport.url in ControllerConfig")
+        left = exporter.export(days, query.first, query.last)
+    finally:
+        store.close()
+    print(f"export: {len(days)} agent-day records; {left} batch(es) spooled for later delivery")
+    return 0 if left == 0 else 1

@@ -38,10 +38,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from controller.adherence.daily import export_due, export_trigger, exporter_for, today_ratios
 from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.store import TimelineStore
 from controller.audit import AuditWriter
-from controller.engine.adherence_export import adherence_document, post_adherence
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
@@ -111,6 +111,7 @@ class Daemon:
         self._audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
         self.timeline = TimelineStore(cfg.adherence_database)
         self.recorder = TimelineRecorder(self.timeline, clock)
+        self._exporter = exporter_for(cfg, self.timeline, self.metrics, clock)
         self.executor = Executor(self.client, self._audit, self.metrics, clock)
         self.reconciler = Reconciler(
             self.client, self.world, self.metrics, clock, self.executor, self.recorder
@@ -252,6 +253,9 @@ class Daemon:
         cfg = self._state.config
         self.http_port = self._http.start()
         self._scheduler.add_job(
+            self._adherence_today, IntervalTrigger(seconds=cfg.resync_interval_seconds), id="adherence-today"
+        )
+        self._scheduler.add_job(
             lambda: self.wake(Wake(WakeReason.RESYNC)),
             IntervalTrigger(
                 seconds=cfg.resync_interval_seconds, jitter=cfg.resync_interval_seconds * cfg.resync_jitter
@@ -269,9 +273,11 @@ class Daemon:
             self._prune_timeline, IntervalTrigger(hours=24), next_run_time=datetime.now(UTC)
         )
         self._scheduler.add_job(self._poll, IntervalTrigger(seconds=self._poll_interval.total_seconds()))
-        if cfg.adherence_export_url:
+        if self._exporter is not None:
+            self._scheduler.add_job(self._export_adherence, export_trigger(cfg), id="adherence-export")
+            # the spool, oldest first, at start (a previous run's) and every minute until empty
             self._scheduler.add_job(
-                self._export_adherence, IntervalTrigger(seconds=cfg.adherence_export_interval_seconds)
+                self._exporter.deliver, IntervalTrigger(seconds=60), next_run_time=datetime.now(UTC)
             )
         self._scheduler.start()
         self._files.start()
@@ -309,9 +315,24 @@ class Daemon:
         _log.info("daemon stopped")
 
     def _export_adherence(self) -> None:
-        last, url = self._last_full, self._state.config.adherence_export_url
-        if last is not None and url:
-            post_adherence(url, adherence_document(last.now, self._state.digest, last.plan.adherence))
+        if self._exporter is None:
+            return
+        session = Session(self.client, self.world, self._state)
+        try:
+            export_due(self._exporter, session, self.timeline, self._state.config, self._clock())
+        except Exception:  # the next run retries; the spool keeps what was cut
+            _log.exception("adherence export failed")
+
+    def _adherence_today(self) -> None:
+        """presencectl_adherence_ratio{policy}: today's time-weighted figure from the timeline."""
+        session = Session(self.client, self.world, self._state)
+        try:
+            ratios = today_ratios(session, self._state.config.adherence_database, self._clock())
+        except Exception:  # the next run retries
+            _log.exception("adherence figure of today not computed")
+            return
+        for policy, ratio in ratios.items():
+            self.metrics.adherence_ratio.labels(policy=policy).set(ratio)
 
     def _prune_timeline(self) -> None:
         removed = self.timeline.prune(self._clock(), self._state.config.adherence_retention_days)

@@ -289,7 +289,7 @@ class Reconciler:
                 m.agents_out_of_desired.labels(policy=a.policy).set(a.out_of_desired)
                 m.agents_in_desired.labels(policy=a.policy).set(a.in_desired)
                 if a.percent is not None:
-                    m.adherence_ratio.labels(policy=a.policy).set(a.percent / 100.0)
+                    m.agents_in_desired_ratio.labels(policy=a.policy).set(a.percent / 100.0)
         if upcoming is not None:
             m.next_boundary_timestamp_seconds.set(upcoming.timestamp())
         _log.info(

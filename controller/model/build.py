@@ -442,6 +442,15 @@ def blast_radius(raw: float | str | dict[str, Any] | None, default: BlastRadius)
     return BlastRadius(round(float(raw) * 100, 9), default.min_agents)
 
 
+def _secret(spec: dict[str, str] | None) -> SecretRef | None:
+    return SecretRef(env=spec.get("env"), file=spec.get("file")) if spec else None
+
+
+def _daily(schedule: str | None) -> time | None:
+    """`daily HH:MM` (the schema checked the form) -> the local time of day."""
+    return time.fromisoformat(schedule.split()[1]) if schedule else None
+
+
 def _config(ctx: _Context) -> ControllerConfig:
     spec = ctx.doc.value["spec"]
     defaults = ControllerConfig()
@@ -484,9 +493,15 @@ def _config(ctx: _Context) -> ControllerConfig:
         adherence_path=timeline.get("path"),
         adherence_retention_days=timeline.get("retentionDays", defaults.adherence_retention_days),
         adherence_export_url=export.get("url"),
-        adherence_export_interval_seconds=export.get(
-            "intervalSeconds", defaults.adherence_export_interval_seconds
+        adherence_export_interval_seconds=export.get("intervalSeconds"),
+        adherence_export_daily=_daily(export.get("schedule")),
+        adherence_export_time_zone=export.get("timeZone", defaults.adherence_export_time_zone),
+        adherence_export_batch_size=export.get("batchSize", defaults.adherence_export_batch_size),
+        adherence_export_auth_header=export.get("auth", {}).get(
+            "header", defaults.adherence_export_auth_header
         ),
+        adherence_export_auth=_secret(export.get("auth")),
+        adherence_export_signing=_secret(export.get("signingSecret")),
         schedule_search_chunk=search.get("chunkUsers", defaults.schedule_search_chunk),
         schedule_search_wait_seconds=search.get("waitSeconds", defaults.schedule_search_wait_seconds),
         location=ctx.at(()),

@@ -277,7 +277,13 @@ class ControllerConfig:
     adherence_path: str | None = None  # the timeline database; None: adherence.sqlite next to the audit log
     adherence_retention_days: int = 35
     adherence_export_url: str | None = None
-    adherence_export_interval_seconds: int = 300
+    adherence_export_interval_seconds: int | None = None  # every N s: today so far (old snapshot setting)
+    adherence_export_daily: time | None = None  # every day at this local time: the previous day
+    adherence_export_time_zone: str = "UTC"  # of `daily` and of what "today"/"the previous day" are
+    adherence_export_batch_size: int = 500
+    adherence_export_auth_header: str = "Authorization"
+    adherence_export_auth: SecretRef | None = None  # the auth header's value
+    adherence_export_signing: SecretRef | None = None  # HMAC-signs each batch like the webhook
     schedule_search_chunk: int = 500  # agents per schedule search (halved on refusal, per process)
     schedule_search_wait_seconds: int = 60  # for the notification of a Processing search
     location: SourceLocation = NOWHERE

@@ -259,9 +259,14 @@ def test_metrics_endpoint_exposes_cycles_and_api_calls_without_agent_labels(
 
 @pytest.mark.parametrize("running", [{"export": True}], indirect=True)
 def test_adherence_is_exported_on_its_interval(running: Running) -> None:
+    """Per-agent-day records of the managed agents, in batches with an idempotency key."""
     dashboard = running.dashboard
     assert dashboard is not None
-    assert dashboard.arrived.wait(10), "no adherence export within 10 s (interval 1 s)"
-    document = dashboard.received[0]
-    policies = {p["policy"] for p in document["policies"]}
-    assert policies == {p.name for p in running.daemon.desired.policies}
+    assert dashboard.arrived.wait(20), "no adherence export within 20 s (interval 1 s)"
+    batch = dashboard.received[0]
+    assert batch["batch"] == 1 and batch["records"], batch
+    policies = {r["policy"] for r in batch["records"]}
+    assert policies <= {p.name for p in running.daemon.desired.policies}
+    assert {"agentId", "date", "scheduledSeconds", "adherencePercent", "exceptions"} <= batch["records"][
+        0
+    ].keys()

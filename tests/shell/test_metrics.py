@@ -34,6 +34,9 @@ EXPECTED_FAMILIES = {
     "presencectl_last_successful_resync_timestamp_seconds": ("gauge", set()),
     "presencectl_webhook_requests": ("counter", {"result"}),
     "presencectl_adherence_ratio": ("gauge", {"policy"}),
+    "presencectl_agents_in_desired_ratio": ("gauge", {"policy"}),
+    "presencectl_adherence_export_batches": ("counter", {"result"}),
+    "presencectl_adherence_export_oldest_spooled_seconds": ("gauge", set()),
     "presencectl_stream_connected": ("gauge", set()),
     "presencectl_stream_topics": ("gauge", {"state"}),
     "presencectl_triggers": ("gauge", {"state"}),
@@ -70,6 +73,7 @@ def exercised() -> Metrics:
     m.last_successful_resync_timestamp_seconds.set(1_794_999_000)
     m.webhook_requests_total.labels(result="accepted").inc()
     m.adherence_ratio.labels(policy="front-line").set(0.95)
+    m.agents_in_desired_ratio.labels(policy="front-line").set(0.9)
     m.stream_connected.set(1)
     m.observe_triggers({"in_sync": 1, "missing": 1}, [("create", "ok"), ("create", "skipped")])
     m.audit_write_failures_total.inc()
