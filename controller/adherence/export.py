@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ class Exporter:
         clock: Callable[[], datetime],
         *,
         backoff: Backoff = RETRY_BACKOFF,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
         rand: Callable[[], float] = random.random,
         session: requests.Session | None = None,
     ) -> None:
@@ -91,7 +92,8 @@ class Exporter:
         self._metrics = metrics
         self._clock = clock
         self._backoff = backoff
-        self._sleep = sleep
+        self._halt = threading.Event()
+        self._sleep = sleep or self._halt.wait  # a stopping daemon ends a backoff wait at once
         self._rand = rand
         self._http = session or requests.Session()
 
@@ -105,10 +107,19 @@ class Exporter:
         self._metrics.adherence_export_batches_total.labels(result="spooled").inc(added)
         return self.deliver()
 
+    def close(self) -> None:
+        """Stop delivering (the daemon is stopping): what is not sent stays spooled."""
+        self._halt.set()
+
     def deliver(self) -> int:
-        """Send the spool oldest first until it is empty or a batch is not accepted; the count left."""
+        """Send the spool oldest first until it is empty or a batch is not accepted; the count left
+        (-1 when the exporter was closed meanwhile)."""
         for batch in self._store.spooled():
+            if self._halt.is_set():
+                return -1
             if not self._send(batch.key, batch.body):
+                if self._halt.is_set():
+                    return -1
                 self._store.attempted(batch.id)
                 self._metrics.adherence_export_batches_total.labels(result="failed").inc()
                 break
@@ -132,6 +143,8 @@ class Exporter:
     def _send(self, key: str, text: str) -> bool:
         body = text.encode()
         for attempt in range(ATTEMPTS):
+            if self._halt.is_set():
+                return False
             wait = self._backoff.delay(attempt, self._rand())
             try:
                 answer = self._http.post(

@@ -308,6 +308,8 @@ class Daemon:
         self._scheduler.shutdown(wait=False)
         if self._drift is not None:
             self._drift.stop()
+        if self._exporter is not None:
+            self._exporter.close()
         self.recorder.close()
         self.timeline.close()
         self._http.stop()
