@@ -1,9 +1,10 @@
 """The reconcile daemon (`presencectl run`): level-triggered, woken exactly when needed.
 
-Wake-ups (engine/wakeups.py) come from apscheduler (the next boundary, a jittered periodic full
-resync, a backed-off agent falling due, bulk polling while the stream is down), from watchdog
-(desired/ changed), from the Notifications stream (engine/drift.py) and from the signed webhook
-receiver. One worker thread runs cycles one at a time, coalescing whatever queued up meanwhile,
+Wake-ups (engine/wakeups.py) come from apscheduler (the next boundary, for just the agents
+changing at it, planned against the observed cache; a jittered periodic full resync, whose reads
+run off the worker in the budget's resync lane so corrections overtake them; a backed-off agent
+falling due; bulk polling while the stream is down), from watchdog (desired/ changed), from the
+Notifications stream (engine/drift.py) and from the signed webhook receiver. One worker thread runs cycles one at a time, coalescing whatever queued up meanwhile,
 so events never race each other and a burst of events costs one cycle.
 
 The EventSubscription triggers are reconciled by the same worker (engine/triggers.py) on their
@@ -51,6 +52,7 @@ from controller.engine.session import Session, load_live, open_session, trigger_
 from controller.engine.triggers import TriggerReconciler
 from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
 from controller.genesys import GenesysError
+from controller.genesys.budget import resync_lane
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
@@ -75,6 +77,7 @@ POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down o
 EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
+RESYNC_CHUNK = 1000  # agents a background resync read hands to the cache at a time
 WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
 _TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
 _EVENTS = frozenset({WakeReason.EVENT, WakeReason.WEBHOOK})  # `at` = when the event was received
@@ -93,6 +96,7 @@ class Daemon:
         on_cycle: Callable[[CycleResult], None] | None = None,
         poll_interval: timedelta = POLL_INTERVAL,
         audit_retry: timedelta = AUDIT_RETRY,
+        resync_chunk: int = RESYNC_CHUNK,
     ) -> None:
         self.directory = directory
         self.client = session.client
@@ -116,6 +120,9 @@ class Daemon:
         self.reconciler = Reconciler(
             self.client, self.world, self.metrics, clock, self.executor, self.recorder
         )
+        self.client.budget.read_share = cfg.resync_read_share
+        self._resync_chunk = resync_chunk
+        self._resync_reader: threading.Thread | None = None
         self.triggers = TriggerReconciler(self.client, self._audit, self.metrics, clock, trigger_owner())
         self._held = ""  # the guard's reason while plans are held: no trigger is written either
         self._on_cycle = on_cycle
@@ -256,7 +263,7 @@ class Daemon:
             self._adherence_today, IntervalTrigger(seconds=cfg.resync_interval_seconds), id="adherence-today"
         )
         self._scheduler.add_job(
-            lambda: self.wake(Wake(WakeReason.RESYNC)),
+            self.resync,
             IntervalTrigger(
                 seconds=cfg.resync_interval_seconds, jitter=cfg.resync_interval_seconds * cfg.resync_jitter
             ),
@@ -315,6 +322,46 @@ class Daemon:
         self._http.stop()
         self.client.close()
         _log.info("daemon stopped")
+
+    def resync(self) -> None:
+        """The periodic full resync. Its reads run off the worker, in the budget's resync lane
+        (at most its read share, behind any correction), feeding the observed cache; then the
+        worker plans everyone against them. Boundaries and events keep being served meanwhile. A
+        read still running when the next one is due is left to finish (the resync is spread)."""
+        last = self._last_full
+        if last is None:  # nothing planned yet: the first full cycle reads everyone itself
+            self.wake(Wake(WakeReason.RESYNC))
+            return
+        if self.resync_reading:
+            return
+        agents = sorted(d.user_id for d in last.plan.decisions)
+        self._resync_reader = threading.Thread(
+            target=self._read_for_resync, args=(agents,), name="resync-read", daemon=True
+        )
+        self._resync_reader.start()
+
+    @property
+    def resync_reading(self) -> bool:
+        """A background resync read is under way."""
+        reader = self._resync_reader
+        return reader is not None and reader.is_alive()
+
+    def _read_for_resync(self, agents: list[str]) -> None:
+        started = self._clock()
+        try:
+            with resync_lane():
+                for i in range(0, len(agents), self._resync_chunk):
+                    if self._stop.is_set():
+                        return
+                    chunk = agents[i : i + self._resync_chunk]
+                    self.reconciler.observed.read(self.client.observe(chunk), self._clock())
+        except GenesysError as exc:  # abandoned at shutdown, or failed: the worker reads the rest
+            if self._stop.is_set():
+                return
+            _log.warning(
+                "background resync read failed; the resync reads the rest", extra={"error": str(exc)}
+            )
+        self.wake(Wake(WakeReason.RESYNC, read_since=started))
 
     def _export_adherence(self) -> None:
         if self._exporter is None:
@@ -408,6 +455,7 @@ class Daemon:
             boundary=boundary,
             external=tuple(self._external.values()),
             cached=boundary is not None,  # plan the changing agents against what we know of them
+            read_since=wake.read_since,
         )
         self._last_cycle = result.now
         self.recorder.flush()  # the cycle's observations and the session's heartbeat, one batch

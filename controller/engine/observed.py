@@ -74,14 +74,18 @@ class ObservedCache:
         """Confirmed writes (the agent as the write left it, see `after_write`)."""
         self.read(agents, at)
 
-    def split(self, agents: Iterable[str], now: datetime) -> tuple[dict[str, ObservedAgent], list[str]]:
-        """(fresh entries, agents to read) for `agents` at `now`."""
+    def split(
+        self, agents: Iterable[str], now: datetime, since: datetime | None = None
+    ) -> tuple[dict[str, ObservedAgent], list[str]]:
+        """(fresh entries, agents to read) for `agents` at `now`; entries read at or after `since`
+        (a full read that just ended) count as fresh too."""
         fresh: dict[str, ObservedAgent] = {}
         stale: list[str] = []
+        oldest = now - self.max_age if since is None else min(since, now - self.max_age)
         with self._lock:
             for agent in agents:
                 entry = self._entries.get(agent)
-                if entry is not None and (agent in self._streamed or now - entry[1] <= self.max_age):
+                if entry is not None and (agent in self._streamed or entry[1] >= oldest):
                     fresh[agent] = entry[0]
                 else:
                     stale.append(agent)

@@ -118,19 +118,22 @@ class Reconciler:
         write: bool = True,
         external: Collection[Override] = (),
         cached: bool = False,
+        read_since: datetime | None = None,
     ) -> CycleResult:
         """Plan (and, when `write`, apply) for all managed agents or just the `only` ones.
 
         `state` must be resolved against the live catalog (the loader does it); `boundary` is the
         instant this cycle was woken for, so boundary -> write latency can be measured. `cached`
         (a targeted re-plan only) plans against the fresh entries of the observed cache and reads
-        just the others: a boundary is met without re-reading the org.
+        just the others: a boundary is met without re-reading the org. `read_since` (a full
+        resync whose reads were made off the worker from that instant, into the cache) plans
+        everyone against those entries and reads only the agents they missed.
         """
         started = time.monotonic()
         now = self._clock()
         cycle_id = uuid.uuid4().hex[:12]
         try:
-            result = self._cycle(state, cycle_id, now, only, boundary, write, external, cached)
+            result = self._cycle(state, cycle_id, now, only, boundary, write, external, cached, read_since)
         except Exception:
             self._metrics.observe_cycle("failed", time.monotonic() - started)
             raise
@@ -148,6 +151,7 @@ class Reconciler:
         write: bool,
         external: Collection[Override],
         cached: bool,
+        read_since: datetime | None,
     ) -> CycleResult:
         catalog = self._client.presence_catalog()
         if write and self._executor is not None:
@@ -157,7 +161,7 @@ class Reconciler:
         managed = select_agents(effective, directory.agents).by_agent
         targets = sorted(managed if only is None else set(only) & managed.keys())
         schedules = self._world.schedules(directory, managed.keys(), now)
-        observed, read = self._observe(targets, now, cached=cached and only is not None)
+        observed, read = self._observe(targets, now, cached and only is not None, read_since)
         agents = directory.by_id
         self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)
         # The whole directory, so the blast-radius guard weighs a targeted re-plan against the
@@ -208,10 +212,11 @@ class Reconciler:
         )
 
     def _observe(
-        self, targets: list[str], now: datetime, *, cached: bool
+        self, targets: list[str], now: datetime, cached: bool, read_since: datetime | None
     ) -> tuple[dict[str, ObservedAgent], int]:
         """(what the targets look like, how many were read): all read, or only the stale ones."""
-        fresh, stale = self.observed.split(targets, now) if cached else ({}, targets)
+        use_cache = cached or read_since is not None
+        fresh, stale = self.observed.split(targets, now, read_since) if use_cache else ({}, targets)
         read = self._client.observe(stale) if stale else {}
         self.observed.read(read, now)
         self._recorder.observe(read.values(), "read")

@@ -27,6 +27,9 @@ class Wake:
     agents: frozenset[str] | None = None  # None: every managed agent (a full resync); empty: none
     at: datetime | None = None  # the boundary instant, or when the event was received
     triggers: bool = False  # also reconcile the EventSubscription triggers
+    # A full resync whose reads were made off the worker, into the observed cache, from this
+    # instant on: plan everyone against those entries (None: read everyone now).
+    read_since: datetime | None = None
 
     @property
     def full(self) -> bool:
@@ -48,7 +51,8 @@ def coalesce(wakes: Sequence[Wake]) -> Wake:
 
     The reason kept is the most specific for latency accounting: a boundary (its instant is what
     boundary -> write measures), else the earliest event, else the first. Triggers are reconciled
-    when any wake asks for it.
+    when any wake asks for it. A full wake plans against a background read only when every full
+    wake of the batch came from one.
     """
     if not wakes:
         raise ValueError("nothing to coalesce")
@@ -56,7 +60,11 @@ def coalesce(wakes: Sequence[Wake]) -> Wake:
     timed = sorted((w for w in wakes if w.at is not None), key=lambda w: w.at or datetime.min)
     lead = boundaries[0] if boundaries else (timed[0] if timed else wakes[0])
     triggers = any(w.triggers for w in wakes)
-    if any(w.full for w in wakes):
-        return Wake(lead.reason, None, lead.at, triggers)
+    full = [w for w in wakes if w.full]
+    if full:
+        # Entries read since the earliest background read serve only when no wake asks for a read.
+        since = [w.read_since for w in full]
+        read_since = None if None in since else min(t for t in since if t is not None)
+        return Wake(lead.reason, None, lead.at, triggers, read_since)
     agents: frozenset[str] = frozenset().union(*(w.agents or frozenset() for w in wakes))
     return Wake(lead.reason, agents, lead.at, triggers)

@@ -8,6 +8,7 @@ still passes the one shared rate budget, so concurrency shortens latency without
 from __future__ import annotations
 
 import argparse
+import contextvars
 import logging
 import queue
 import threading
@@ -193,7 +194,9 @@ class GenesysClient:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="genesys")
-        return list(self._pool.map(fn, batches))
+        # Each batch runs in a copy of the caller's context: its budget lane follows it.
+        contexts = [contextvars.copy_context() for _ in batches]
+        return list(self._pool.map(lambda cb: cb[0].run(fn, cb[1]), zip(contexts, batches, strict=True)))
 
     def abandon_reads(self) -> None:
         """Shutdown: reads in progress or to come raise ReadsAbandoned at once; writes finish."""

@@ -204,6 +204,8 @@ class Transport:
             self.stats.record(method, route, status, self._clock() - sent)
             correlation = resp.headers.get("inin-correlation-id", "")
             if status < 400:
+                if on_api_host:
+                    self.budget.observe_headers(resp.headers)
                 self._log(method, route, status, started, retries, correlation, rate_limited)
                 return ApiResponse(status, _json_or_none(resp), correlation, resp.headers)
             err = error_from_response(status, resp.text, resp.headers, method=method, path=route)

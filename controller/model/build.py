@@ -481,6 +481,7 @@ def _config(ctx: _Context) -> ControllerConfig:
         rate_per_minute=spec.get("ratePerMinute", defaults.rate_per_minute),
         resync_interval_seconds=resync.get("intervalSeconds", defaults.resync_interval_seconds),
         resync_jitter=float(resync.get("jitter", defaults.resync_jitter)),
+        resync_read_share=float(resync.get("readShare", defaults.resync_read_share)),
         trigger_interval_seconds=spec.get("triggers", {}).get(
             "intervalSeconds", defaults.trigger_interval_seconds
         ),

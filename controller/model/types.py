@@ -267,6 +267,7 @@ class ControllerConfig:
     rate_per_minute: int = 300
     resync_interval_seconds: int = 300
     resync_jitter: float = 0.05  # ± share of the interval
+    resync_read_share: float = 0.25  # most of the request budget resync reads may take
     trigger_interval_seconds: int = 120  # trigger reconcile cadence of the daemon (same jitter)
     blast_radius: BlastRadius = BlastRadius()  # how many agents one plan may change
     audit_path: str = "audit/audit.jsonl"

@@ -1,0 +1,80 @@
+"""Corrections overtake a long resync: the periodic resync reads off the worker, in the budget's
+resync lane (at most its share, behind any waiting correction), so a hand-made change is put right
+while the resync is still reading; the resync then plans everyone against what it read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from controller.emulator.generate import generate_org
+from controller.emulator.server import RunningEmulator, start_emulator
+from controller.engine.daemon import Daemon
+from controller.engine.reconciler import CycleResult
+from controller.engine.session import Session
+from controller.model.types import BlastRadius
+from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_session
+from tests.engine.test_daemon import wait_for
+
+ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"
+
+
+@pytest.fixture
+def org_of_600() -> Iterator[RunningEmulator]:
+    org = generate_org(agents=600, seed=5, start=DAY - timedelta(days=1), days=3, always_logged_in=True)
+    with start_emulator(org=org, rate_limit=100_000) as emu:
+        emu.control.set_clock(datetime.combine(DAY, time(15), UTC))  # 10:00 in New York
+        yield emu
+
+
+def test_a_correction_is_written_while_a_long_resync_is_still_reading(
+    org_of_600: RunningEmulator, tmp_path: Path
+) -> None:
+    emu = org_of_600
+    session = open_test_session(emu, DESIRED, rate=120)  # resync reads: 25 % of it, ~1 call / 2 s
+    config = replace(
+        session.state.config,
+        audit_path=str(tmp_path / "audit.jsonl"),
+        http_bind="127.0.0.1:0",
+        resync_interval_seconds=86400,  # the test starts the resync itself
+        webhook_secret=None,
+        blast_radius=BlastRadius(percent=100, min_agents=1000),  # the first plan puts 300 agents right
+    )
+    session = Session(session.client, session.world, replace(session.state, config=config))
+    full: list[CycleResult] = []
+    daemon = Daemon(
+        str(DESIRED),
+        session,
+        clock=emulator_clock(emu),
+        resync_chunk=100,
+        on_cycle=lambda r: full.append(r) if r.full else None,
+    )
+    daemon.start()
+    try:
+        wait_for(lambda: daemon.health().ready, timeout=120, what="the first full resync")
+        assert daemon.wait_streaming(30), "the notification stream did not connect"
+        live = daemon.client.observe(sorted(d.user_id for d in full[0].plan.decisions))
+        user_id = next(u for u, a in sorted(live.items()) if a.system_presence.value == "OnQueue")
+        emu.control.clear_requests()
+
+        daemon.resync()
+        wait_for(lambda: emu.control.request_counts().get(ACTIVITY, 0) >= 1, what="the resync's first read")
+        emu.control.set_presence(user_id, "Away")
+        wait_for(
+            lambda: emu.world.users[user_id].definition_id == live[user_id].presence_id,
+            timeout=60,
+            what="the correction of the hand-made change",
+        )
+        assert daemon.resync_reading, "the correction waited for the resync's reads"
+        before = len(full)
+        wait_for(lambda: len(full) > before, timeout=120, what="the resync's full plan")
+        resync = full[-1]
+        assert len(resync.plan.decisions) == len(full[0].plan.decisions)
+        # Planned against what the background read put in the cache: the worker read (almost) nobody.
+        assert resync.read <= 1, resync.read
+    finally:
+        daemon.stop()
