@@ -4,8 +4,9 @@ Wake-ups (engine/wakeups.py) come from apscheduler (the next boundary, for just 
 changing at it, planned against the observed cache; a jittered periodic full resync, whose reads
 run off the worker in the budget's resync lane so corrections overtake them; a backed-off agent
 falling due; bulk polling while the stream is down), from watchdog (desired/ changed), from the
-Notifications stream (engine/drift.py) and from the signed webhook receiver. One worker thread runs cycles one at a time, coalescing whatever queued up meanwhile,
-so events never race each other and a burst of events costs one cycle.
+Notifications stream (engine/drift.py) and from the signed webhook receiver. One worker thread
+runs cycles one at a time, coalescing whatever queued up meanwhile, so events never race each
+other and a burst of events costs one cycle.
 
 The EventSubscription triggers are reconciled by the same worker (engine/triggers.py) on their
 own jittered cadence (`triggers.intervalSeconds`), at start and on every desired/ change, after
