@@ -143,7 +143,6 @@ class Daemon:
         self._unwatched: frozenset[str] = frozenset()  # managed agents whose topics were refused
         self._watched: frozenset[str] = frozenset()
         self._rechecks: dict[str, datetime] = {}
-        self._boundary: Wake | None = None  # the boundary wake scheduled
         self._last_full: CycleResult | None = None  # what the adherence export reports
         self._drift: DriftWatcher | None = None
         self._receiver = self._webhook_receiver()
@@ -516,10 +515,8 @@ class Daemon:
 
     def _schedule_boundary(self, at: datetime | None, agents: frozenset[str]) -> None:
         """Wake at the next boundary for just the agents changing at it (every cycle keeps it)."""
-        wake = Wake(WakeReason.BOUNDARY, agents, at) if at is not None and agents else None
-        if wake is not None and wake != self._boundary:
-            self._at("boundary", at or self._clock(), wake)
-        self._boundary = wake
+        if at is not None and agents:  # again each time: the daemon's clock may have jumped
+            self._at("boundary", at, Wake(WakeReason.BOUNDARY, agents, at))
 
     def _schedule_earliest(self, reason: WakeReason, due: Mapping[str, datetime]) -> None:
         """One timer for the earliest due agent, waking it together with those due within 1 s."""
