@@ -40,7 +40,7 @@ from controller.boundary import unchanged_since
 from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
 from controller.model.types import DesiredState, Mode, PresencePolicy, PresenceTarget, Rules, Safeguard
 from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import SelectionConflict, select_agents
+from controller.selection import Selection, SelectionConflict, select_agents
 from controller.timeline import Decision, Reason, ReasonKind, desired_at
 
 # A presence change within this much of our own write is taken to be that write.
@@ -245,15 +245,18 @@ def plan(
     *,
     last_written: Mapping[str, datetime] = _EMPTY,
     only: Collection[str] | None = None,
+    selection: Selection | None = None,
 ) -> Plan:
     """The corrections that bring managed agents to their desired presence at `now`.
 
     `agents` is the whole directory (the guard's population); `only`, when given, restricts the
     agents planned (their schedules and observations suffice). `state` must have its presences
     resolved (every PresenceTarget.definition_id set); `last_written` says when this daemon last
-    wrote each agent, to tell its changes from theirs.
+    wrote each agent, to tell its changes from theirs. `selection`, when given, must be
+    select_agents(state, agents) (a caller planning often keeps it).
     """
-    selection = select_agents(state, agents)
+    if selection is None:
+        selection = select_agents(state, agents)
     allowed = {p.name: _allowed_ids(p, catalog) for p in state.policies}
     actions: list[Action] = []
     skipped: list[Skip] = []

@@ -311,6 +311,8 @@ class Daemon:
         # What the worker may still do is a read (abandoned, or one already on the wire: dropped
         # with the process, since reads change nothing) or pure planning: no need to wait long.
         self._worker.join(WORKER_GRACE_SECONDS)
+        if self._resync_reader is not None:  # its reads were abandoned: it ends at once
+            self._resync_reader.join(WORKER_GRACE_SECONDS)
         self._files.stop()
         self._scheduler.shutdown(wait=False)
         if self._drift is not None:
@@ -328,6 +330,8 @@ class Daemon:
         (at most its read share, behind any correction), feeding the observed cache; then the
         worker plans everyone against them. Boundaries and events keep being served meanwhile. A
         read still running when the next one is due is left to finish (the resync is spread)."""
+        if self._stop.is_set():
+            return
         last = self._last_full
         if last is None:  # nothing planned yet: the first full cycle reads everyone itself
             self.wake(Wake(WakeReason.RESYNC))

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -24,7 +24,7 @@ from controller.genesys import GenesysClient
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
 from controller.planner import Plan, SkipKind, plan
-from controller.selection import select_agents
+from controller.selection import Selection, select_agents
 
 _log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class Reconciler:
         self._written: dict[str, tuple[datetime, str]] = {}  # agent -> (when, definition id we wrote)
         self._unobserved: dict[str, int] = {}  # agent -> full resyncs in a row it was not read
         self.observed = ObservedCache()
+        self._selection: tuple[tuple[object, ...], Sequence[Agent], Selection] | None = None
         self._upcoming = UpcomingChanges()
 
     def cycle(
@@ -158,7 +159,8 @@ class Reconciler:
             self._executor.recover()  # a previous run's unfinished writes, before we look at agents
         directory = self._world.directory(now)
         effective = with_external_overrides(state, external)
-        managed = select_agents(effective, directory.agents).by_agent
+        selection = self._select(effective, (state.digest, tuple(external)), directory.agents)
+        managed = selection.by_agent
         targets = sorted(managed if only is None else set(only) & managed.keys())
         schedules = self._world.schedules(directory, managed.keys(), now)
         observed, read = self._observe(targets, now, cached and only is not None, read_since)
@@ -176,6 +178,7 @@ class Reconciler:
             now,
             last_written=self._own_writes(observed),
             only=targets,
+            selection=selection,
         )
         report = None
         if write and self._executor is not None and the_plan.actions:
@@ -210,6 +213,14 @@ class Reconciler:
             changing,
             read,
         )
+
+    def _select(self, state: DesiredState, key: tuple[object, ...], agents: Sequence[Agent]) -> Selection:
+        """select_agents, kept while the desired state, external states and directory are the
+        same (a boundary or an event re-plan then skips matching every agent of the org)."""
+        cached = self._selection
+        if cached is None or cached[0] != key or cached[1] is not agents:
+            cached = self._selection = (key, agents, select_agents(state, agents))
+        return cached[2]
 
     def _observe(
         self, targets: list[str], now: datetime, cached: bool, read_since: datetime | None
