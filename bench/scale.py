@@ -155,8 +155,9 @@ def run_size(agents: int, naive_seconds: float) -> tuple[dict[str, Any], dict[st
 
 def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     head = (
-        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (written) | boundary→first write (s) "
-        "| boundary→last write p50/p99/max (s) | × floor | CPU full / boundary (ms) | RSS (MB) |"
+        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (written) "
+        "| boundary→first write (s) | boundary→last write p50/p99/max (s) | × floor "
+        "| CPU full / boundary (ms) | RSS (MB) |"
     )
     lines = [head, "|" + "---|" * 12]
     for agents, m, n in rows:
