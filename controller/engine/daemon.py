@@ -548,8 +548,10 @@ class Daemon:
     def _streamed(self) -> None:
         """Tell the observed cache which agents a connected stream watches: their entries stay
         fresh until an event names them."""
-        up = self._drift is not None and self._stream_up
-        self.reconciler.observed.stream(self._watched - self._unwatched if up else ())
+        drift = self._drift
+        up = drift is not None and self._stream_up
+        streamed = self._watched - self._unwatched - (drift.overflow if drift is not None else frozenset())
+        self.reconciler.observed.stream(streamed if up else ())
 
     def run_until_stopped(self, stop: threading.Event) -> None:
         self.start()

@@ -44,6 +44,7 @@ from controller.adherence.recorder import NoRecorder, PresenceRecorder
 from controller.genesys.api import GenesysClient
 from controller.genesys.models import ChannelTopic
 from controller.genesys.streaming import (
+    MAX_CHANNELS,
     TOPICS_PER_CHANNEL,
     ActivityEvent,
     NotificationStream,
@@ -136,6 +137,7 @@ class DriftWatcher:
         self._permitted: dict[int, int] = {}  # shard -> topics subscribed
         self._warned: set[str] = set()  # refused topics already in a warning
         self._unwatched: frozenset[str] = frozenset()
+        self._overflow: frozenset[str] = frozenset()  # managed agents beyond the client's capacity
 
     @property
     def channel_count(self) -> int:
@@ -151,14 +153,36 @@ class DriftWatcher:
         """Managed agents with a topic the platform refused: no event will name them, poll them."""
         return self._unwatched
 
+    @property
+    def capacity(self) -> int:
+        """Agents one OAuth client can stream: 20 channels x 1,000 topics, over topics per agent."""
+        return MAX_CHANNELS * TOPICS_PER_CHANNEL // len(topics_for(["-"], self._kind))
+
+    @property
+    def overflow(self) -> frozenset[str]:
+        """Managed agents beyond the streaming capacity: the resync reads them (no event will)."""
+        return self._overflow
+
     def watch(self, user_ids: Iterable[str]) -> None:
-        """Subscribe to exactly `user_ids` (start on first call; re-PUT subscriptions on change)."""
+        """Subscribe to exactly `user_ids` (start on first call; re-PUT subscriptions on change).
+        Above the client's capacity the agents already watched stay, the rest fill what is left,
+        and the others are `overflow` (said once, with what happens to them)."""
         wanted = set(user_ids)
         with self._lock:
-            if self._stream is not None and wanted == self._managed:
+            if self._stream is not None and wanted == self._managed | self._overflow:
                 return
-            self._order = sticky_order(self._order, wanted)
-            self._managed = frozenset(wanted)
+            self._order = sticky_order(self._order, wanted)[: self.capacity]
+            self._managed = frozenset(self._order)
+            overflow = frozenset(wanted - self._managed)
+            if overflow and not self._overflow:
+                log.warning(
+                    f"{len(wanted)} managed agents exceed one client's streaming capacity "
+                    f"({MAX_CHANNELS} channels x {TOPICS_PER_CHANNEL} topics = {self.capacity} agents): "
+                    f"streaming {self.capacity}; the other {len(overflow)} are read by the periodic "
+                    "resync (within its budget share) and at their boundaries, so they are still corrected",
+                    extra={"agents": len(wanted), "streamed": self.capacity, "overflow": len(overflow)},
+                )
+            self._overflow = overflow
             topics = topics_for(self._order, self._kind)
             shards = len(shard_topics(topics, TOPICS_PER_CHANNEL))
             previous, self._shards = self._shards, shards
