@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 
 from controller.audit import AuditWriter
+from controller.boundary import agent_changes, next_boundary
 from controller.domain import ObservedAgent
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.observed import ObservedCache
-from controller.engine.reconciler import Reconciler
+from controller.engine.reconciler import CycleResult, Reconciler
+from controller.engine.session import Session
 from controller.metrics import Metrics
 from controller.presence import RoutingStatus, SystemPresence
+from controller.selection import select_agents
 from tests.engine.conftest import DAY, emulator_clock, open_test_session
 
 ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"
@@ -67,6 +70,8 @@ def test_a_boundary_reads_only_its_changing_agents_then_writes(
         if result.report is not None and result.report.ok:
             writes += len(result.report.ok)
             assert calls[BULK_WRITE] == math.ceil(len(result.report.ok) / 50)
+        # The heap, re-walked only for the agents whose change passed, agrees with a full walk.
+        assert (result.next_boundary, result.boundary_agents) == walked_from_scratch(session, result)
     assert writes > 0, "some boundary of the day needed a correction"
     executor.close()
 
@@ -106,6 +111,16 @@ def test_with_a_connected_stream_a_boundary_writes_without_any_read(
     assert not stale
     assert {a: o.presence_id for a, o in cached.items()} == {a: o.presence_id for a, o in live.items()}
     executor.close()
+
+
+def walked_from_scratch(session: Session, result: CycleResult) -> tuple[datetime | None, frozenset[str]]:
+    directory = session.world.directory(result.now)
+    managed = select_agents(session.state, directory.agents).by_agent
+    schedules = session.world.schedules(directory, managed.keys(), result.now)
+    args = (managed, directory.agents, schedules.by_agent, schedules.codes, result.now)
+    at = next_boundary(*args, catalog=result.catalog)
+    changes = agent_changes(*args, catalog=result.catalog)
+    return at, frozenset(a for a, t in changes.items() if t == at)
 
 
 def _agent(user_id: str) -> ObservedAgent:
