@@ -3,10 +3,12 @@ against the same emulator (a separate process, rate limit 300/min: the real per-
 
 Run: .venv/bin/python -m bench scale [agents ...]   (default 1000 10000 50000)
 For each size: start `presencectl emulator --agents N --rate-limit 300`; in a child process (so
-its RSS is its own) run ours: a cold full cycle, a full resync with no drift 20 s before the next
-schedule boundary, then the boundary re-plan of just the K changing agents at that instant (the
-resync's entries are fresh; with the stream connected they stay fresh however old). Then the
-naive loop in another child for at most 60 s, its pass extrapolated to all agents.
+its RSS is its own) run ours: a cold full cycle, a full resync with no drift, then (the emulator
+clock set 2 s before the next schedule boundary) the boundary re-plan of just the K changing
+agents at that instant. The observed cache is told what a connected stream would watch (the
+first 20,000 agents, one client's capacity): those entries are fresh, the others (above 20,000)
+are read at the boundary, in bulk, as the daemon does. Then the naive loop in another child for
+at most 60 s (`--no-naive` skips it), its pass extrapolated to all agents.
 Boundary -> write times come from the emulator's request log (the bulk PUTs' arrival times);
 each agent's time is its chunk's. The floor is ceil(K/50) bulk writes at the budget's refill rate.
 CPU is the reconcile thread's (time.thread_time; HTTP parsing in the client's pool is left out).
@@ -41,7 +43,8 @@ from controller.metrics import Metrics  # noqa: E402
 
 RATE = 300
 BULK = 50
-LEAD = timedelta(seconds=20)  # the no-drift resync runs this long before the boundary
+LEAD = timedelta(seconds=2)  # the clock is set this long before the boundary
+STREAM_CAPACITY = 20 * 1000  # agents one OAuth client can stream (activity topics)
 PUT_BULK = "PUT /api/v2/users/presences/bulk"
 
 
@@ -75,14 +78,14 @@ def ours(api: str) -> dict[str, Any]:
 
     cold, cold_wall, _ = timed()
     cold_calls, cold_429, _ = _calls(control)
-    at, changing = cold.next_boundary, cold.boundary_agents
+    resync, resync_wall, resync_cpu = timed()
+    resync_calls, resync_429, _ = _calls(control)
+    managed = sorted(d.user_id for d in resync.plan.decisions)
+    reconciler.observed.stream(managed[:STREAM_CAPACITY])  # what a connected stream vouches for
+    at, changing = resync.next_boundary, resync.boundary_agents
     assert at is not None, "no boundary ahead"
     control.set_clock(at - LEAD)
     control.clear_requests()
-    resync, resync_wall, resync_cpu = timed()
-    resync_calls, resync_429, _ = _calls(control)
-    at, changing = resync.next_boundary, resync.boundary_agents
-    assert at is not None
     while control.now() < at:  # the daemon's timer, here a wait on the emulator's clock
         time.sleep(min(0.05, max(0.0, (at - control.now()).total_seconds())))
     boundary, boundary_wall, boundary_cpu = timed(only=changing, boundary=at, cached=True)
@@ -145,6 +148,8 @@ def run_size(agents: int, naive_seconds: float) -> tuple[dict[str, Any], dict[st
         assert emulator.stdout is not None
         api = emulator.stdout.readline().split()[1]
         mine = _child([__file__, "--ours", api], timeout=3600)
+        if not naive_seconds:
+            return mine, {}
         time.sleep(61)  # a fresh rate-limit minute for the naive loop
         naive = _child([str(HERE / "seed_loop.py"), api, str(naive_seconds)], timeout=naive_seconds + 600)
         return mine, naive
@@ -155,7 +160,7 @@ def run_size(agents: int, naive_seconds: float) -> tuple[dict[str, Any], dict[st
 
 def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     head = (
-        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (written) "
+        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (read, written) "
         "| boundary→first write (s) | boundary→last write p50/p99/max (s) | × floor "
         "| CPU full / boundary (ms) | RSS (MB) |"
     )
@@ -163,11 +168,13 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     for agents, m, n in rows:
         lines.append(
             f"| {agents:,} | presencectl | {m['calls']} | {m['writes']} | {m['rate_limited']} | "
-            f"{m['pass_seconds']:.1f} | {m['K']} ({m['boundary_written']}) | {m['first']:.2f} | "
+            f"{m['pass_seconds']:.1f} | {m['K']} ({m['boundary_read']}, {m['boundary_written']}) | {m['first']:.2f} | "
             f"{m['p50']:.2f} / {m['p99']:.2f} / {m['max']:.2f} | {m['max'] / m['floor']:.2f} "
             f"(floor {m['floor']:.1f} s) | {m['cpu_full'] * 1000:.0f} / {m['cpu_boundary'] * 1000:.0f} | "
             f"{m['rss_mb']:.0f} |"
         )
+        if not n:
+            continue
         k = max(1, m["K"])
         pass_s = n["pass_seconds"]
         lines.append(
@@ -183,10 +190,11 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--ours":
         print(json.dumps(ours(sys.argv[2])))
         return
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10_000, 50_000]
+    naive_seconds = 0.0 if "--no-naive" in sys.argv else 60.0
+    sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [1000, 10_000, 50_000]
     rows = []
     for agents in sizes:
-        mine, naive = run_size(agents, 60.0)
+        mine, naive = run_size(agents, naive_seconds)
         rows.append((agents, mine, naive))
         print(f"{agents:,} agents: ours {json.dumps(mine)}", flush=True)
         print(f"{agents:,} agents: naive {json.dumps(naive)}", flush=True)
