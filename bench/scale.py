@@ -76,7 +76,7 @@ def ours(api: str) -> dict[str, Any]:
         result = reconciler.cycle(session.state, **kw)
         return result, time.monotonic() - wall, time.thread_time() - cpu
 
-    cold, cold_wall, _ = timed()
+    _, cold_wall, _ = timed()
     cold_calls, cold_429, _ = _calls(control)
     resync, resync_wall, resync_cpu = timed()
     resync_calls, resync_429, _ = _calls(control)
