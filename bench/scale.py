@@ -168,7 +168,8 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     for agents, m, n in rows:
         lines.append(
             f"| {agents:,} | presencectl | {m['calls']} | {m['writes']} | {m['rate_limited']} | "
-            f"{m['pass_seconds']:.1f} | {m['K']} ({m['boundary_read']}, {m['boundary_written']}) | {m['first']:.2f} | "
+            f"{m['pass_seconds']:.1f} | {m['K']} ({m['boundary_read']}, {m['boundary_written']}) | "
+            f"{m['first']:.2f} | "
             f"{m['p50']:.2f} / {m['p99']:.2f} / {m['max']:.2f} | {m['max'] / m['floor']:.2f} "
             f"(floor {m['floor']:.1f} s) | {m['cpu_full'] * 1000:.0f} / {m['cpu_boundary'] * 1000:.0f} | "
             f"{m['rss_mb']:.0f} |"
