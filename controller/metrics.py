@@ -66,6 +66,10 @@ WEBHOOK_RESULTS = (
     "unavailable",
 )
 
+# What a desired/ reload came to: a new set in force, the same content (no API call), an invalid
+# set (the last good one stays), or a failure reading the org (retried on the next change).
+DESIRED_RELOAD_RESULTS = ("applied", "unchanged", "rejected", "failed")
+
 
 def status_class(status: int | None) -> str:
     """`2xx`..`5xx`, or `error` when no HTTP answer came back (connection reset, timeout)."""
@@ -179,6 +183,12 @@ class Metrics:
         self.webhook_requests_total = Counter(
             "presencectl_webhook_requests", "Inbound webhook requests by result.", ["result"], registry=r
         )
+        self.desired_reloads_total = Counter(
+            "presencectl_desired_reloads",
+            "desired/ reloads by result (unchanged: same content digest, no API call).",
+            ["result"],
+            registry=r,
+        )
         self.adherence_ratio = Gauge(
             "presencectl_adherence_ratio",
             "Today's time-weighted adherence by policy (0..1): seconds in adherence / (scheduled - "
@@ -271,6 +281,8 @@ class Metrics:
             self.stream_topics.labels(state=state)
         for reason in SKIP_REASONS:
             self.agents_skipped.labels(reason=reason)
+        for result in DESIRED_RELOAD_RESULTS:
+            self.desired_reloads_total.labels(result=result)
 
     def observe_api_call(
         self, endpoint: str, status: int | None, seconds: float, retries: int = 0, rate_limited: int = 0

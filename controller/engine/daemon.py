@@ -12,7 +12,9 @@ the presence cycle of that wake: while the last full plan (or any later one) is 
 blast-radius guard, trigger changes are recorded as held and not written.
 
 A desired/ change is loaded as a whole; when the new set is invalid the last good one stays in
-force and the error is logged and shown on /healthz. SIGTERM stops intake, abandons reads at
+force and the error is logged and shown on /healthz. Only content changes wake it (reads do
+not), and the files' digest is compared first: the same content costs no API call and no
+cycle. SIGTERM stops intake, abandons reads at
 once (a full read of a large org is simply dropped), lets the writes in flight finish with their
 audit records, and exits 0 within seconds at any scale.
 
@@ -54,6 +56,7 @@ from controller.genesys import GenesysError
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
+from controller.model.loader import content_digest
 from controller.model.types import DesiredState, Override
 from controller.status.audit_tail import audit_tail
 from controller.status.routes import status_routes
@@ -126,6 +129,7 @@ class Daemon:
         self._external: dict[str, Override] = {}
         self._desired_error = ""
         self._loaded_at = clock()
+        self._seen_digest: str | None = session.state.digest  # content last loaded or rejected
         self._last_loop = time.monotonic()
         self._last_cycle: datetime | None = None
         self._ready = False
@@ -352,24 +356,33 @@ class Daemon:
 
     # ---- the worker ----
 
-    def _next(self) -> Wake | None:
+    def _next(self) -> list[Wake]:
+        """Every wake queued now (waiting up to 1 s for the first); empty when none came."""
         try:
-            first = self._queue.get(timeout=1.0)
+            pending = [self._queue.get(timeout=1.0)]
         except queue.Empty:
-            return None
-        pending = [first]
+            return []
         while True:
             try:
                 pending.append(self._queue.get_nowait())
             except queue.Empty:
-                return coalesce(pending)
+                return pending
 
     def _work(self) -> None:
         while not self._stop.is_set():
             self._last_loop = time.monotonic()
-            wake = self._next()
-            if wake is None or self._stop.is_set():
+            pending = self._next()
+            if self._stop.is_set():
                 continue
+            # A resync looks at desired/ too (a missed file event, a reload that failed): it costs
+            # one digest of the files, and an API call only when their content changed.
+            reloads = any(w.reason in (WakeReason.DESIRED, WakeReason.RESYNC) for w in pending)
+            if reloads and not self._reload_guarded():
+                # Nothing new in force: file events cost no cycle (and no API call).
+                pending = [w for w in pending if w.reason is not WakeReason.DESIRED]
+            if not pending:
+                continue
+            wake = coalesce(pending)
             try:
                 self._handle(wake)
             except Exception:  # one bad cycle must not end the daemon; the next wake retries
@@ -379,8 +392,6 @@ class Daemon:
                     _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
 
     def _handle(self, wake: Wake) -> None:
-        if wake.reason is WakeReason.DESIRED:
-            self._reload()
         try:
             if wake.plans_presence:
                 self._cycle(wake)
@@ -431,22 +442,48 @@ class Daemon:
         if self._on_cycle is not None:
             self._on_cycle(result)
 
-    def _reload(self) -> None:
+    def _reload_guarded(self) -> bool:
+        try:
+            return self._reload()
+        except Exception as exc:  # e.g. the org unreachable: the next change or resync retries
+            self.metrics.desired_reloads_total.labels(result="failed").inc()
+            _log.error("desired state reload failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            return False
+
+    def _reload(self) -> bool:
+        """Load desired/ again when its content changed; True when a new state is in force.
+        The digest of the files comes first, so unchanged content costs no API call."""
+        try:
+            digest: str | None = content_digest(self.directory)
+        except DesiredStateError:
+            digest = None  # unreadable or empty: the load below says why
+        if digest == self._state.digest:
+            self._desired_error = ""  # back to the set in force (e.g. a broken edit reverted)
+            self.metrics.desired_state_valid.set(1)
+            self._seen_digest = digest
+        if digest is not None and digest == self._seen_digest:
+            self.metrics.desired_reloads_total.labels(result="unchanged").inc()
+            return False
         try:
             state = load_live(self.directory, self.client, self.world, self._clock())
         except DesiredStateError as exc:
+            self._seen_digest = digest
             self._desired_error = str(exc)
             self.metrics.desired_state_valid.set(0)
+            self.metrics.desired_reloads_total.labels(result="rejected").inc()
             _log.error(
                 "desired state rejected; the last good state stays in force",
                 extra={"problems": [str(d) for d in exc.diagnostics], "digest": self._state.digest},
             )
-            return
+            return False
+        self._seen_digest = state.digest
         self._desired_error = ""
         self.metrics.desired_state_valid.set(1)
         self._loaded_at = self._clock()
         self._state = self._adopt(state)
+        self.metrics.desired_reloads_total.labels(result="applied").inc()
         _log.info("desired state reloaded", extra={"digest": state.digest})
+        return True
 
     def _adopt(self, state: DesiredState) -> DesiredState:
         if self._receiver is not None:

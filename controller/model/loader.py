@@ -57,6 +57,24 @@ def desired_files(directory: str | Path) -> list[Path]:
     return files
 
 
+def _digest_entry(path: Path, data: bytes) -> bytes:
+    return path.name.encode() + b"\0" + data + b"\0"
+
+
+def content_digest(directory: str | Path) -> str:
+    """The digest `load_desired` gives the directory's current files, without parsing them: a
+    reload whose digest matches the state in force has nothing to do (and costs no API call).
+    Unreadable files are left out, as the loader leaves them out; DesiredStateError as
+    `desired_files` raises it."""
+    digest = hashlib.sha256()
+    for path in desired_files(directory):
+        try:
+            digest.update(_digest_entry(path, path.read_bytes()))
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
 def check_files(
     files: Sequence[Path],
     *,
@@ -78,7 +96,7 @@ def check_files(
                 Diagnostic(SourceLocation(str(path), 0, 0), f"cannot read file: {exc.strerror}", "")
             )
             continue
-        digest.update(path.name.encode() + b"\0" + data + b"\0")
+        digest.update(_digest_entry(path, data))
         documents, problems = parse_yaml(str(path), data)
         diagnostics += problems
         if problems:
