@@ -60,10 +60,14 @@ WEBHOOK_RESULTS = (
     "bad_signature",
     "stale",
     "too_large",
+    "unsupported_media_type",
+    "timeout",
     "malformed",
     "unknown_state",
     "unknown_agent",
+    "stale_event",
     "unavailable",
+    "internal",
 )
 
 # What a desired/ reload came to: a new set in force, the same content (no API call), an invalid

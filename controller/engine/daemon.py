@@ -63,6 +63,7 @@ from controller.status.routes import status_routes
 from controller.status.tracker import StatusTracker
 from controller.status.view import StatusView, build_status
 from controller.webhook import (
+    EXTERNAL_STATE_TTL,
     ExternalState,
     RecheckAgent,
     WebhookEvent,
@@ -75,7 +76,6 @@ from controller.webhook import load_secret as load_webhook_secret
 _log = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down or topics are refused
-EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
 WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
@@ -198,7 +198,8 @@ class Daemon:
         elif isinstance(event, ExternalState):
             # The state holds from its receipt on the daemon's own clock: a sender's clock may be
             # skewed (or, in time-travel tests, the daemon follows the emulator's clock).
-            held_from = replace(event, time=self._clock())
+            # It began `age` before it was sent (the receiver refused it when older than the TTL).
+            held_from = replace(event, time=self._clock() - event.age)
             self._external[event.agent] = external_override(held_from, event.mapping, EXTERNAL_STATE_TTL)
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.agent}), received))
 
@@ -212,7 +213,14 @@ class Daemon:
             agent = self.world.directory(self._clock()).find(key)
             return agent.id if agent is not None else None
 
-        return WebhookReceiver(secret, self._on_webhook, self._state.mappings, lookup, self.metrics)
+        return WebhookReceiver(
+            secret,
+            self._on_webhook,
+            self._state.mappings,
+            lookup,
+            self.metrics,
+            max_event_age=EXTERNAL_STATE_TTL,
+        )
 
     # ---- health ----
 
