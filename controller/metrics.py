@@ -47,7 +47,7 @@ _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0
 _API_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
-CYCLE_RESULTS = ("ok", "failed", "held")
+CYCLE_RESULTS = ("ok", "failed", "held", "rate_limited")  # rate_limited: 429s outlasted the retries
 TOPIC_STATES = ("permitted", "rejected")  # presencectl_stream_topics{state}
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
 SKIP_REASONS = tuple(kind.value for kind in SkipKind)

@@ -76,6 +76,7 @@ from controller.webhook import load_secret as load_webhook_secret
 _log = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down or topics are refused
+RETRY_AFTER_FAILURE = timedelta(seconds=30)  # a cycle the API refused is retried (in full) after this
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
 WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
@@ -393,11 +394,30 @@ class Daemon:
             wake = coalesce(pending)
             try:
                 self._handle(wake)
+            except GenesysError as exc:  # the API said no (429s outlasted the retries, 5xx, ...)
+                self._cycle_failed(wake, exc)
             except Exception:  # one bad cycle must not end the daemon; the next wake retries
                 if self._stop.is_set():  # reads abandoned or executor closed: we are stopping
                     _log.info("reconcile cycle abandoned: shutting down", extra={"wake": wake.reason.value})
                 else:
                     _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
+
+    def _cycle_failed(self, wake: Wake, exc: GenesysError) -> None:
+        """One structured line (no traceback: nothing here is a bug), and a full resync once the
+        API had time to recover; other wakes meanwhile still run."""
+        retry = max(RETRY_AFTER_FAILURE, timedelta(seconds=exc.retry_after or 0))
+        _log.error(
+            "reconcile cycle failed",
+            extra={
+                "wake": wake.reason.value,
+                "error": str(exc),
+                "status": exc.status,
+                "code": exc.code,
+                "correlation_id": exc.context_id,
+                "retry_in_seconds": retry.total_seconds(),
+            },
+        )
+        self._at("retry", self._clock() + retry, Wake(WakeReason.RESYNC))
 
     def _handle(self, wake: Wake) -> None:
         try:

@@ -1,4 +1,5 @@
-"""Reading desired/ never reloads it; a reload of unchanged content costs no API call.
+"""The daemon on an idle org: reading desired/ never reloads it, a reload of unchanged content
+costs no API call, and a cycle the API refuses is one log line and does not stop the next.
 
 Before: one `cat desired/mapping-wfm.yaml` started a loop (the watcher reacted to open/close
 events, the reload's own reads made more), and every reload re-read presence definitions and
@@ -7,6 +8,7 @@ the directory: on an idle 200-agent org about 240 of the 300 calls a minute.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -120,3 +122,26 @@ def test_a_real_change_is_applied_once(idle_daemon: Daemon, day_emulator: Runnin
     wait_for(lambda: reloads(idle_daemon, "applied") >= 1, what="the reload")
     assert reloads(idle_daemon, "applied") == 1 and idle_daemon.desired.digest != before
     assert any("WFM_GONE" in m.states for m in idle_daemon.desired.mappings)
+
+
+def cycles(daemon: Daemon, result: str) -> float:
+    value = daemon.metrics.registry.get_sample_value("presencectl_reconcile_cycles_total", {"result": result})
+    return value or 0.0
+
+
+def test_a_cycle_whose_429s_outlast_the_retries_is_one_line_and_the_next_cycle_runs(
+    idle_daemon: Daemon, day_emulator: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    ok_before = cycles(idle_daemon, "ok")
+    day_emulator.control.faults(burst429={"count": 6, "retryAfter": 0})  # one call and its 5 retries
+    idle_daemon.wake(Wake(WakeReason.RESYNC))
+    wait_for(lambda: cycles(idle_daemon, "rate_limited") == 1, what="the rate-limited cycle")
+    failed = [r for r in caplog.records if r.getMessage() == "reconcile cycle failed"]
+    assert len(failed) == 1, failed
+    (line,) = failed
+    assert line.levelno == logging.ERROR and line.exc_info is None, "a traceback for an API refusal"
+    assert getattr(line, "status", None) == 429 and getattr(line, "retry_in_seconds", 0) >= 30
+    idle_daemon.wake(Wake(WakeReason.RESYNC))
+    wait_for(lambda: cycles(idle_daemon, "ok") > ok_before, what="the next cycle")
+    assert cycles(idle_daemon, "failed") == 0
