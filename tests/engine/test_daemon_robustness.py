@@ -22,6 +22,7 @@ from controller.engine.daemon import Daemon
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
+from controller.metrics import TRIGGER_STATES
 from tests.engine.conftest import emulator_clock, open_test_session
 from tests.engine.test_daemon import SECRET, desired_copy, wait_for
 
@@ -83,15 +84,25 @@ def idle_daemon(
         audit_path=str(tmp_path / "audit.jsonl"),
         http_bind="127.0.0.1:0",
         resync_interval_seconds=86_400,
+        trigger_interval_seconds=86_400,
     )
     session = Session(session.client, session.world, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:
         wait_for(lambda: daemon.health().ready, what="the first full resync")
+        wait_for(lambda: trigger_pass_done(daemon), what="the trigger pass at start")
         yield daemon
     finally:
         daemon.stop()
+
+
+def trigger_pass_done(daemon: Daemon) -> bool:
+    values = (
+        daemon.metrics.registry.get_sample_value("presencectl_triggers", {"state": state}) or 0.0
+        for state in TRIGGER_STATES
+    )
+    return sum(values) >= 1  # desired/ declares one EventSubscription
 
 
 def reloads(daemon: Daemon, result: str) -> float:
