@@ -47,6 +47,7 @@ from controller.audit import AuditWriter
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
+from controller.engine.expiry import expiry_records
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session, load_live, open_session, trigger_owner, utc_now
@@ -131,6 +132,7 @@ class Daemon:
         self._desired_error = ""
         self._loaded_at = clock()
         self._seen_digest: str | None = session.state.digest  # content last loaded or rejected
+        self._expired_audited: set[tuple[str, str, datetime]] = set()
         self._last_loop = time.monotonic()
         self._last_cycle: datetime | None = None
         self._ready = False
@@ -456,6 +458,7 @@ class Daemon:
         if wake.full:
             self._ready = True
             self._last_full = result
+            self._audit_expired(result)
             self._watch(result)
         self._schedule_boundary(result.next_boundary, result.boundary_agents)
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
@@ -469,6 +472,16 @@ class Daemon:
         self._schedule_rechecks(result)
         if self._on_cycle is not None:
             self._on_cycle(result)
+
+    def _audit_expired(self, result: CycleResult) -> None:
+        """Each override whose `until` has passed is audited once; the planner ignores it."""
+        due = [e for e in self._state.expired_overrides(result.now) if e.key not in self._expired_audited]
+        if due:
+            directory = self.world.directory(result.now)
+            self._audit.write_batch(
+                expiry_records(due, directory, result.now, result.cycle_id, self._state.digest)
+            )
+            self._expired_audited.update(e.key for e in due)
 
     def _reload_guarded(self) -> bool:
         try:

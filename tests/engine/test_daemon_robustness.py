@@ -8,6 +8,7 @@ the directory: on an idle 200-agent org about 240 of the 300 calls a minute.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from controller.engine.desired_watch import DesiredWatch
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
 from controller.metrics import TRIGGER_STATES
-from tests.engine.conftest import emulator_clock, open_test_session
+from tests.engine.conftest import DAY, emulator_clock, open_test_session
 from tests.engine.test_daemon import SECRET, desired_copy, wait_for
 
 
@@ -72,12 +73,19 @@ def test_reads_never_arm_the_watcher_and_writes_do(tmp_path: Path) -> None:
 
 @pytest.fixture
 def idle_daemon(
-    day_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    day_emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[Daemon]:
     """A ready daemon with no periodic resync, no stream and no grace: nothing calls the API
     unless something wakes it."""
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", SECRET)
     directory = desired_copy(tmp_path, 0)
+    extra = getattr(request, "param", {}).get("override")
+    if extra is not None:
+        policy = directory / "policy-customer-care.yaml"
+        policy.write_text(policy.read_text().replace("  overrides:\n", f"  overrides:\n{extra}", 1))
     session = open_test_session(day_emulator, directory)
     config = replace(
         session.state.config,
@@ -157,3 +165,25 @@ def test_a_cycle_whose_429s_outlast_the_retries_is_one_line_and_the_next_cycle_r
     idle_daemon.wake(Wake(WakeReason.RESYNC))
     wait_for(lambda: cycles(idle_daemon, "ok") > ok_before, what="the next cycle")
     assert cycles(idle_daemon, "failed") == 0
+
+
+EXPIRED = f"""    - agent: agent00003@demo.example.com
+      presence: Training
+      until: "{DAY.isoformat()}T09:00:00Z"
+      reason: A course that ended an hour before the emulator's 10:00
+"""
+
+
+@pytest.mark.parametrize("idle_daemon", [{"override": EXPIRED}], indirect=True)
+def test_an_expired_override_is_audited_once_and_ignored(idle_daemon: Daemon, tmp_path: Path) -> None:
+    assert idle_daemon.desired.expired and len(idle_daemon.desired.policies[0].overrides) == 1
+    ok_before = cycles(idle_daemon, "ok")
+    idle_daemon.wake(Wake(WakeReason.RESYNC))
+    wait_for(lambda: cycles(idle_daemon, "ok") > ok_before, what="a second full cycle")
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    expired = [json.loads(line) for line in lines if '"override_expired"' in line]
+    assert len(expired) == 1, expired
+    (record,) = expired
+    assert record["agent"]["email"] == "agent00003@demo.example.com"
+    assert (record["mode"], record["result"]["status"]) == ("observed", "skipped")
+    assert record["desired"]["label"] == "Training" and "expired" in record["reason"]["text"]
