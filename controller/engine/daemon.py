@@ -396,11 +396,11 @@ class Daemon:
             wake = coalesce(pending)
             try:
                 self._handle(wake)
-            except GenesysError as exc:  # the API said no (429s outlasted the retries, 5xx, ...)
-                self._cycle_failed(wake, exc)
-            except Exception:  # one bad cycle must not end the daemon; the next wake retries
+            except Exception as exc:  # one bad cycle must not end the daemon; the next wake retries
                 if self._stop.is_set():  # reads abandoned or executor closed: we are stopping
                     _log.info("reconcile cycle abandoned: shutting down", extra={"wake": wake.reason.value})
+                elif isinstance(exc, GenesysError):  # the API said no (429s outlasted the retries, 5xx)
+                    self._cycle_failed(wake, exc)
                 else:
                     _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
 
