@@ -72,11 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--client-id", default="presencectl-demo")
     emu.add_argument("--client-secret", default="presencectl-demo-secret")
     emu.add_argument("--rate-limit", type=int, default=300, help="requests per minute per client")
+    emu.add_argument(
+        "--initial-adherence",
+        type=float,
+        help="share (0..1) of on-shift agents that start in their scheduled presence (default: none)",
+    )
 
     val = sub.add_parser("validate", help="validate a desired/ directory (exit 0 valid, 2 invalid)")
     val.add_argument("directory")
     val.add_argument("--output", choices=["text", "json"], default="text")
     val.add_argument("--offline", action="store_true", help="skip checks against the live org")
+    val.add_argument("--strict", action="store_true", help="warnings (e.g. an expired override) fail too")
     add_connection_options(val)
 
     for name, text in (

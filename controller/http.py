@@ -30,6 +30,8 @@ from controller.metrics import CONTENT_TYPE, Metrics
 
 _log = logging.getLogger(__name__)
 
+MAX_REQUEST_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class HealthStatus:
@@ -117,7 +119,8 @@ class HttpServer:
             loop.close()
 
     async def _open(self) -> None:
-        app = web.Application()
+        # No route takes a body above the webhook's 64 KiB; aiohttp refuses bigger ones (413).
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.add_routes(
             [
                 web.get("/metrics", self._metrics_handler),

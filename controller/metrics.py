@@ -47,7 +47,7 @@ _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0
 _API_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _CYCLE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
-CYCLE_RESULTS = ("ok", "failed", "held")
+CYCLE_RESULTS = ("ok", "failed", "held", "rate_limited")  # rate_limited: 429s outlasted the retries
 TOPIC_STATES = ("permitted", "rejected")  # presencectl_stream_topics{state}
 CORRECTION_RESULTS = ("ok", "failed", "skipped")
 SKIP_REASONS = tuple(kind.value for kind in SkipKind)
@@ -60,11 +60,19 @@ WEBHOOK_RESULTS = (
     "bad_signature",
     "stale",
     "too_large",
+    "unsupported_media_type",
+    "timeout",
     "malformed",
     "unknown_state",
     "unknown_agent",
+    "stale_event",
     "unavailable",
+    "internal",
 )
+
+# What a desired/ reload came to: a new set in force, the same content (no API call), an invalid
+# set (the last good one stays), or a failure reading the org (retried on the next change).
+DESIRED_RELOAD_RESULTS = ("applied", "unchanged", "rejected", "failed")
 
 
 def status_class(status: int | None) -> str:
@@ -179,6 +187,12 @@ class Metrics:
         self.webhook_requests_total = Counter(
             "presencectl_webhook_requests", "Inbound webhook requests by result.", ["result"], registry=r
         )
+        self.desired_reloads_total = Counter(
+            "presencectl_desired_reloads",
+            "desired/ reloads by result (unchanged: same content digest, no API call).",
+            ["result"],
+            registry=r,
+        )
         self.adherence_ratio = Gauge(
             "presencectl_adherence_ratio",
             "Today's time-weighted adherence by policy (0..1): seconds in adherence / (scheduled - "
@@ -271,6 +285,8 @@ class Metrics:
             self.stream_topics.labels(state=state)
         for reason in SKIP_REASONS:
             self.agents_skipped.labels(reason=reason)
+        for result in DESIRED_RELOAD_RESULTS:
+            self.desired_reloads_total.labels(result=result)
 
     def observe_api_call(
         self, endpoint: str, status: int | None, seconds: float, retries: int = 0, rate_limited: int = 0

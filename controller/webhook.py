@@ -8,8 +8,11 @@ signs requests with a shared secret.
 Signature (see `sign`): headers `X-Presencectl-Timestamp: <unix seconds>` and
 `X-Presencectl-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{body}")>`. The receiver
 compares in constant time, refuses timestamps more than 5 minutes away from its clock (either
-direction), refuses bodies above 64 KiB before reading them whole, and remembers accepted event
-ids (bounded LRU, kept as long as the replay window) so a redelivery answers 200 "duplicate".
+direction), refuses bodies above 64 KiB before reading them whole, bodies that are not
+`application/json` (415), bodies that take longer than 10 s to arrive (408, a slow drip must not
+hold a connection), JSON nested deeper than 32 levels (400, checked before parsing), and
+remembers accepted event ids (bounded LRU, kept as long as the replay window) so a redelivery
+answers 200 "duplicate".
 
 Accepted bodies:
 (a) a notification envelope `{topicName, version, eventBody, metadata}` for
@@ -18,7 +21,8 @@ Accepted bodies:
     `metadata.CorrelationId`, else the SHA-256 of the body.
 (b) an external WFM state `{eventId, userId | email, state, time?}` -> `ExternalState`, the state
     looked up in the PresenceMappings; the engine turns it into a temporary override with
-    `external_override`.
+    `external_override`, standing for `EXTERNAL_STATE_TTL` from `time`. A state whose `time` is
+    already older than that (against the signed send time) is refused: 422 `stale_event`.
 
 The handler only validates and calls `enqueue` (given at construction; it must not block, e.g.
 `queue.put_nowait` or `loop.call_soon_threadsafe`), then answers 202; it never calls Genesys.
@@ -31,6 +35,7 @@ Public API: `sign`, `load_secret`, `WebhookReceiver`, `webhook_routes`, `Recheck
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -58,6 +63,10 @@ PATH = "/webhooks/presence"
 TIMESTAMP_HEADER = "X-Presencectl-Timestamp"
 SIGNATURE_HEADER = "X-Presencectl-Signature"
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32  # our bodies nest 4 deep; json.loads recurses, so depth is capped before it
+BODY_TIMEOUT_SECONDS = 10.0  # the whole body must arrive within this
+EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
+JSON_TYPES = ("application/json",)  # and any application/*+json
 REPLAY_WINDOW_SECONDS = 300
 SEEN_IDS_MAX = 100_000
 RESULTS = WEBHOOK_RESULTS  # one list, so the metric pre-creates every result label
@@ -164,6 +173,7 @@ class ExternalState:
     state: str
     time: datetime  # aware UTC: when the state began
     mapping: PresenceMapping
+    age: timedelta = timedelta(0)  # how long before it was sent the state began (>= 0)
 
 
 WebhookEvent = RecheckAgent | ExternalState
@@ -192,6 +202,34 @@ def _parse_time(value: Any, default: datetime) -> datetime | Rejection:
     if parsed.tzinfo is None:
         return Rejection("malformed", 400, "time must carry a UTC offset or Z")
     return parsed.astimezone(UTC)
+
+
+_JSON_STRUCTURE = re.compile(rb'[\[\]{}"\\]')
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when `body` nests arrays/objects deeper than `limit` (strings are skipped, escapes
+    honoured). Linear in the body, and it looks only at structural bytes."""
+    depth, in_string, escaped_at = 0, False, -1
+    for match in _JSON_STRUCTURE.finditer(body):
+        at = match.start()
+        if at == escaped_at:
+            continue
+        char = body[at : at + 1]
+        if in_string:
+            if char == b"\\":
+                escaped_at = at + 1
+            elif char == b'"':
+                in_string = False
+        elif char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
 
 
 def _resolve_agent(key: str, lookup: AgentLookup | None) -> str | Rejection:
@@ -223,7 +261,11 @@ def _parse_envelope(doc: dict[str, Any], body: bytes, lookup: AgentLookup | None
 
 
 def _parse_external(
-    doc: dict[str, Any], mappings: Sequence[PresenceMapping], lookup: AgentLookup | None, sent: datetime
+    doc: dict[str, Any],
+    mappings: Sequence[PresenceMapping],
+    lookup: AgentLookup | None,
+    sent: datetime,
+    max_age: timedelta,
 ) -> WebhookEvent | Rejection:
     event_id, state = doc.get("eventId"), doc.get("state")
     agent = doc.get("userId") or doc.get("email")
@@ -241,16 +283,31 @@ def _parse_external(
     when = _parse_time(doc.get("time"), sent)
     if isinstance(when, Rejection):
         return when
+    age = sent - when
+    if age >= max_age:
+        return Rejection(
+            "stale_event",
+            422,
+            f"state {state!r} began at {when.isoformat()}, {age} before it was sent; an external state "
+            f"stands for {max_age} at most, so it is over: send the agent's current state",
+        )
     user = _resolve_agent(agent, lookup)
     if isinstance(user, Rejection):
         return user
-    return ExternalState(event_id, user, state, when, mapping)
+    return ExternalState(event_id, user, state, when, mapping, max(age, timedelta(0)))
 
 
 def parse_event(
-    body: bytes, mappings: Sequence[PresenceMapping], lookup: AgentLookup | None, sent: datetime
+    body: bytes,
+    mappings: Sequence[PresenceMapping],
+    lookup: AgentLookup | None,
+    sent: datetime,
+    max_age: timedelta = EXTERNAL_STATE_TTL,
 ) -> WebhookEvent | Rejection:
-    """Decode an accepted (already verified) body. `sent` is the signed timestamp, the default time."""
+    """Decode an accepted (already verified) body. `sent` is the signed timestamp, the default
+    time; an external state that began `max_age` or more before it was sent is refused."""
+    if json_depth_exceeds(body):
+        return Rejection("malformed", 400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -260,11 +317,25 @@ def parse_event(
     if "topicName" in doc:
         return _parse_envelope(doc, body, lookup)
     if "state" in doc:
-        return _parse_external(doc, mappings, lookup, sent)
+        return _parse_external(doc, mappings, lookup, sent, max_age)
     return Rejection(
         "malformed",
         400,
         "expected a notification envelope (topicName, eventBody) or a WFM state (eventId, state)",
+    )
+
+
+def _unsupported_media_type(request: web.Request) -> Rejection | None:
+    kind = request.content_type.lower()
+    charset = (request.charset or "utf-8").lower().replace("_", "-")
+    if (kind in JSON_TYPES or (kind.startswith("application/") and kind.endswith("+json"))) and charset in (
+        "utf-8",
+        "utf8",
+    ):
+        return None
+    sent = request.headers.get("Content-Type", "none")
+    return Rejection(
+        "unsupported_media_type", 415, f"Content-Type {sent!r}: send the body as application/json (UTF-8)"
     )
 
 
@@ -300,6 +371,8 @@ class WebhookReceiver:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         window_seconds: float = REPLAY_WINDOW_SECONDS,
+        body_timeout_seconds: float = BODY_TIMEOUT_SECONDS,
+        max_event_age: timedelta = EXTERNAL_STATE_TTL,
         clock: Callable[[], float] = time.time,
     ) -> None:
         register_secret(secret)
@@ -310,6 +383,8 @@ class WebhookReceiver:
         self._metrics = metrics
         self._max = max_body_bytes
         self._window = window_seconds
+        self.body_timeout_seconds = body_timeout_seconds
+        self._max_age = max_event_age
         self._clock = clock
         # Ids older than both windows cannot come back: their timestamps would be refused as stale.
         self._seen = SeenIds(ttl=2 * window_seconds)
@@ -342,7 +417,25 @@ class WebhookReceiver:
         return b"".join(chunks)
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await self._read_body(request)
+        try:
+            return await self._handle(request)
+        except Exception:  # a bug answers 500 and is counted like every other answer
+            log.exception("webhook handler failed")
+            return self._reject(Rejection("internal", 500, "the receiver failed; see its log"), request)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        unsupported = _unsupported_media_type(request)
+        if unsupported is not None:
+            return self._reject(unsupported, request)
+        try:
+            body = await asyncio.wait_for(self._read_body(request), self.body_timeout_seconds)
+        except TimeoutError:
+            rejection = Rejection(
+                "timeout", 408, f"the body did not arrive within {self.body_timeout_seconds:g} s"
+            )
+            response = self._reject(rejection, request)
+            response.force_close()  # do not wait for the rest of a slow drip
+            return response
         if body is None:
             return self._reject(Rejection("too_large", 413, f"body exceeds {self._max} bytes"), request)
         now = self._clock()
@@ -353,7 +446,7 @@ class WebhookReceiver:
         if bad is not None:
             return self._reject(bad, request)
         sent = datetime.fromtimestamp(int(timestamp or 0), UTC)
-        event = parse_event(body, self.mappings, self._lookup, sent)
+        event = parse_event(body, self.mappings, self._lookup, sent, self._max_age)
         if isinstance(event, Rejection):
             return self._reject(event, request)
         if event.event_id in self._seen:

@@ -88,6 +88,9 @@ def test_run_without_the_webhook_secret_names_the_variable_before_any_api_call(
     outcome = presencectl(workdir, "run", "desired", env=connection(emulator))
     assert_one_line_config_error(outcome, "PRESENCECTL_WEBHOOK_SECRET")
     assert emulator.control.requests_log() == []
+    # The audit path was checked (it comes first) without creating the log: its appearance is
+    # what tells an operator, and the daemon test, that the first record was written.
+    assert (workdir / "audit").is_dir() and not (workdir / "audit" / "audit.jsonl").exists()
 
 
 @pytest.mark.parametrize("command", ["apply", "run"])

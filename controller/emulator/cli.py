@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             client_id=args.client_id,
             client_secret=args.client_secret,
             rate_limit=args.rate_limit,
+            initial_adherence=args.initial_adherence,
         )
     except OSError as error:
         print(f"presencectl emulator: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)

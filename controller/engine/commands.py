@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from controller.engine.session import Session, open_session, trigger_owner, utc_
 from controller.engine.triggers import TriggerReconciler
 from controller.failures import LocalConfigError
 from controller.metrics import Metrics
+from controller.model.loader import expiry_warning
 from controller.model.types import BlastRadius, DesiredState
 from controller.subscriptions.apply import TriggerApplyResult, live_trigger
 from controller.subscriptions.plan import TriggerPlan, plan_triggers
@@ -62,9 +64,17 @@ def _trigger_plan(session: Session, held: str) -> TriggerPlan:
     return plan_triggers(session.state.subscriptions, live, trigger_owner(), held=held)
 
 
+def warn_expired(state: DesiredState) -> None:
+    """An expired override is ignored, not an error: say so, as validate does."""
+    now = utc_now()
+    for expired in state.expired_overrides(now):
+        print(expiry_warning(expired, now), file=sys.stderr)
+
+
 def run_plan(args: argparse.Namespace) -> int:
     radius = blast_radius_override(args.allow_blast_radius)  # a bad flag fails before any call
     session = open_session(args)
+    warn_expired(session.state)
     state = _allowing(session.state, radius)
     reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
     result = reconciler.cycle(state, write=False)
@@ -119,6 +129,7 @@ def _apply_summary(result: CycleResult, triggers: TriggerApplyResult) -> tuple[s
 def run_apply(args: argparse.Namespace) -> int:
     radius = blast_radius_override(args.allow_blast_radius)  # a bad flag fails before any call
     session = open_session(args, check=lambda offline: check_local(offline.config, daemon=False))
+    warn_expired(session.state)
     state = _allowing(session.state, radius)
     cfg = state.config
     metrics = Metrics()

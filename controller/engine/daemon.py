@@ -14,7 +14,9 @@ the presence cycle of that wake: while the last full plan (or any later one) is 
 blast-radius guard, trigger changes are recorded as held and not written.
 
 A desired/ change is loaded as a whole; when the new set is invalid the last good one stays in
-force and the error is logged and shown on /healthz. SIGTERM stops intake, abandons reads at
+force and the error is logged and shown on /healthz. Only content changes wake it (reads do
+not), and the files' digest is compared first: the same content costs no API call and no
+cycle. SIGTERM stops intake, abandons reads at
 once (a full read of a large org is simply dropped), lets the writes in flight finish with their
 audit records, and exits 0 within seconds at any scale.
 
@@ -47,6 +49,7 @@ from controller.audit import AuditWriter
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
+from controller.engine.expiry import expiry_records
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session, load_live, open_session, trigger_owner, utc_now
@@ -57,12 +60,14 @@ from controller.genesys.budget import resync_lane
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
+from controller.model.loader import content_digest
 from controller.model.types import DesiredState, Override
 from controller.status.audit_tail import audit_tail
 from controller.status.routes import status_routes
 from controller.status.tracker import StatusTracker
 from controller.status.view import StatusView, build_status
 from controller.webhook import (
+    EXTERNAL_STATE_TTL,
     ExternalState,
     RecheckAgent,
     WebhookEvent,
@@ -75,7 +80,7 @@ from controller.webhook import load_secret as load_webhook_secret
 _log = logging.getLogger(__name__)
 
 POLL_INTERVAL = timedelta(seconds=30)  # bulk polling while the stream is down or topics are refused
-EXTERNAL_STATE_TTL = timedelta(hours=8)  # an external WFM state stands until replaced or this old
+RETRY_AFTER_FAILURE = timedelta(seconds=30)  # a cycle the API refused is retried (in full) after this
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
 RESYNC_CHUNK = 1000  # agents a background resync read hands to the cache at a time
@@ -134,6 +139,8 @@ class Daemon:
         self._external: dict[str, Override] = {}
         self._desired_error = ""
         self._loaded_at = clock()
+        self._seen_digest: str | None = session.state.digest  # content last loaded or rejected
+        self._expired_audited: set[tuple[str, str, datetime]] = set()
         self._last_loop = time.monotonic()
         self._last_cycle: datetime | None = None
         self._ready = False
@@ -201,7 +208,8 @@ class Daemon:
         elif isinstance(event, ExternalState):
             # The state holds from its receipt on the daemon's own clock: a sender's clock may be
             # skewed (or, in time-travel tests, the daemon follows the emulator's clock).
-            held_from = replace(event, time=self._clock())
+            # It began `age` before it was sent (the receiver refused it when older than the TTL).
+            held_from = replace(event, time=self._clock() - event.age)
             self._external[event.agent] = external_override(held_from, event.mapping, EXTERNAL_STATE_TTL)
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.agent}), received))
 
@@ -215,7 +223,14 @@ class Daemon:
             agent = self.world.directory(self._clock()).find(key)
             return agent.id if agent is not None else None
 
-        return WebhookReceiver(secret, self._on_webhook, self._state.mappings, lookup, self.metrics)
+        return WebhookReceiver(
+            secret,
+            self._on_webhook,
+            self._state.mappings,
+            lookup,
+            self.metrics,
+            max_event_age=EXTERNAL_STATE_TTL,
+        )
 
     # ---- health ----
 
@@ -403,35 +418,61 @@ class Daemon:
 
     # ---- the worker ----
 
-    def _next(self) -> Wake | None:
+    def _next(self) -> list[Wake]:
+        """Every wake queued now (waiting up to 1 s for the first); empty when none came."""
         try:
-            first = self._queue.get(timeout=1.0)
+            pending = [self._queue.get(timeout=1.0)]
         except queue.Empty:
-            return None
-        pending = [first]
+            return []
         while True:
             try:
                 pending.append(self._queue.get_nowait())
             except queue.Empty:
-                return coalesce(pending)
+                return pending
 
     def _work(self) -> None:
         while not self._stop.is_set():
             self._last_loop = time.monotonic()
-            wake = self._next()
-            if wake is None or self._stop.is_set():
+            pending = self._next()
+            if self._stop.is_set():
                 continue
+            # A resync looks at desired/ too (a missed file event, a reload that failed): it costs
+            # one digest of the files, and an API call only when their content changed.
+            reloads = any(w.reason in (WakeReason.DESIRED, WakeReason.RESYNC) for w in pending)
+            if reloads and not self._reload_guarded():
+                # Nothing new in force: file events cost no cycle (and no API call).
+                pending = [w for w in pending if w.reason is not WakeReason.DESIRED]
+            if not pending:
+                continue
+            wake = coalesce(pending)
             try:
                 self._handle(wake)
-            except Exception:  # one bad cycle must not end the daemon; the next wake retries
+            except Exception as exc:  # one bad cycle must not end the daemon; the next wake retries
                 if self._stop.is_set():  # reads abandoned or executor closed: we are stopping
                     _log.info("reconcile cycle abandoned: shutting down", extra={"wake": wake.reason.value})
+                elif isinstance(exc, GenesysError):  # the API said no (429s outlasted the retries, 5xx)
+                    self._cycle_failed(wake, exc)
                 else:
                     _log.exception("reconcile cycle failed", extra={"wake": wake.reason.value})
 
+    def _cycle_failed(self, wake: Wake, exc: GenesysError) -> None:
+        """One structured line (no traceback: nothing here is a bug), and a full resync once the
+        API had time to recover; other wakes meanwhile still run."""
+        retry = max(RETRY_AFTER_FAILURE, timedelta(seconds=exc.retry_after or 0))
+        _log.error(
+            "reconcile cycle failed",
+            extra={
+                "wake": wake.reason.value,
+                "error": str(exc),
+                "status": exc.status,
+                "code": exc.code,
+                "correlation_id": exc.context_id,
+                "retry_in_seconds": retry.total_seconds(),
+            },
+        )
+        self._at("retry", self._clock() + retry, Wake(WakeReason.RESYNC))
+
     def _handle(self, wake: Wake) -> None:
-        if wake.reason is WakeReason.DESIRED:
-            self._reload()
         try:
             if wake.plans_presence:
                 self._cycle(wake)
@@ -469,6 +510,7 @@ class Daemon:
         if wake.full:
             self._ready = True
             self._last_full = result
+            self._audit_expired(result)
             self._watch(result)
         self._schedule_boundary(result.next_boundary, result.boundary_agents)
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
@@ -483,22 +525,58 @@ class Daemon:
         if self._on_cycle is not None:
             self._on_cycle(result)
 
-    def _reload(self) -> None:
+    def _audit_expired(self, result: CycleResult) -> None:
+        """Each override whose `until` has passed is audited once; the planner ignores it."""
+        due = [e for e in self._state.expired_overrides(result.now) if e.key not in self._expired_audited]
+        if due:
+            directory = self.world.directory(result.now)
+            self._audit.write_batch(
+                expiry_records(due, directory, result.now, result.cycle_id, self._state.digest)
+            )
+            self._expired_audited.update(e.key for e in due)
+
+    def _reload_guarded(self) -> bool:
+        try:
+            return self._reload()
+        except Exception as exc:  # e.g. the org unreachable: the next change or resync retries
+            self.metrics.desired_reloads_total.labels(result="failed").inc()
+            _log.error("desired state reload failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+            return False
+
+    def _reload(self) -> bool:
+        """Load desired/ again when its content changed; True when a new state is in force.
+        The digest of the files comes first, so unchanged content costs no API call."""
+        try:
+            digest: str | None = content_digest(self.directory)
+        except DesiredStateError:
+            digest = None  # unreadable or empty: the load below says why
+        if digest == self._state.digest:
+            self._desired_error = ""  # back to the set in force (e.g. a broken edit reverted)
+            self.metrics.desired_state_valid.set(1)
+            self._seen_digest = digest
+        if digest is not None and digest == self._seen_digest:
+            self.metrics.desired_reloads_total.labels(result="unchanged").inc()
+            return False
         try:
             state = load_live(self.directory, self.client, self.world, self._clock())
         except DesiredStateError as exc:
+            self._seen_digest = digest
             self._desired_error = str(exc)
             self.metrics.desired_state_valid.set(0)
+            self.metrics.desired_reloads_total.labels(result="rejected").inc()
             _log.error(
                 "desired state rejected; the last good state stays in force",
                 extra={"problems": [str(d) for d in exc.diagnostics], "digest": self._state.digest},
             )
-            return
+            return False
+        self._seen_digest = state.digest
         self._desired_error = ""
         self.metrics.desired_state_valid.set(1)
         self._loaded_at = self._clock()
         self._state = self._adopt(state)
+        self.metrics.desired_reloads_total.labels(result="applied").inc()
         _log.info("desired state reloaded", extra={"digest": state.digest})
+        return True
 
     def _adopt(self, state: DesiredState) -> DesiredState:
         if self._receiver is not None:

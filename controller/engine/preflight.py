@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import tempfile
 from pathlib import Path
 
 from controller.adherence.store import StoreError, TimelineStore
@@ -16,12 +17,18 @@ from controller.webhook import load_secret
 
 
 def check_audit_path(path: str) -> None:
-    """The audit log's directory exists (created if missing) and the log can be appended to."""
+    """The audit log's directory exists (created if missing) and the log can be appended to.
+    A missing log is not created here (its appearance means the daemon wrote its first record):
+    a scratch file in its directory proves it could be."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("a"):
-            pass
+        if target.exists():
+            with target.open("a"):
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=target.parent, prefix=".presencectl-preflight-"):
+                pass
     except OSError as exc:
         raise LocalConfigError(
             f"audit log {target} cannot be written ({exc.strerror or exc}); "

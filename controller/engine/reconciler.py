@@ -20,7 +20,7 @@ from controller.engine.executor import ExecutionReport, Executor
 from controller.engine.observed import ObservedCache, after_write
 from controller.engine.upcoming import Inputs, UpcomingChanges
 from controller.engine.world import WorldReader
-from controller.genesys import GenesysClient
+from controller.genesys import GenesysClient, RateLimited
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
 from controller.planner import Plan, SkipKind, plan
@@ -135,6 +135,9 @@ class Reconciler:
         cycle_id = uuid.uuid4().hex[:12]
         try:
             result = self._cycle(state, cycle_id, now, only, boundary, write, external, cached, read_since)
+        except RateLimited:
+            self._metrics.observe_cycle("rate_limited", time.monotonic() - started)
+            raise
         except Exception:
             self._metrics.observe_cycle("failed", time.monotonic() - started)
             raise

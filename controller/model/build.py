@@ -292,13 +292,6 @@ def _override(ctx: _Context, path: PathT, tz: tzinfo) -> Override:
         )
     until = _datetime(ctx, (*path, "until"), tz)
     start = _datetime(ctx, (*path, "start"), tz) if "start" in raw else None
-    if until is not None and until <= ctx.now:
-        ctx.error(
-            (*path, "until"),
-            f"override ended in the past ({raw['until']}, now is {ctx.now.isoformat(timespec='seconds')})",
-            "remove the expired override or move 'until' into the future",
-            raw["until"],
-        )
     if until is not None and start is not None and start >= until:
         ctx.error(
             (*path, "start"),

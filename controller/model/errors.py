@@ -9,7 +9,9 @@ from typing import Any
 from controller.model.types import SourceLocation
 
 ERROR = "error"
+WARNING = "warning"  # not a failure unless `validate --strict`: e.g. an expired override
 NOTE = "note"  # not a failure: e.g. a secondary presence that could not be checked offline
+SEVERITY_ORDER = (ERROR, WARNING, NOTE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from controller.domain import Agent, PresenceCatalog
 from controller.model.build import Built, build_document
-from controller.model.errors import ERROR, DesiredStateError, Diagnostic, sorted_diagnostics
+from controller.model.errors import ERROR, WARNING, DesiredStateError, Diagnostic, sorted_diagnostics
 from controller.model.resolve import presence_problem, resolve_presences, targets, unchecked_note
-from controller.model.schema import check_document
+from controller.model.schema import check_document, without_unknown_fields
 from controller.model.semantic import check_set
 from controller.model.types import (
     ControllerConfig,
     DesiredState,
     EventSubscription,
+    ExpiredOverride,
     PresenceMapping,
     PresencePolicy,
     SourceLocation,
@@ -57,6 +59,24 @@ def desired_files(directory: str | Path) -> list[Path]:
     return files
 
 
+def _digest_entry(path: Path, data: bytes) -> bytes:
+    return path.name.encode() + b"\0" + data + b"\0"
+
+
+def content_digest(directory: str | Path) -> str:
+    """The digest `load_desired` gives the directory's current files, without parsing them: a
+    reload whose digest matches the state in force has nothing to do (and costs no API call).
+    Unreadable files are left out, as the loader leaves them out; DesiredStateError as
+    `desired_files` raises it."""
+    digest = hashlib.sha256()
+    for path in desired_files(directory):
+        try:
+            digest.update(_digest_entry(path, path.read_bytes()))
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
 def check_files(
     files: Sequence[Path],
     *,
@@ -78,7 +98,7 @@ def check_files(
                 Diagnostic(SourceLocation(str(path), 0, 0), f"cannot read file: {exc.strerror}", "")
             )
             continue
-        digest.update(path.name.encode() + b"\0" + data + b"\0")
+        digest.update(_digest_entry(path, data))
         documents, problems = parse_yaml(str(path), data)
         diagnostics += problems
         if problems:
@@ -86,14 +106,20 @@ def check_files(
         for doc in documents:
             kind, problems = check_document(doc)
             diagnostics += problems
-            if kind is None or problems:
+            if kind is None:
                 continue
-            item, problems = build_document(doc, kind, now)
+            # Unknown fields alone do not stop the document's other checks: every error in one pass.
+            usable = without_unknown_fields(doc, kind) if problems else doc
+            if usable is None:
+                continue
+            item, problems = build_document(usable, kind, now)
             diagnostics += problems
             if item is not None:
                 built.append(item)
+    built, expired = _without_expired_overrides(built, now)
+    diagnostics += [expiry_warning(e, now) for e in expired]
     diagnostics += check_set(built, agents)
-    state = _assemble(built, digest.hexdigest())
+    state = replace(_assemble(built, digest.hexdigest()), expired=expired)
     names = _rule_names(built)
     if catalog is None:
         notes = (unchecked_note(t.name, t.location) for t in targets(state))
@@ -136,6 +162,37 @@ def load_desired(
     the checks against the org's agents (unknown users, one policy per agent).
     """
     return load_files(desired_files(directory), now=now, catalog=catalog, agents=agents)
+
+
+def expiry_warning(expired: ExpiredOverride, now: datetime) -> Diagnostic:
+    o = expired.override
+    return Diagnostic(
+        expired.location,
+        f"override for {o.agent} in policy '{expired.policy}' expired at "
+        f"{o.until.isoformat(timespec='seconds')} (now is {now.isoformat(timespec='seconds')}); "
+        "it is ignored",
+        "remove it from the file (validate --strict makes this an error)",
+        o.until.isoformat(),
+        WARNING,
+    )
+
+
+def _without_expired_overrides(
+    built: Sequence[Built], now: datetime
+) -> tuple[list[Built], tuple[ExpiredOverride, ...]]:
+    """Policies without the overrides `now` has passed (an expired override is simply over, never
+    an error: a file nobody touched must not turn invalid at an instant), and those overrides."""
+    kept: list[Built] = []
+    expired: list[ExpiredOverride] = []
+    for b in built:
+        if isinstance(b.obj, PresencePolicy) and any(o.until <= now for o in b.obj.overrides):
+            for i, o in enumerate(b.obj.overrides):
+                if o.until <= now:
+                    expired.append(ExpiredOverride(b.name, o, b.doc.at(("spec", "overrides", i, "until"))))
+            live = tuple(o for o in b.obj.overrides if o.until > now)
+            b = replace(b, obj=replace(b.obj, overrides=live))
+        kept.append(b)
+    return kept, tuple(expired)
 
 
 def _assemble(built: Sequence[Built], digest: str) -> DesiredState:

@@ -6,9 +6,11 @@ same files for readers and editors, and a test keeps the two identical.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -95,6 +97,26 @@ def check_document(doc: Document) -> tuple[str | None, list[Diagnostic]]:
                 continue  # never echo a secret; the inline-secret error says what to do
             found.setdefault(diagnostic.sort_key(), diagnostic)
     return kind, [d for _, d in secrets] + list(found.values())
+
+
+def without_unknown_fields(doc: Document, kind: str) -> Document | None:
+    """`doc` without the fields its schema does not know when those are its only schema errors,
+    so its other checks run in the same pass; None when anything else is wrong with it."""
+    unknown: list[PathT] = []
+    for error in _validator(kind).iter_errors(doc.value):
+        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+            return None
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        unknown += [(*error.absolute_path, key) for key in error.instance if key not in allowed]
+    value = copy.deepcopy(doc.value)
+    for path in unknown:
+        parent = value
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
+    if any(True for _ in _validator(kind).iter_errors(value)):
+        return None
+    return replace(doc, value=value)
 
 
 def _inline_secrets(doc: Document) -> list[tuple[PathT, Diagnostic]]:

@@ -294,6 +294,19 @@ class ControllerConfig:
         return self.adherence_path or os.path.join(os.path.dirname(self.audit_path), "adherence.sqlite")
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiredOverride:
+    """An override whose `until` has passed: ignored by the planner, a warning, audited once."""
+
+    policy: str
+    override: Override
+    location: SourceLocation  # of its `until`
+
+    @property
+    def key(self) -> tuple[str, str, datetime]:
+        return (self.policy, self.override.agent.casefold(), self.override.until)
+
+
 @dataclass(frozen=True)
 class DesiredState:
     """Everything in one `desired/` directory, accepted as a whole or not at all."""
@@ -303,6 +316,17 @@ class DesiredState:
     subscriptions: tuple[EventSubscription, ...] = ()
     config: ControllerConfig = ControllerConfig()
     digest: str = ""  # content hash of the source files, recorded in audit records
+    expired: tuple[ExpiredOverride, ...] = ()  # overrides already past when loaded (left out)
+
+    def expired_overrides(self, now: datetime) -> tuple[ExpiredOverride, ...]:
+        """Those left out at load time and those in force then that `now` has passed."""
+        later = tuple(
+            ExpiredOverride(p.name, o, o.location)
+            for p in self.policies
+            for o in p.overrides
+            if o.until <= now
+        )
+        return self.expired + later
 
     def with_policies(self, policies: tuple[PresencePolicy, ...]) -> DesiredState:
         return replace(self, policies=policies)

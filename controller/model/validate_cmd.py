@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from controller.domain import Agent, PresenceCatalog
-from controller.model.errors import ERROR, DesiredStateError, Diagnostic
+from controller.model.errors import ERROR, SEVERITY_ORDER, WARNING, DesiredStateError, Diagnostic
 from controller.model.loader import check_files, desired_files
 from controller.model.types import DesiredState
 
@@ -38,7 +38,14 @@ def run(args: argparse.Namespace) -> int:
     elif not args.offline:
         print("no connection settings: validating offline (set --api-base or --region)", file=sys.stderr)
     catalog, agents = org if org is not None else (None, None)
-    return validate(args.directory, output=args.output, out=sys.stdout, catalog=catalog, agents=agents)
+    return validate(
+        args.directory,
+        output=args.output,
+        out=sys.stdout,
+        catalog=catalog,
+        agents=agents,
+        strict=getattr(args, "strict", False),
+    )
 
 
 def _has_connection(args: argparse.Namespace) -> bool:
@@ -68,13 +75,18 @@ def validate(
     out: TextIO = sys.stdout,
     catalog: PresenceCatalog | None = None,
     agents: Sequence[Agent] | None = None,
+    strict: bool = False,
 ) -> int:
-    """Validate against the real clock; prints diagnostics, returns the exit code."""
+    """Validate against the real clock; prints diagnostics, returns the exit code. `strict`:
+    warnings (an expired override) are errors."""
     try:
         files = desired_files(directory)
     except DesiredStateError as exc:
         return report(exc.diagnostics, None, output, out)
     state, diagnostics = check_files(files, now=datetime.now(UTC), catalog=catalog, agents=agents)
+    if strict and any(d.severity == WARNING for d in diagnostics):
+        diagnostics = [replace(d, severity=ERROR) if d.severity == WARNING else d for d in diagnostics]
+        state = None
     return report(diagnostics, state, output, out, len(files))
 
 
@@ -89,8 +101,8 @@ def report(
         json.dump([d.to_json() for d in diagnostics], out, indent=2, ensure_ascii=False)
         out.write("\n")
     else:
-        # Errors first: they are what stops the set; notes (unchecked names) follow.
-        for diagnostic in sorted(diagnostics, key=lambda d: d.severity != ERROR):
+        # Errors first: they are what stops the set; warnings, then notes (unchecked names) follow.
+        for diagnostic in sorted(diagnostics, key=lambda d: SEVERITY_ORDER.index(d.severity)):
             out.write(f"{diagnostic}\n")
         out.write(_summary(diagnostics, state, files) + "\n")
     return VALID if state is not None else INVALID
@@ -98,8 +110,9 @@ def report(
 
 def _summary(diagnostics: Sequence[Diagnostic], state: DesiredState | None, files: int) -> str:
     errors = sum(1 for d in diagnostics if d.severity == ERROR)
-    notes = len(diagnostics) - errors
-    noted = f", {notes} note(s)" if notes else ""
+    warnings = sum(1 for d in diagnostics if d.severity == WARNING)
+    notes = len(diagnostics) - errors - warnings
+    noted = (f", {warnings} warning(s)" if warnings else "") + (f", {notes} note(s)" if notes else "")
     if state is None:
         failing = len({d.location.file for d in diagnostics if d.severity == ERROR})
         return f"invalid: {errors} error(s) in {failing} file(s){noted}; nothing will be applied"

@@ -185,15 +185,15 @@ def test_a_signed_external_wfm_state_sets_the_mapped_presence(
     email = daemon.world.directory(daemon.now()).by_id[user_id].email
     body = json.dumps({"eventId": "evt-1", "email": email, "state": "WFM_BREAK"}).encode()
     url = f"http://127.0.0.1:{daemon.http_port}/webhooks/presence"
-    answer = requests.post(url, data=body, headers=sign(SECRET, body, int(time.time())), timeout=5)
+    headers = {**sign(SECRET, body, int(time.time())), "Content-Type": "application/json"}
+    answer = requests.post(url, data=body, headers=headers, timeout=5)
     assert answer.status_code == 202, answer.text
     wait_for(
         lambda: daemon.client.get_presence(user_id).system_presence.value == "Break",
         what="the external state's presence",
     )
-    forged = requests.post(
-        url, data=body, headers=sign("wrong-secret-xyz", body, int(time.time())), timeout=5
-    )
+    forged_headers = {**sign("wrong-secret-xyz", body, int(time.time())), "Content-Type": "application/json"}
+    forged = requests.post(url, data=body, headers=forged_headers, timeout=5)
     assert forged.status_code == 401
 
 

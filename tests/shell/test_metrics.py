@@ -46,6 +46,7 @@ EXPECTED_FAMILIES = {
     "presencectl_desired_state_valid": ("gauge", set()),
     "presencectl_resync_interval_seconds": ("gauge", set()),
     "presencectl_rate_budget_per_minute": ("gauge", set()),
+    "presencectl_desired_reloads": ("counter", {"result"}),
 }
 BULK = "/api/v2/users/presences/bulk"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from controller.webhook import (
     WebhookEvent,
     WebhookReceiver,
     external_override,
+    json_depth_exceeds,
     load_secret,
     sign,
     verify_signature,
@@ -41,6 +43,7 @@ MAPPING = PresenceMapping(
     "wfm-feed", {"WFM_BREAK": PresenceTarget("Break"), "WFM_LUNCH": PresenceTarget("Meal")}
 )
 AGENTS = {USER: USER, "ann@example.com": USER}
+JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -57,7 +60,7 @@ class Served:
 
     def signed(self, doc: Any, ts: int | None = None) -> requests.Response:
         body = json.dumps(doc).encode()
-        return self.post(body, sign(SECRET, body, int(time.time()) if ts is None else ts))
+        return self.post(body, {**sign(SECRET, body, int(time.time()) if ts is None else ts), **JSON})
 
     def count(self, result: str) -> float:
         value = self.metrics.registry.get_sample_value(
@@ -100,8 +103,12 @@ def envelope(user: str = USER, topic: str = "presence", correlation: str = "c-1"
     }
 
 
+def a_minute_ago() -> datetime:
+    return datetime.fromtimestamp(int(time.time()) - 60, UTC)
+
+
 def wfm(event_id: str = "e-1", state: str = "WFM_BREAK", **kw: Any) -> dict[str, Any]:
-    return {"eventId": event_id, "userId": USER, "state": state, "time": "2026-11-24T10:00:00Z", **kw}
+    return {"eventId": event_id, "userId": USER, "state": state, "time": a_minute_ago().isoformat(), **kw}
 
 
 def test_valid_envelope_is_accepted_and_enqueued(served: Served) -> None:
@@ -112,33 +119,36 @@ def test_valid_envelope_is_accepted_and_enqueued(served: Served) -> None:
 
 
 def test_valid_external_state_by_email(served: Served) -> None:
-    doc = wfm()
+    began = datetime(2026, 11, 24, 10, tzinfo=UTC)
+    doc = wfm(time="2026-11-24T10:00:00Z")
     del doc["userId"]
-    r = served.signed({**doc, "email": "ann@example.com"})
+    sent = int(began.timestamp()) + 60
+    served.frozen_now[0] = float(sent)  # the receiver's clock agrees with the sender's
+    r = served.signed({**doc, "email": "ann@example.com"}, ts=sent)
     assert r.status_code == 202
     (event,) = served.events
     assert isinstance(event, ExternalState)
     assert (event.agent, event.state, event.mapping.name) == (USER, "WFM_BREAK", "wfm-feed")
-    assert event.time == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert (event.time, event.age) == (began, timedelta(minutes=1))
 
 
 def test_forged_signature(served: Served) -> None:
     body = json.dumps(envelope()).encode()
     headers = sign("not-the-secret", body, int(time.time()))
-    r = served.post(body, headers)
+    r = served.post(body, {**headers, **JSON})
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
     # A valid signature over another body does not carry over either.
     headers = sign(SECRET, body, int(time.time()))
-    r = served.post(body.replace(b"c-1", b"c-2"), headers)
+    r = served.post(body.replace(b"c-1", b"c-2"), {**headers, **JSON})
     assert r.status_code == 401 and r.json()["error"] == "bad_signature"
     assert served.events == [] and served.count("bad_signature") == 2
 
 
 def test_unsigned(served: Served) -> None:
-    r = served.post(json.dumps(envelope()).encode(), {"Content-Type": "application/json"})
+    r = served.post(json.dumps(envelope()).encode(), JSON)
     assert r.status_code == 401
     assert r.json()["error"] == "bad_signature" and TIMESTAMP_HEADER in r.json()["detail"]
-    r = served.post(b"{}", {TIMESTAMP_HEADER: str(int(time.time()))})
+    r = served.post(b"{}", {TIMESTAMP_HEADER: str(int(time.time())), **JSON})
     assert r.status_code == 401 and SIGNATURE_HEADER in r.json()["detail"]
     assert served.events == [] and served.count("bad_signature") == 2
 
@@ -169,7 +179,8 @@ def test_oversized_body(served: Served) -> None:
         for _ in range(10):
             yield b"x" * 10_000
 
-    r = requests.post(served.url, data=chunked(), headers=sign(SECRET, b"", int(time.time())), timeout=5)
+    headers = {**sign(SECRET, b"", int(time.time())), **JSON}
+    r = requests.post(served.url, data=chunked(), headers=headers, timeout=5)
     assert r.status_code == 413
     assert served.count("too_large") == 2 and served.events == []
 
@@ -187,7 +198,7 @@ def test_oversized_body(served: Served) -> None:
     ],
 )
 def test_malformed(served: Served, doc: bytes, detail: str) -> None:
-    r = served.post(doc, sign(SECRET, doc, int(time.time())))
+    r = served.post(doc, {**sign(SECRET, doc, int(time.time())), **JSON})
     assert r.status_code == 400 and r.json()["error"] == "malformed"
     assert detail in r.json()["detail"]
     assert served.count("malformed") == 1
@@ -257,3 +268,85 @@ def test_seen_ids_are_bounded_by_age_and_count() -> None:
     assert "e0" not in seen and all(f"e{i}" in seen for i in (1, 2, 3))
     seen.add("e4", 602)  # e1 and e2 are 600 s old or more: gone; e3 (599 s) stays
     assert "e1" not in seen and "e2" not in seen and "e3" in seen and "e4" in seen
+
+
+def test_deeply_nested_body_is_malformed_and_counted(served: Served) -> None:
+    deep = b"[" * 30_000 + b"]" * 30_000  # 60 KB of brackets: json.loads alone would recurse out
+    r = served.post(deep, {**sign(SECRET, deep, int(time.time())), **JSON})
+    assert r.status_code == 400 and r.json()["error"] == "malformed"
+    assert "nested deeper than" in r.json()["detail"]
+    # Brackets inside strings are text, not nesting.
+    assert served.signed(wfm("e-deep", note="[{" * 1000)).status_code == 202
+    assert served.count("malformed") == 1 and served.count("internal") == 0
+
+
+def _nesting(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_nesting(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_nesting(v) for v in value), default=0)
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\n'),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a'), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.integers(0, 8))
+def test_depth_scan_agrees_with_the_parsed_nesting(value: Any, limit: int) -> None:
+    assert json_depth_exceeds(json.dumps(value).encode(), limit) == (_nesting(value) > limit)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"],
+)
+def test_a_body_that_is_not_json_is_415(served: Served, content_type: str | None) -> None:
+    body = json.dumps(wfm("e-415")).encode()
+    headers = sign(SECRET, body, int(time.time()))
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    r = served.post(body, headers)
+    assert r.status_code == 415 and r.json()["error"] == "unsupported_media_type"
+    assert served.events == [] and served.count("unsupported_media_type") == 1
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/cloudevents+json"])
+def test_json_media_types_are_accepted(served: Served, content_type: str) -> None:
+    body = json.dumps(wfm("e-json")).encode()
+    r = served.post(body, {**sign(SECRET, body, int(time.time())), "Content-Type": content_type})
+    assert r.status_code == 202
+
+
+def test_a_slow_drip_body_is_cut_off(served: Served) -> None:
+    served.receiver.body_timeout_seconds = 0.2
+    port = int(served.url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+        conn.sendall(
+            b"POST /webhooks/presence HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"eventId": '
+        )  # ... and the rest never comes
+        answer = b""
+        while chunk := conn.recv(4096):  # the receiver answers and closes; no wait of ours
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b'"timeout"' in answer and served.count("timeout") == 1
+
+
+def test_an_external_state_older_than_its_ttl_is_refused(served: Served) -> None:
+    now = int(time.time())
+    eleven_days = datetime.fromtimestamp(now, UTC) - timedelta(days=11)
+    r = served.signed(wfm("e-old", time=eleven_days.isoformat()), ts=now)
+    assert r.status_code == 422 and r.json()["error"] == "stale_event"
+    assert "8:00:00" in r.json()["detail"]
+    assert served.events == [] and served.count("stale_event") == 1
+    hour_ago = datetime.fromtimestamp(now, UTC) - timedelta(hours=1)
+    assert served.signed(wfm("e-recent", time=hour_ago.isoformat()), ts=now).status_code == 202
+    (event,) = served.events
+    assert isinstance(event, ExternalState) and event.age == timedelta(hours=1)
