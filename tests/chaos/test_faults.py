@@ -8,29 +8,8 @@ from tests.chaos.scenarios import SCENARIOS, Chaos, Scenario
 
 pytestmark = pytest.mark.chaos
 
-# Defects of issue 10 this suite exposes, fixed on other branches: marked only until they land.
-# Not strict: each defect needs a coincidence the drift makes likely, not certain (the file event
-# sharing a wake-up with stream events; the burst meeting one call, not a full resync's several),
-# so a lucky run must not fail the build.
-PENDING = {
-    "desired set invalid and back": (
-        "issue 10: a desired/ change that coalesces with stream events in one wake-up is never "
-        "reloaded (the coalesced wake keeps the event's reason); fix on branch cli-hardening"
-    ),
-    "429 burst past the retries": (
-        "issue 10: a cycle whose 429s outlast the client's retries is logged as a traceback; "
-        "fix on branch cli-hardening"
-    ),
-}
 
-
-def _case(scenario: Scenario) -> object:
-    reason = PENDING.get(scenario.name)
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(scenario, id=scenario.name, marks=marks)
-
-
-@pytest.mark.parametrize("scenario", [_case(s) for s in SCENARIOS])
+@pytest.mark.parametrize("scenario", [pytest.param(s, id=s.name) for s in SCENARIOS])
 def test_the_daemon_converges_without_wrong_writes_or_lost_records(chaos: Chaos, scenario: Scenario) -> None:
     row = chaos.run(scenario)
     assert row.crashes == 0, f"{row.crashes} crash(es):\n{row.crash_detail}"
