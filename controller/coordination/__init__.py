@@ -114,5 +114,14 @@ def build_coordinator(config: Coordination, metrics: Metrics, identity: str | No
 
         backend = EtcdBackend(config, me)
     else:
-        raise LocalConfigError("coordination backend kubernetes is not available yet; use etcd")
+        if config.mode == "sharded":
+            raise LocalConfigError(
+                "coordination mode sharded needs backend etcd (Kubernetes: one Lease, active-standby)"
+            )
+        from controller.coordination.kube import LeaseBackend
+
+        try:
+            backend = LeaseBackend(config, me)
+        except EngineError as exc:
+            raise LocalConfigError(f"coordination backend kubernetes: {exc}") from exc
     return Elector(backend, config.mode, config.lease_seconds, me, metrics)
