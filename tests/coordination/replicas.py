@@ -167,6 +167,16 @@ def writes(emu: RunningEmulator) -> list[str]:
     return [r["client"] for r in emu.control.requests_log() if f"{r['method']} {r['route']}" in WRITES]
 
 
+def writers(emu: RunningEmulator) -> dict[str, list[str]]:
+    """For every agent, the OAuth clients of the presence writes that changed it, in order."""
+    by_agent: dict[str, list[str]] = {}
+    for r in emu.control.requests_log():
+        if f"{r['method']} {r['route']}" in WRITES:
+            for agent in r["written"]:
+                by_agent.setdefault(agent, []).append(r["client"])
+    return by_agent
+
+
 def presence(emu: RunningEmulator, user_id: str) -> SystemPresence:
     state = emu.world.users[user_id]
     return emu.world.definitions[state.definition_id].system_presence
