@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     emu.add_argument("--client-id", default="presencectl-demo")
     emu.add_argument("--client-secret", default="presencectl-demo-secret")
+    emu.add_argument(
+        "--extra-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="another OAuth client of the org (repeatable; e.g. one per replica of a sharded deployment)",
+    )
     emu.add_argument("--rate-limit", type=int, default=300, help="requests per minute per client")
     emu.add_argument(
         "--initial-adherence",

@@ -276,6 +276,22 @@ class Metrics:
             "Configured Genesys API request budget (requests per minute, shared by every call).",
             registry=r,
         )
+        self.leader = Gauge(
+            "presencectl_leader",
+            "1 while this replica holds the coordination lease and may write (always 1 without "
+            "coordination), else 0.",
+            registry=r,
+        )
+        self.leader_transitions_total = Counter(
+            "presencectl_leader_transitions",
+            "Times this replica gained or lost the coordination lease.",
+            registry=r,
+        )
+        self.fenced_writes_total = Counter(
+            "presencectl_fenced_writes",
+            "Write batches refused because this replica could not prove it holds the lease.",
+            registry=r,
+        )
         # Known label values exist from the start, so rates and absent-alerts work at zero.
         for result in CYCLE_RESULTS:
             self.reconcile_cycles_total.labels(result=result)

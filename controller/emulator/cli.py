@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             download_port=args.download_port,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            extra_clients=dict(c.partition(":")[::2] for c in args.extra_client),
             rate_limit=args.rate_limit,
             initial_adherence=args.initial_adherence,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping
 from types import TracebackType
 
 from aiohttp import web
@@ -119,9 +120,11 @@ def start_emulator(
     heartbeat_seconds: float = 30.0,
     token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
     initial_adherence: float | None = None,
+    extra_clients: Mapping[str, str] | None = None,
 ) -> RunningEmulator:
     """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`; result
-    downloads are served on host:download_port, another host as on the real platform."""
+    downloads are served on host:download_port, another host as on the real platform.
+    `extra_clients` (id -> secret): more OAuth clients of the org, e.g. one per shard."""
     if org is None:
         from controller.emulator.generate import generate_org
 
@@ -130,5 +133,7 @@ def start_emulator(
     world = World(org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence)
     hub = Hub(world, heartbeat_seconds=heartbeat_seconds)
     emulator = RunningEmulator(org, world, hub, client_id, client_secret)
+    for extra_id, extra_secret in (extra_clients or {}).items():
+        emulator.add_client(extra_id, extra_secret)
     emulator._start(host, port, download_port)
     return emulator

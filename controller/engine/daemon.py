@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -46,6 +47,7 @@ from controller.adherence.daily import export_due, export_trigger, exporter_for,
 from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.store import TimelineStore
 from controller.audit import AuditWriter
+from controller.coordination import Coordinator, Role, build_coordinator
 from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
@@ -103,6 +105,7 @@ class Daemon:
         poll_interval: timedelta = POLL_INTERVAL,
         audit_retry: timedelta = AUDIT_RETRY,
         resync_chunk: int = RESYNC_CHUNK,
+        coordinator: Coordinator | None = None,
     ) -> None:
         self.directory = directory
         self.client = session.client
@@ -122,14 +125,20 @@ class Daemon:
         self.timeline = TimelineStore(cfg.adherence_database)
         self.recorder = TimelineRecorder(self.timeline, clock)
         self._exporter = exporter_for(cfg, self.timeline, self.metrics, clock)
-        self.executor = Executor(self.client, self._audit, self.metrics, clock)
+        # Only the replica that proves its lease writes (controller/coordination; `none`: always).
+        self.coordinator = coordinator or build_coordinator(cfg.coordination, self.metrics)
+        self.coordinator.on_change = lambda: self.wake(Wake(WakeReason.RESYNC, triggers=True))
+        fence = self.coordinator
+        self.executor = Executor(self.client, self._audit, self.metrics, clock, fence=fence.may_write)
         self.reconciler = Reconciler(
-            self.client, self.world, self.metrics, clock, self.executor, self.recorder
+            self.client, self.world, self.metrics, clock, self.executor, self.recorder, fence.owns
+        )
+        self.triggers = TriggerReconciler(
+            self.client, self._audit, self.metrics, clock, trigger_owner(), fence.may_write_cluster
         )
         self.client.budget.read_share = cfg.resync_read_share
         self._resync_chunk = resync_chunk
         self._resync_reader: threading.Thread | None = None
-        self.triggers = TriggerReconciler(self.client, self._audit, self.metrics, clock, trigger_owner())
         self._held = ""  # the guard's reason while plans are held: no trigger is written either
         self._on_cycle = on_cycle
         self._audit_retry = audit_retry
@@ -242,16 +251,23 @@ class Daemon:
             reason = f"{audit_error}; presence writes stopped until it can be written"
         if not self._ready:
             reason = reason or "waiting for the first full resync"
-        details = {
+        role = self.coordinator.status()
+        fenced = role.role is Role.FENCED
+        reason = reason or role.reason
+        details: dict[str, Any] = {
+            "role": role.role.value,
+            "identity": role.identity,
             "desired_digest": self._state.digest,
             "stream_connected": self._stream_up,
             "stream_unwatched_agents": len(self._unwatched),
         }
         if self._desired_error:
             details["desired_error"] = self._desired_error
+        if role.members:
+            details["members"] = list(role.members)
         return HealthStatus(
             alive=self._worker.is_alive() and not wedged and not audit_error,
-            ready=self._ready and not wedged and not audit_error,
+            ready=self._ready and not wedged and not audit_error and not fenced,
             reason=reason,
             last_cycle=self._last_cycle,
             details=details,
@@ -303,6 +319,7 @@ class Daemon:
             )
         self._scheduler.start()
         self._files.start()
+        self.coordinator.start()
         if self._streaming:
             self._drift = DriftWatcher(
                 self.client,
@@ -336,6 +353,7 @@ class Daemon:
             self._exporter.close()
         self.recorder.close()
         self.timeline.close()
+        self.coordinator.stop()  # after the last write: the next leader takes over at once
         self._http.stop()
         self.client.close()
         _log.info("daemon stopped")
@@ -481,6 +499,8 @@ class Daemon:
                 self._reconcile_triggers()
 
     def _reconcile_triggers(self) -> None:
+        if self.coordinator.status().role not in (Role.SINGLE, Role.LEADER):
+            return  # cluster-wide work belongs to the elected replica
         try:
             self.triggers.reconcile(self._state, held=self._held)
         except GenesysError as exc:  # the next cadence retries

@@ -74,10 +74,18 @@ _log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 15 * 60.0
 BACKOFF_JITTER = 0.2
+
+
+def fenced() -> GenesysError:
+    """A write refused because the coordination lease could not be proven (never sent)."""
+    return GenesysError("not written: this replica cannot prove it holds the coordination lease", code=FENCED)
+
+
 # Failures every agent of a bulk chunk would share: retrying one by one only burns the budget.
 _SHARED_FAILURES = frozenset({401, 403, 429})
 AUDIT_DOWN = "audit-unavailable"  # error code of a write not sent because its intent could not be recorded
 SHUTDOWN = "shutdown"  # error code of a write not sent because the executor was closing
+FENCED = "fenced"  # error code of a write not sent: this replica could not prove its lease
 
 
 def backoff_delay(failures: int, rand: float) -> float:
@@ -147,6 +155,7 @@ class ExecutionReport:
     backed_off: tuple[str, ...] = ()  # skipped: still in backoff
     held_actions: tuple[str, ...] = ()  # agents of a held plan
     audit_error: str | None = None  # the audit could not be written: writes stopped (fail closed)
+    fenced: tuple[str, ...] = ()  # not written: this replica could not prove its lease (standby)
 
     @property
     def ok(self) -> tuple[str, ...]:
@@ -214,8 +223,10 @@ class Executor:
         backoff: AgentBackoff | None = None,
         workers: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
+        fence: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
+        self._fence = fence  # proof of the coordination lease, asked before every write batch
         self._audit = audit
         self._metrics = metrics
         self._clock = clock
@@ -318,6 +329,8 @@ class Executor:
             return SHUTDOWN
         if ctx.audit_down.is_set():
             return AUDIT_DOWN
+        if not self._fence():  # the coordination lease was lost mid-apply: nothing more is sent
+            return FENCED
         ids = {a.user_id: uuid.uuid4().hex[:16] for a in actions}
         intents = [
             self._record(
@@ -372,6 +385,8 @@ class Executor:
         )
 
     def _execute(self, plan: Plan, ctx: _Context, boundary: datetime | None) -> ExecutionReport:
+        if plan.actions and not self._fence():  # a standby (or fenced leader) records nothing
+            return ExecutionReport(ctx.cycle_id, held=False, fenced=tuple(a.user_id for a in plan.actions))
         if plan.held:
             self._metrics.plans_held_total.inc()
             held_ctx = replace(ctx, extra_reason=plan.held_reason)
@@ -433,6 +448,8 @@ class Executor:
         target = action.to.definition_id
         assert target is not None, "the planner only emits resolved targets"
         try:
+            if not self._fence():
+                raise fenced()
             attempt.answer = self._client.set_presence(action.user_id, target, action.message or None)
         except GenesysError as error:
             attempt.error = error

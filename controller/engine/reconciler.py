@@ -97,9 +97,11 @@ class Reconciler:
         clock: Callable[[], datetime],
         executor: Executor | None = None,
         recorder: PresenceRecorder | None = None,
+        owns: Callable[[str], bool] = lambda user_id: True,
     ) -> None:
         self._client = client
         self._recorder = recorder or NoRecorder()
+        self._owns = owns  # sharded coordination: the agents this replica plans, reads and writes
         self._world = world
         self._metrics = metrics
         self._clock = clock
@@ -164,8 +166,9 @@ class Reconciler:
         effective = with_external_overrides(state, external)
         selection = self._select(effective, (state.digest, tuple(external)), directory.agents)
         managed = selection.by_agent
-        targets = sorted(managed if only is None else set(only) & managed.keys())
-        schedules = self._world.schedules(directory, managed.keys(), now)
+        owned = {a for a in managed if self._owns(a)}
+        targets = sorted(owned if only is None else set(only) & owned)
+        schedules = self._world.schedules(directory, owned, now)
         observed, read = self._observe(targets, now, cached and only is not None, read_since)
         agents = directory.by_id
         self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)
@@ -195,8 +198,9 @@ class Reconciler:
                 catalog=catalog,
             )
             self._remember_writes(the_plan, report, observed)
+        mine = {a: p for a, p in managed.items() if a in owned}  # boundaries of this replica's agents
         inputs = Inputs(
-            state.digest, tuple(external), managed, agents, schedules.by_agent, schedules.codes, catalog
+            state.digest, tuple(external), mine, agents, schedules.by_agent, schedules.codes, catalog
         )
         self._upcoming.refresh(inputs, now, targets)
         upcoming, changing = self._upcoming.next()

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord
+from controller.engine.executor import fenced
+from controller.genesys import Trigger, TriggerSpec
 from controller.metrics import Metrics
 from controller.model.types import NOWHERE, DesiredState, Mode
 from controller.subscriptions.apply import StepOutcome, TriggerApplyResult, TriggerClient, apply_triggers
@@ -77,6 +79,36 @@ def audit_records(
     return [_record(s, result.outcome(s), result, cycle_id, digest, now) for s in result.plan.changes()]
 
 
+class FencedTriggers:
+    """A TriggerClient whose writes first prove the coordination lease (cluster-wide work is done
+    by the elected replica only); a refused write fails its step with code `fenced`."""
+
+    def __init__(self, client: TriggerClient, fence: Callable[[], bool]) -> None:
+        self._client, self._fence = client, fence
+
+    def _check(self) -> None:
+        if not self._fence():
+            raise fenced()
+
+    def list_triggers(self, topic_names: Sequence[str] = ()) -> list[Trigger]:
+        return self._client.list_triggers(topic_names)
+
+    def get_trigger(self, trigger_id: str) -> Trigger:
+        return self._client.get_trigger(trigger_id)
+
+    def create_trigger(self, spec: TriggerSpec) -> Trigger:
+        self._check()
+        return self._client.create_trigger(spec)
+
+    def update_trigger(self, trigger_id: str, spec: TriggerSpec, version: int) -> Trigger:
+        self._check()
+        return self._client.update_trigger(trigger_id, spec, version)
+
+    def delete_trigger(self, trigger_id: str) -> None:
+        self._check()
+        self._client.delete_trigger(trigger_id)
+
+
 class TriggerReconciler:
     def __init__(
         self,
@@ -85,8 +117,9 @@ class TriggerReconciler:
         metrics: Metrics,
         clock: Callable[[], datetime],
         owner: str,
+        fence: Callable[[], bool] | None = None,
     ) -> None:
-        self._client = client
+        self._client = client if fence is None else FencedTriggers(client, fence)
         self._audit = audit
         self._metrics = metrics
         self._clock = clock

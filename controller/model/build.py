@@ -22,6 +22,7 @@ from controller.model.types import (
     AgentSelector,
     BlastRadius,
     ControllerConfig,
+    Coordination,
     DatedException,
     EventSubscription,
     MatchCriterion,
@@ -444,6 +445,23 @@ def _daily(schedule: str | None) -> time | None:
     return time.fromisoformat(schedule.split()[1]) if schedule else None
 
 
+def coordination(raw: dict[str, Any], default: Coordination) -> Coordination:
+    """`spec.coordination` (schema-valid); what is not given keeps its default."""
+    etcd, tls, kube = raw.get("etcd", {}), raw.get("etcd", {}).get("tls", {}), raw.get("kubernetes", {})
+    return Coordination(
+        backend=raw.get("backend", default.backend),
+        mode=raw.get("mode", default.mode),
+        lease_seconds=raw.get("leaseSeconds", default.lease_seconds),
+        etcd_endpoints=tuple(etcd.get("endpoints", default.etcd_endpoints)),
+        etcd_ca=tls.get("ca"),
+        etcd_cert=tls.get("cert"),
+        etcd_key=tls.get("key"),
+        prefix=etcd.get("prefix", default.prefix),
+        k8s_namespace=kube.get("namespace", default.k8s_namespace),
+        k8s_lease_name=kube.get("leaseName", default.k8s_lease_name),
+    )
+
+
 def _config(ctx: _Context) -> ControllerConfig:
     spec = ctx.doc.value["spec"]
     defaults = ControllerConfig()
@@ -498,5 +516,6 @@ def _config(ctx: _Context) -> ControllerConfig:
         adherence_export_signing=_secret(export.get("signingSecret")),
         schedule_search_chunk=search.get("chunkUsers", defaults.schedule_search_chunk),
         schedule_search_wait_seconds=search.get("waitSeconds", defaults.schedule_search_wait_seconds),
+        coordination=coordination(spec.get("coordination", {}), defaults.coordination),
         location=ctx.at(()),
     )

@@ -239,6 +239,22 @@ class SecretRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Coordination:
+    """How replicas share one org (controller/coordination/): `none` is a single process."""
+
+    backend: str = "none"  # none | etcd | kubernetes
+    mode: str = "active-standby"  # active-standby | sharded
+    lease_seconds: int = 15
+    etcd_endpoints: tuple[str, ...] = ("http://127.0.0.1:2379",)
+    etcd_ca: str | None = None  # TLS files by reference (mounted secrets)
+    etcd_cert: str | None = None
+    etcd_key: str | None = None
+    prefix: str = "/presencectl/default"  # etcd key prefix of this org's election and members
+    k8s_namespace: str = "presencectl"
+    k8s_lease_name: str = "presencectl"
+
+
+@dataclass(frozen=True, slots=True)
 class BlastRadius:
     """The blast-radius guard: a plan changing more than `limit(managed)` agents is held whole.
 
@@ -287,6 +303,7 @@ class ControllerConfig:
     adherence_export_signing: SecretRef | None = None  # HMAC-signs each batch like the webhook
     schedule_search_chunk: int = 500  # agents per schedule search (halved on refusal, per process)
     schedule_search_wait_seconds: int = 60  # for the notification of a Processing search
+    coordination: Coordination = Coordination()
     location: SourceLocation = NOWHERE
 
     @property

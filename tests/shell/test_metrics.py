@@ -47,6 +47,9 @@ EXPECTED_FAMILIES = {
     "presencectl_resync_interval_seconds": ("gauge", set()),
     "presencectl_rate_budget_per_minute": ("gauge", set()),
     "presencectl_desired_reloads": ("counter", {"result"}),
+    "presencectl_leader": ("gauge", set()),
+    "presencectl_leader_transitions": ("counter", set()),
+    "presencectl_fenced_writes": ("counter", set()),
 }
 BULK = "/api/v2/users/presences/bulk"
 
