@@ -51,11 +51,18 @@ def chaos_emulator(agents: int) -> RunningEmulator:
 
 def desired_for_chaos(tmp_path: Path, audit_path: Path) -> Path:
     """desired/ with the audit at `audit_path`, a free HTTP port, no grace (a hand change is
-    corrected at once, so every round has writes) and no blast-radius hold (a cold org)."""
+    corrected at once, so every round has writes), Available off shift and no blast-radius hold
+    (a cold org)."""
     target = tmp_path / "desired"
     shutil.copytree(DESIRED, target)
     for policy in target.glob("policy-*.yaml"):
         policy.write_text(re.sub(r"graceSeconds: \d+", "graceSeconds: 0", policy.read_text()))
+    # An opinion off shift too, so that at any hour (nights, weekends) a drifted logged-in agent
+    # is one the daemon corrects: the kill points count writes.
+    care = target / "policy-customer-care.yaml"
+    text = care.read_text()
+    assert "    timeOff: Offline" in text, "the example customer-care policy no longer has timeOff"
+    care.write_text(text.replace("    timeOff: Offline", "    offShift: Available\n    timeOff: Offline", 1))
     config = target / "controller.yaml"
     text = re.sub(r"percent: \d+", "percent: 100", config.read_text())
     assert "percent: 100" in text, "the example controller.yaml no longer has blastRadius.percent"
@@ -216,7 +223,8 @@ def kill_rounds(
         before_round(round_number)
         # Logged-in agents only: a logged-out one is never written (the safety rules).
         present = sorted(a for a, state in list(emu.world.users.items()) if state.logged_in)
-        harness.drift(rng.sample(present, min(DRIFT_PER_ROUND, len(present))))
+        # Busy is nobody's desired presence (Back Office is its own definition), so each is a write.
+        harness.drift(rng.sample(present, min(DRIFT_PER_ROUND, len(present))), "Busy")
         emu.control.clear_requests()
         if after_first_write:  # k requests of any kind after the first write
             k = rng.randint(*after_first_write)
