@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check controller tests bench deploy
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict deploy/lint.py
+	$(VENV)/bin/lint-imports --no-cache  # .importlinter: the layers of the README's module table
 	$(PY) deploy/lint.py
 
 # The README's status-page screenshot and simulate chart (needs chromium and chromium-driver).

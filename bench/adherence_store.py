@@ -20,7 +20,7 @@ from pathlib import Path
 from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.report import agent_days
 from controller.adherence.store import TimelineStore
-from controller.domain import (
+from controller.core.domain import (
     ActivityCategory,
     ActivityCode,
     Agent,
@@ -29,8 +29,8 @@ from controller.domain import (
     ScheduledActivity,
     Shift,
 )
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.model.types import AgentSelector, PresencePolicy, ScheduleFollowing
-from controller.presence import RoutingStatus, SystemPresence
 from tests.core.builders import CATALOG, SYS
 
 FIRST = date(2026, 11, 2)

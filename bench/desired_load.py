@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from controller.domain import Agent, PresenceCatalog, PresenceDefinition
+from controller.core.domain import Agent, PresenceCatalog, PresenceDefinition
 from controller.emulator.generate import generate_org
 from controller.model.loader import load_desired
 

@@ -12,10 +12,10 @@ import time
 import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
 from controller.emulator import wfm
 from controller.emulator.generate import generate_org
 from controller.emulator.org import agent_id
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from datetime import time as clock_time
 from pathlib import Path
 
 from controller.audit import AuditWriter
+from controller.core.presence import SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
@@ -28,7 +29,6 @@ from controller.engine.reconciler import Reconciler
 from controller.engine.session import Session, connect, session_on
 from controller.genesys import RateBudget
 from controller.metrics import Metrics
-from controller.presence import SystemPresence
 
 DESIRED = Path(__file__).resolve().parents[1] / "desired"
 

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from controller.coordination import rendezvous_owner
+from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
-from controller.presence import SystemPresence
 from tests.coordination.etcd_cluster import EtcdCluster
 from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, wait_for
 

@@ -18,8 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from controller.boundary import next_boundary
-from controller.domain import (
+from controller.core.domain import (
     ActivityCategory,
     ActivityCode,
     Agent,
@@ -31,6 +30,10 @@ from controller.domain import (
     Shift,
     TimeOffDay,
 )
+from controller.core.planner import Plan, plan
+from controller.core.presence import RoutingStatus
+from controller.core.selection import Selection, select_agents
+from controller.core.timeline import next_boundary
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org
 from controller.engine.upcoming import Inputs, UpcomingChanges
@@ -46,9 +49,6 @@ from controller.model.types import (
     Weekday,
     WeeklyWindow,
 )
-from controller.planner import Plan, plan
-from controller.presence import RoutingStatus
-from controller.selection import Selection, select_agents
 
 _T = TypeVar("_T")
 START = date(2026, 11, 23)  # a Monday; schedules for Mon..Wed

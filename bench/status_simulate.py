@@ -18,15 +18,15 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import TypeVar
 
+from controller.commands.simulate import read_world
+from controller.core.simulate import simulate_day
+from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
 from controller.emulator.server import start_emulator
 from controller.engine.reconciler import Reconciler
 from controller.engine.session import connect, session_on
 from controller.genesys import RateBudget
-from controller.localtime import day_start
 from controller.metrics import Metrics
-from controller.simulate import simulate_day
-from controller.simulate_cmd import read_world
 from controller.status.page import render_page
 from controller.status.tracker import StatusTracker
 from controller.status.view import AgentFilter, build_status, select_agents_page, status_json

@@ -16,6 +16,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from controller.audit import AuditWriter
+from controller.core.planner import Action, Plan
+from controller.core.timeline import Reason, ReasonKind
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import BULK_ECHOES, PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
@@ -26,8 +28,6 @@ from controller.genesys import GenesysClient, PresenceUpdate, RateBudget
 from controller.genesys.api import BULK_PRESENCE_MAX, bulk_entry, chunks
 from controller.metrics import Metrics
 from controller.model.types import Mode, PresenceTarget
-from controller.planner import Action, Plan
-from controller.timeline import Reason, ReasonKind
 
 RATE = 1_000_000
 WFM = "workforcemanagement"

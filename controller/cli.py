@@ -14,14 +14,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # command name -> "module:function"; the function takes the parsed namespace and returns the exit code.
 _HANDLERS = {
     "emulator": "controller.emulator.cli:run",
-    "validate": "controller.model.validate_cmd:run",
-    "plan": "controller.engine.commands:run_plan",
-    "apply": "controller.engine.commands:run_apply",
-    "run": "controller.engine.commands:run_daemon",
+    "validate": "controller.commands.validate:run",
+    "plan": "controller.commands.reconcile:run_plan",
+    "apply": "controller.commands.reconcile:run_apply",
+    "run": "controller.commands.reconcile:run_daemon",
     "audit": "controller.audit:run_cli",
-    "adherence": "controller.adherence.command:run",
-    "demo": "controller.demo:run",
-    "simulate": "controller.simulate_cmd:run",
+    "adherence": "controller.commands.adherence:run",
+    "demo": "controller.commands.demo:run",
+    "simulate": "controller.commands.simulate:run",
 }
 
 

@@ -31,8 +31,8 @@ from prometheus_client import (
     generate_latest,
 )
 
-from controller.planner import SkipKind
-from controller.presence import SystemPresence
+from controller.core.planner import SkipKind
+from controller.core.presence import SystemPresence
 
 # What `render()` produces; the classic 0.0.4 text type is what every Prometheus version accepts
 # (the library's own HTTP handler answers with it too unless the scraper asks for more).

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.presence import SystemPresence, normalize_system_presence
+from controller.core.presence import SystemPresence, normalize_system_presence
 
 
 @pytest.mark.parametrize(

@@ -25,12 +25,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from controller.decision import ReasonKind
-from controller.domain import ActivityCategory, ActivityCode, Agent, AgentSchedule, PresenceCatalog
-from controller.localtime import day_start
+from controller.core.domain import ActivityCategory, ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.timeline import ReasonKind, day_start, desired_at
 from controller.model.types import PresencePolicy, PresenceTarget
-from controller.presence import RoutingStatus, SystemPresence
-from controller.timeline import desired_at
 
 ZERO = timedelta(0)
 DEFAULT_EXCEPTION_THRESHOLD = timedelta(seconds=60)

@@ -16,13 +16,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from controller.adherence.command import Query, compute_days
 from controller.adherence.compute import MAX_RANGE_DAYS
+from controller.adherence.days import Query, compute_days
 from controller.adherence.export import Exporter, ExportSettings
 from controller.adherence.report import per_policy
 from controller.adherence.store import TimelineStore
+from controller.core.timeline import local_date
 from controller.engine.session import Session
-from controller.localtime import local_date
 from controller.metrics import Metrics
 from controller.model.types import ControllerConfig
 from controller.webhook import load_secret

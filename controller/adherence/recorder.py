@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Protocol
 
 from controller.adherence.store import Change, TimelineStore
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
 
 _log = logging.getLogger(__name__)
 

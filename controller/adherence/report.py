@@ -1,6 +1,6 @@
 """Adherence per agent per local day, a per-policy summary and the Genesys comparison (pure).
 
-The shell (controller.adherence.command) reads the org, the schedules and the timeline; this
+The shell (controller.commands.adherence) reads the org, the schedules and the timeline; this
 module only computes and formats. An agent-day record is also the unit the export sends.
 """
 
@@ -23,7 +23,7 @@ from controller.adherence.compute import (
     local_days,
     total,
 )
-from controller.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
 from controller.model.types import PresencePolicy
 
 

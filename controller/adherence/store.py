@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from controller.adherence.compute import ObservedSpan
-from controller.presence import RoutingStatus, SystemPresence
+from controller.core.presence import RoutingStatus, SystemPresence
 
 DEFAULT_RETENTION_DAYS = 35
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator.org import (
     Org,
     OrgActivity,
@@ -26,7 +27,6 @@ from controller.emulator.org import (
     agent_id,
     stable_id,
 )
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 
 ORG_NAME = "Demo Org"
 HOME_DIVISION_ID = stable_id("division:Home")

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from controller.core.presence import SystemPresence
 from controller.emulator.platform import PlatformOptions
-from controller.presence import SystemPresence
 
 # Fixed namespace of every emulator id: ids are uuid5(ORG_NAMESPACE, name), so they never change
 # between runs, machines or --agents sizes (docs/emulator-org.md lists the names).

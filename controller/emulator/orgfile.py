@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 import yaml
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, normalize_system_presence
 from controller.emulator import generate
 from controller.emulator.org import (
     Org,
@@ -40,7 +41,6 @@ from controller.emulator.org import (
 from controller.emulator.platform import SCHEMA as PLATFORM_SCHEMA
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.wfm import iso
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, normalize_system_presence
 
 FORMAT_VERSION = 1
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from controller.core.presence import SystemPresence
 from controller.emulator.httpkit import (
     WORLD,
     ApiError,
@@ -30,7 +31,6 @@ from controller.emulator.httpkit import (
 from controller.emulator.org import OrgPresenceDefinition, stable_id
 from controller.emulator.routes_users import agent_or_404, user_presence
 from controller.emulator.world import PresenceError, World, iso
-from controller.presence import SystemPresence
 
 BULK_GET_MAX = 50
 BULK_PUT_MAX = 50

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from controller.core.presence import RoutingStatus
 from controller.emulator.httpkit import (
     WORLD,
     ApiError,
@@ -24,7 +25,6 @@ from controller.emulator.httpkit import (
 )
 from controller.emulator.org import OrgAgent
 from controller.emulator.world import PresenceError, UserState, World, iso
-from controller.presence import RoutingStatus
 
 MAX_SEARCH_PAGE_SIZE = 100
 

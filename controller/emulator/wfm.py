@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from controller.core.presence import RoutingStatus, SystemPresence, normalize_system_presence
 from controller.emulator.org import (
     Org,
     OrgActivity,
@@ -31,7 +32,6 @@ from controller.emulator.org import (
     OrgShift,
     OrgTimeOff,
 )
-from controller.presence import RoutingStatus, SystemPresence, normalize_system_presence
 
 API = "/api/v2/workforcemanagement"
 

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from controller.emulator.faults import Faults
-from controller.emulator.org import Org, OrgLogin, OrgPresenceDefinition
-from controller.emulator.ratelimit import RateLimiter
-from controller.emulator.wfm import activity_at
-from controller.presence import (
+from controller.core.presence import (
     RoutingStatus,
     SystemPresence,
     is_system_presence_name,
     normalize_system_presence,
 )
+from controller.emulator.faults import Faults
+from controller.emulator.org import Org, OrgLogin, OrgPresenceDefinition
+from controller.emulator.ratelimit import RateLimiter
+from controller.emulator.wfm import activity_at
 
 DEFAULT_TOKEN_TTL_SECONDS = 86400  # Genesys default for an OAuth client (docs/genesys-api.md#oauth)
 HISTORY_PER_USER = 2000  # presence changes kept per user for historical adherence

@@ -61,13 +61,13 @@ from controller.audit import (
     PresenceRef,
     pending_intents,
 )
-from controller.batches import write_batches
-from controller.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.batches import write_batches
+from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.planner import Action, Plan
+from controller.core.presence import SystemPresence
 from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence, WriteAbandoned
 from controller.metrics import Metrics
 from controller.model.types import NOWHERE, Mode
-from controller.planner import Action, Plan
-from controller.presence import SystemPresence
 
 _log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.genesys.models import UserPresence
-from controller.presence import RoutingStatus, SystemPresence
 
 OBSERVED_MAX_AGE = timedelta(seconds=30)  # an unwatched agent's entry, trusted this long after its read
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from controller.adherence.recorder import NoRecorder, PresenceRecorder
-from controller.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.planner import Plan, SkipKind, plan
+from controller.core.selection import Selection, select_agents
 from controller.engine.executor import ExecutionReport, Executor
 from controller.engine.observed import ObservedCache, after_write
 from controller.engine.upcoming import Inputs, UpcomingChanges
@@ -23,8 +25,6 @@ from controller.engine.world import WorldReader
 from controller.genesys import GenesysClient, RateLimited
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
-from controller.planner import Plan, SkipKind, plan
-from controller.selection import Selection, select_agents
 
 _log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from controller.core.planner import SAFETY_SKIPS, Action, Skip
 from controller.engine.reconciler import CycleResult
-from controller.planner import SAFETY_SKIPS, Action, Skip
 from controller.subscriptions.plan import TriggerStep
 
 # Past this many rows the Markdown change table is folded into <details>, so a large plan does not

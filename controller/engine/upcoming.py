@@ -15,8 +15,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from controller.boundary import agent_changes
-from controller.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.timeline import agent_changes
 from controller.model.types import Override, PresencePolicy
 
 HORIZON = timedelta(hours=24)  # walk each timeline this far; walked again at half of it

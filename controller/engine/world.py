@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from controller.domain import ActivityCode, Agent, AgentSchedule
+from controller.core.domain import ActivityCode, Agent, AgentSchedule
 from controller.genesys import BadRequest, GenesysClient, GenesysError, ScheduleSearchPending
 
 _log = logging.getLogger(__name__)

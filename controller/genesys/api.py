@@ -1,6 +1,6 @@
 """GenesysClient: typed endpoint methods over the Transport (docs/genesys-api.md for every shape).
 
-Reads return controller.domain values or the small dataclasses of controller.genesys.models.
+Reads return controller.core.domain values or the small dataclasses of controller.genesys.models.
 Batch reads are chunked to the documented limits and run on a small thread pool; every request
 still passes the one shared rate budget, so concurrency shortens latency without raising the rate.
 """
@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 import requests
 from prometheus_client import CollectorRegistry
 
-from controller.domain import (
+from controller.core.domain import (
     ActivityCode,
     Agent,
     AgentSchedule,
@@ -30,6 +30,7 @@ from controller.domain import (
     PresenceCatalog,
     PresenceDefinition,
 )
+from controller.core.presence import RoutingStatus
 from controller.genesys.backoff import DEFAULT_BACKOFF, Backoff
 from controller.genesys.budget import RateBudget, shared_budget
 from controller.genesys.config import ClientConfig
@@ -64,7 +65,6 @@ from controller.genesys.models import (
 from controller.genesys.paging import iter_cursor, iter_page_numbers
 from controller.genesys.stats import ClientStats
 from controller.genesys.transport import ApiResponse, Transport
-from controller.presence import RoutingStatus
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

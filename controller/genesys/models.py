@@ -1,8 +1,8 @@
 """API JSON -> typed values. Pure functions: no I/O, tested on literal payloads.
 
-Domain values (controller.domain) for what the core consumes; small dataclasses here for
+Domain values (controller.core.domain) for what the core consumes; small dataclasses here for
 what only the shell needs (channels, triggers, adherence rows, WFM references).
-Every `systemPresence` passes through controller.presence.normalize_system_presence.
+Every `systemPresence` passes through controller.core.presence.normalize_system_presence.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from controller.domain import (
+from controller.core.domain import (
     ActivityCategory,
     ActivityCode,
     Agent,
@@ -25,7 +25,7 @@ from controller.domain import (
     Shift,
     TimeOffDay,
 )
-from controller.presence import RoutingStatus, SystemPresence, normalize_system_presence
+from controller.core.presence import RoutingStatus, SystemPresence, normalize_system_presence
 
 log = logging.getLogger(__name__)
 

@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.genesys.backoff import Backoff
 from controller.genesys.errors import GenesysError
 from controller.genesys.models import Channel, ChannelTopic, parse_routing_state, parse_user_presence
-from controller.presence import RoutingStatus, SystemPresence
 
 if TYPE_CHECKING:
     from controller.genesys.api import GenesysClient

@@ -14,7 +14,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from controller.domain import ActivityCategory
+from controller.core.domain import ActivityCategory
+from controller.core.presence import is_system_presence_name, normalize_system_presence
 from controller.model.errors import Diagnostic
 from controller.model.schema import did_you_mean, shown
 from controller.model.types import (
@@ -39,9 +40,8 @@ from controller.model.types import (
     Weekday,
     WeeklyWindow,
 )
-from controller.model.windows import describe, overlapping_day_windows, overlapping_weekly_windows
+from controller.model.window_overlap import describe, overlapping_day_windows, overlapping_weekly_windows
 from controller.model.yamlsafe import Document, PathT
-from controller.presence import is_system_presence_name, normalize_system_presence
 
 Kind = PresencePolicy | PresenceMapping | EventSubscription | ControllerConfig
 

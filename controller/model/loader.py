@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from controller.domain import Agent, PresenceCatalog
+from controller.core.domain import Agent, PresenceCatalog
 from controller.model.build import Built, build_document
 from controller.model.errors import ERROR, WARNING, DesiredStateError, Diagnostic, sorted_diagnostics
 from controller.model.resolve import presence_problem, resolve_presences, targets, unchecked_note

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from controller.domain import PresenceCatalog
+from controller.core.domain import PresenceCatalog
+from controller.core.presence import SystemPresence, is_system_presence_name
 from controller.model.errors import NOTE, DesiredStateError, Diagnostic
 from controller.model.schema import did_you_mean
 from controller.model.types import (
@@ -18,7 +19,6 @@ from controller.model.types import (
     SourceLocation,
     WeeklyWindow,
 )
-from controller.presence import SystemPresence, is_system_presence_name
 
 Fn = Callable[[PresenceTarget], PresenceTarget]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from controller.domain import Agent
+from controller.core.domain import Agent
 from controller.model.build import Built
 from controller.model.errors import Diagnostic
 from controller.model.schema import did_you_mean

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from types import MappingProxyType
 
-from controller.domain import ActivityCategory, Agent
+from controller.core.domain import ActivityCategory, Agent
 
 
 @dataclass(frozen=True, slots=True)

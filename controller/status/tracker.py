@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 
+from controller.core.planner import Action, Skip
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.timeline import local_date
 from controller.engine.reconciler import CycleResult
-from controller.localtime import local_date
 from controller.model.types import DesiredState
-from controller.planner import Action, Skip
-from controller.presence import RoutingStatus, SystemPresence
 from controller.status.view import AgentFacts, LastWrite, PolicyFacts, StatusFacts
 
 _MINUTE = 60.0

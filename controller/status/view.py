@@ -16,10 +16,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from controller.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
+from controller.core.planner import Action, Skip, SkipKind
+from controller.core.timeline import Decision
 from controller.model.types import NOWHERE, Mode
-from controller.planner import Action, Skip, SkipKind
-from controller.timeline import Decision
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500

@@ -22,9 +22,9 @@ from controller.adherence.compute import (
 )
 from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.store import TimelineStore
-from controller.domain import ActivityCategory, AgentSchedule, ObservedAgent
+from controller.core.domain import ActivityCategory, AgentSchedule, ObservedAgent
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.model.types import PresencePolicy, ScheduleFollowing, Weekday
-from controller.presence import RoutingStatus, SystemPresence
 from tests.core.builders import CATALOG, CODES, SYS, act, agent, policy, schedule, shift_of, tgt, window
 from tests.core.strategies import policies, schedules
 

@@ -16,7 +16,7 @@ from controller.adherence.compute import AgentAdherence
 from controller.adherence.export import Exporter, ExportSettings, batches
 from controller.adherence.report import AgentDay
 from controller.adherence.store import TimelineStore
-from controller.domain import Agent
+from controller.core.domain import Agent
 from controller.genesys.backoff import Backoff
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from controller.adherence.command import Query, compute_days, export_now
+from controller.adherence.days import Query, compute_days
 from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.store import TimelineStore
+from controller.commands.adherence import export_now
+from controller.core.timeline import local_date
 from controller.emulator.server import RunningEmulator
 from controller.engine.reconciler import Reconciler
 from controller.engine.session import Session
 from controller.failures import LocalConfigError
-from controller.localtime import local_date
 from controller.metrics import Metrics
 from tests.adherence.test_export import Receiver
 from tests.engine.conftest import emulator_clock, open_test_session

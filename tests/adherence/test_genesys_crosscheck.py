@@ -27,11 +27,11 @@ from controller.adherence.recorder import TimelineRecorder
 from controller.adherence.store import TimelineStore
 from controller.audit import AuditWriter
 from controller.cli import main
+from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
 from controller.emulator.server import start_emulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
-from controller.localtime import day_start
 from controller.metrics import Metrics
 from tests.engine.conftest import DAY, emulator_clock, open_test_session
 

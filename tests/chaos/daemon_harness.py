@@ -21,12 +21,12 @@ from typing import IO, Any
 
 import requests
 
+from controller.core.planner import Plan
 from controller.emulator.server import RunningEmulator
 from controller.engine.reconciler import Reconciler
 from controller.engine.session import connect, session_on
 from controller.genesys import RateBudget
 from controller.metrics import Metrics
-from controller.planner import Plan
 
 POLL_SECONDS = 0.1  # how often a condition is looked at (not a synchronisation delay)
 ORACLE_CLIENT = ("chaos-oracle", "chaos-oracle-secret-0123456789")

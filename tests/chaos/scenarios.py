@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
-from controller.presence import SystemPresence
 from tests.chaos.daemon_harness import (
     DaemonProcess,
     Oracle,

@@ -15,9 +15,9 @@ from typing import Any
 
 import requests
 
+from controller.core.presence import SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.presence import SystemPresence
 
 # Presence writes (docs/genesys-api.md#bulk-presence) by route template.
 WRITES = frozenset({"PUT /api/v2/users/presences/bulk", "PATCH /api/v2/users/{userId}/presences/purecloud"})

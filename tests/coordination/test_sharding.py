@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from controller.coordination import rendezvous_owner
+from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
-from controller.presence import SystemPresence
 from tests.coordination.etcd_cluster import EtcdCluster, etcd_binary
 from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, wait_for, writers, writes
 

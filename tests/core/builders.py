@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from controller.domain import (
+from controller.core.domain import (
     ActivityCategory,
     ActivityCode,
     Agent,
@@ -15,6 +15,7 @@ from controller.domain import (
     Shift,
     TimeOffDay,
 )
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.model.types import (
     AgentSelector,
     PresencePolicy,
@@ -23,7 +24,6 @@ from controller.model.types import (
     Weekday,
     WeeklyWindow,
 )
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 
 LUNCH_ID = "5ec0da2e-0000-4000-8000-00000000lun1"
 COACHING_ID = "5ec0da2e-0000-4000-8000-00000000coa1"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import strategies as st
 
-from controller.domain import (
+from controller.core.domain import (
     ActivityCategory,
     Agent,
     AgentSchedule,
@@ -22,6 +22,7 @@ from controller.domain import (
     Shift,
     TimeOffDay,
 )
+from controller.core.presence import RoutingStatus
 from controller.model.types import (
     AgentSelector,
     BlastRadius,
@@ -37,7 +38,6 @@ from controller.model.types import (
     Weekday,
     WeeklyWindow,
 )
-from controller.presence import RoutingStatus
 from tests.core.builders import CATALOG, CODES, tgt
 
 ZONES = ("UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kolkata")

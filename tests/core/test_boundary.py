@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from controller.boundary import next_boundary, unchanged_since
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
+from controller.core.planner import SkipKind, plan
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import select_agents
+from controller.core.timeline import next_boundary, unchanged_since
 from controller.model.types import DesiredState, Override, Rules, ScheduleFollowing, Weekday
-from controller.planner import SkipKind, plan
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import select_agents
 from tests.core.builders import CATALOG, CODES, SYS, act, agent, policy, schedule, shift_of, tgt, utc, window
 
 A, B = agent(1), agent(2, frozenset({"g2"}))

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from controller.domain import Agent, ObservedAgent
+from controller.core.domain import Agent, ObservedAgent
+from controller.core.planner import Plan, SkipKind, adherence, plan
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import select_agents
+from controller.core.timeline import ReasonKind
 from controller.model.types import (
     AgentSelector,
     BlastRadius,
@@ -16,10 +20,6 @@ from controller.model.types import (
     Rules,
     Safeguard,
 )
-from controller.planner import Plan, SkipKind, adherence, plan
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import select_agents
-from controller.timeline import ReasonKind
 from tests.core.builders import CATALOG, CODES, LUNCH_ID, SYS, agent, policy, utc, window
 
 NOW = utc(2026, 11, 23, 10)  # Monday, inside 09:00-17:00

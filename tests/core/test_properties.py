@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from controller.boundary import next_boundary
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
+from controller.core.planner import SAFETY_SKIPS, Plan, SkipKind, plan
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import select_agents
+from controller.core.timeline import desired_at, next_boundary, target_key
 from controller.model.types import Mode, Safeguard
-from controller.planner import SAFETY_SKIPS, Plan, SkipKind, plan
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import select_agents
-from controller.timeline import desired_at, target_key
 from tests.core.builders import CATALOG, CODES
 from tests.core.strategies import World, instants, sample_points, worlds
 

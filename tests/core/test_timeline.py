@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from controller.domain import ActivityCategory, AgentSchedule
-from controller.localtime import localize
+from controller.core.domain import ActivityCategory, AgentSchedule
+from controller.core.presence import SystemPresence
+from controller.core.timeline import Decision, ReasonKind, desired_at, localize
 from controller.model.types import (
     DatedException,
     Override,
@@ -16,8 +17,6 @@ from controller.model.types import (
     ScheduleFollowing,
     Weekday,
 )
-from controller.presence import SystemPresence
-from controller.timeline import Decision, ReasonKind, desired_at
 from tests.core.builders import (
     ALL_DAYS,
     CATALOG,

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org, agent_id, stable_id
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 
 START = date(2026, 11, 23)  # a Monday
 

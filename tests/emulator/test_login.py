@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from websockets.sync.client import connect
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org, agent_id
 from controller.emulator.orgfile import dump_org, org_from_dict
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from tests.conftest import Api
 from tests.emulator.test_notifications import _channel, _event
 

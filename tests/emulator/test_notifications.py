@@ -11,9 +11,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator.orgfile import load_org
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from tests.conftest import Api
 
 ON_QUEUE = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]

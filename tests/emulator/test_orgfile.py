@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator import wfm
 from controller.emulator.generate import generate_org
 from controller.emulator.org import OrgTopicRejection, stable_id
 from controller.emulator.orgfile import OrgFileError, dump_org, load_org, save_org
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 
 USER_ORG = """\
 org: {name: Acme}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from tests.conftest import Api
 
 ON_QUEUE = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]

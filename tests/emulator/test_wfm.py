@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
 from controller.emulator import wfm
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org, OrgActivity, OrgAgent, OrgShift, OrgTimeOff, agent_id, stable_id
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CC = stable_id("businessunit:Customer Care")

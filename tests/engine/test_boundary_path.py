@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from controller.audit import AuditWriter
-from controller.boundary import agent_changes, next_boundary
-from controller.domain import ObservedAgent
+from controller.core.domain import ObservedAgent
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import select_agents
+from controller.core.timeline import agent_changes, next_boundary
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
@@ -22,8 +24,6 @@ from controller.engine.observed import ObservedCache
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session
 from controller.metrics import Metrics
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import select_agents
 from tests.engine.conftest import DAY, emulator_clock, open_test_session
 
 ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"

@@ -12,8 +12,8 @@ import pytest
 
 from controller.audit import read_audit
 from controller.cli import main
+from controller.core.selection import select_agents
 from controller.emulator.server import RunningEmulator
-from controller.selection import select_agents
 from tests.engine.conftest import DESIRED, open_test_session
 
 TRIGGERS = "/api/v2/processautomation/triggers"

@@ -13,11 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from controller.audit import AuditWriter, read_audit
+from controller.core.planner import SAFETY_SKIPS
 from controller.emulator.server import RunningEmulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
 from controller.metrics import Metrics
-from controller.planner import SAFETY_SKIPS
 from tests.engine.conftest import emulator_clock, open_test_session
 
 

@@ -6,13 +6,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from controller.audit import AuditWriter, read_audit
+from controller.core.planner import SkipKind
+from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
 from controller.metrics import Metrics
 from controller.model.types import BlastRadius, Mode
-from controller.planner import SkipKind
-from controller.presence import SystemPresence
 from tests.engine.conftest import emulator_clock, open_test_session
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from controller.audit import AuditWriter, read_audit
+from controller.core.planner import SkipKind
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.metrics import Metrics
-from controller.planner import SkipKind
 from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_session
 
 NEW_YORK_MORNING = datetime.combine(DAY, time(15), UTC)  # 10:00 in New York, 15:00 in London

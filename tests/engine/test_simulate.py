@@ -25,15 +25,15 @@ from pathlib import Path
 import pytest
 
 from controller.audit import AuditWriter, read_audit
+from controller.commands.simulate import read_world
+from controller.core.simulate import simulate_day
+from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.reconciler import Reconciler
-from controller.localtime import day_start
 from controller.metrics import Metrics
 from controller.model.types import BlastRadius
-from controller.simulate import simulate_day
-from controller.simulate_cmd import read_world
 from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_session
 
 ZONE = "America/New_York"  # the zone of most managed agents in the example desired/

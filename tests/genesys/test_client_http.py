@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.genesys import (
     ClientConfig,
@@ -32,7 +33,6 @@ from controller.genesys import (
     shared_budget,
 )
 from controller.log import setup_logging
-from controller.presence import RoutingStatus, SystemPresence
 from tests.genesys.conftest import FAST_BACKOFF, client_for
 
 BULK = "GET /api/v2/users/presences/purecloud/bulk"

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.cli import add_connection_options
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.genesys.budget import RateBudget
 from controller.genesys.config import REGIONS, ClientConfig, ConfigError, login_base_for
 from controller.genesys.errors import (
@@ -36,7 +37,6 @@ from controller.genesys.models import (
 from controller.genesys.paging import PagingError, iter_cursor, iter_page_numbers
 from controller.genesys.transport import Backoff, encode_params, fill_route
 from controller.log import register_secret, scrub
-from controller.presence import RoutingStatus, SystemPresence
 
 
 class FakeClock:

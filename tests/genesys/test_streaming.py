@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from controller.core.presence import RoutingStatus, SystemPresence
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.genesys import Backoff, GenesysClient
 from controller.genesys.streaming import (
@@ -22,7 +23,6 @@ from controller.genesys.streaming import (
     parse_event,
     shard_topics,
 )
-from controller.presence import RoutingStatus, SystemPresence
 from tests.genesys.conftest import client_for
 
 QUICK = Backoff(base_seconds=0.02, cap_seconds=0.1)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from controller.domain import ActivityCategory
+from controller.core.domain import ActivityCategory
 from controller.emulator import wfm
 from controller.emulator.server import RunningEmulator
 from controller.genesys import Conflict, GenesysClient, NotFound, TriggerSpec

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from controller.domain import Agent, PresenceCatalog, PresenceDefinition
+from controller.core.domain import Agent, PresenceCatalog, PresenceDefinition
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.domain import Agent, PresenceCatalog
+from controller.core.domain import Agent, PresenceCatalog
 from controller.model.errors import ERROR, DesiredStateError
 from controller.model.loader import load_files
 from tests.model.conftest import NOW

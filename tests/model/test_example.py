@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.domain import ActivityCategory, Agent, PresenceCatalog
+from controller.core.domain import ActivityCategory, Agent, PresenceCatalog
 from controller.model.loader import check_files, desired_files, load_desired
 from controller.model.resolve import targets
 from controller.model.types import PresencePolicy

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from controller.domain import PresenceCatalog
+from controller.core.domain import PresenceCatalog
+from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.log import scrub
 from controller.model.errors import DesiredStateError
 from controller.model.loader import check_files, desired_files, load_desired
 from controller.model.resolve import resolve_presences, targets
-from controller.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from tests.model.conftest import NOW
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"

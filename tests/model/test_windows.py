@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from controller.model.types import PresenceTarget, Weekday, WeeklyWindow
-from controller.model.windows import DAY, WEEK, day_overlap, describe, length_minutes, weekly_overlap
+from controller.model.window_overlap import DAY, WEEK, day_overlap, describe, length_minutes, weekly_overlap
 
 times = st.builds(time, st.integers(0, 23), st.sampled_from([0, 1, 15, 30, 59]))
 windows = st.builds(

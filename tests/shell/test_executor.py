@@ -25,7 +25,9 @@ from controller.audit import (
     pending_intents,
     read_audit,
 )
-from controller.domain import Agent, PresenceCatalog
+from controller.core.domain import Agent, PresenceCatalog
+from controller.core.planner import Action, Plan
+from controller.core.timeline import Reason, ReasonKind
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import BULK_ECHOES, PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
@@ -39,8 +41,6 @@ from controller.engine.executor import (
 from controller.genesys import Backoff, ClientConfig, GenesysClient, RateBudget
 from controller.metrics import Metrics
 from controller.model.types import Mode, PresenceTarget, SourceLocation
-from controller.planner import Action, Plan
-from controller.timeline import Reason, ReasonKind
 from tests.smallfs import fill, small_filesystem
 
 PUT_BULK = "PUT /api/v2/users/presences/bulk"

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from controller.core.presence import SystemPresence
 from controller.metrics import Metrics, default_metrics, status_class
-from controller.presence import SystemPresence
 
 EXPECTED_FAMILIES = {
     "presencectl_reconcile_duration_seconds": ("histogram", set()),

@@ -21,16 +21,16 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
+from controller.commands.simulate import read_world
+from controller.commands.simulate_report import svg_chart
+from controller.core.simulate import simulate_day
+from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session, connect, load_live, session_on
 from controller.genesys import RateBudget
-from controller.localtime import day_start
 from controller.model.types import BlastRadius
-from controller.simulate import simulate_day
-from controller.simulate_cmd import read_world
-from controller.simulate_report import svg_chart
 from tests.status import browser
 
 ROOT = Path(__file__).resolve().parents[2]

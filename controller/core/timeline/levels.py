@@ -1,6 +1,6 @@
 """Values the timeline produces (Decision, Reason) and the interval arithmetic its levels share.
 
-Each precedence level of controller.timeline answers for an instant t with a Level: either it
+Each precedence level of controller.core.timeline.desired answers for an instant t with a Level: either it
 decides (a presence, or None for "leave alone") or it passes, and in both cases it gives the
 edges around t between which its answer cannot change. desired_at intersects those intervals.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from controller.domain import Agent
+from controller.core.domain import Agent
 from controller.model.types import DesiredState, PresencePolicy
 
 

@@ -17,7 +17,7 @@ AgentSchedule means "known to have nothing" and makes off_shift apply.
 
 `Decision.valid_from/valid_until` bound an interval around t on which the decision is constant:
 exact in common cases, sometimes split where an unrelated rule starts or ends (never too wide).
-None means unbounded. Every instant is UTC-aware; local times follow controller.localtime.
+None means unbounded. Every instant is UTC-aware; local times follow controller.core.timeline.localtime.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
-from controller.decision import Decision, Level, Reason, ReasonKind, passes, scan, target_key
-from controller.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
-from controller.localtime import day_start, hhmm, local_date, zone
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.timeline.levels import Decision, Level, Reason, ReasonKind, passes, scan, target_key
+from controller.core.timeline.localtime import day_start, hhmm, local_date, zone
+from controller.core.timeline.windows import window_level
 from controller.model.types import (
     DEFAULT_CATEGORY_PRESENCE,
     NOWHERE,
@@ -35,7 +36,6 @@ from controller.model.types import (
     PresenceTarget,
     ScheduleFollowing,
 )
-from controller.windows import window_level
 
 __all__ = ["Decision", "Reason", "ReasonKind", "desired_at", "target_key"]
 

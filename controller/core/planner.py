@@ -36,12 +36,11 @@ from enum import StrEnum
 from functools import partial
 from types import MappingProxyType
 
-from controller.boundary import unchanged_since
-from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import Selection, SelectionConflict, select_agents
+from controller.core.timeline import Decision, Reason, ReasonKind, desired_at, unchanged_since
 from controller.model.types import DesiredState, Mode, PresencePolicy, PresenceTarget, Rules, Safeguard
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import Selection, SelectionConflict, select_agents
-from controller.timeline import Decision, Reason, ReasonKind, desired_at
 
 # A presence change within this much of our own write is taken to be that write.
 OWN_WRITE_TOLERANCE = timedelta(seconds=5)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from controller.presence import (
+from controller.core.presence import (
     RoutingStatus,
     SystemPresence,
     is_system_presence_name,

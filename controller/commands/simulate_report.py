@@ -17,7 +17,7 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from controller.simulate import BoundaryStep, Day
+from controller.core.simulate import BoundaryStep, Day
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from controller.planner import Action
+from controller.core.planner import Action
 
-# PUT /users/presences/bulk: limit unconfirmed, 50 like the bulk GET (docs/genesys-api.md#bulk-presence)
+# Agents per bulk call, read (GET /users/presences/bulk, documented 50) and write (PUT, limit
+# unconfirmed, kept at the read's): docs/genesys-api.md#bulk-presence. The client's
+# BULK_PRESENCE_MAX is the same limit; tests/test_batches.py keeps them equal.
 BULK_CHUNK = 50
 
 

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from controller.commands.simulate_report import day_json, difference_lines, differences, svg_chart, table
+from controller.core.selection import select_agents
+from controller.core.simulate import Day, World, simulate_day
+from controller.core.timeline import day_start
 from controller.engine.session import Session, load_live, open_session, utc_now
 from controller.failures import LocalConfigError
-from controller.localtime import day_start
 from controller.model.types import DesiredState
-from controller.selection import select_agents
-from controller.simulate import Day, World, simulate_day
-from controller.simulate_report import day_json, difference_lines, differences, svg_chart, table
 
 
 def _day(text: str) -> date:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from controller.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
-from controller.localtime import day_start
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
+from controller.core.timeline.desired import desired_at, target_key
+from controller.core.timeline.localtime import day_start
 from controller.model.types import Override, PresencePolicy
-from controller.timeline import desired_at, target_key
 
 _PERIOD = timedelta(days=8)  # a full local week, with room for DST shifts of the UTC axis
 

@@ -4,37 +4,25 @@ print the figures (controller.adherence.report), optionally beside Genesys's own
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 from controller.adherence.compute import check_range
+from controller.adherence.days import Query, compute_days
 from controller.adherence.report import (
     AgentDay,
     Comparison,
-    agent_days,
     per_agent,
     render_csv,
     render_json,
     render_table,
 )
 from controller.adherence.store import TimelineStore
+from controller.core.timeline import day_start
 from controller.engine.session import Session, open_session, utc_now
 from controller.failures import LocalConfigError
 from controller.genesys import GenesysClient
-from controller.localtime import day_start
 from controller.metrics import Metrics
-from controller.model.types import PresencePolicy
-from controller.selection import select_agents
-
-
-@dataclass(frozen=True)
-class Query:
-    first: date
-    last: date
-    agent: str | None = None
-    policy: str | None = None
 
 
 def parse_query(args: argparse.Namespace) -> Query:
@@ -46,49 +34,6 @@ def parse_query(args: argparse.Namespace) -> Query:
     if problem is not None:
         raise LocalConfigError(problem)
     return Query(first, last, args.agent, args.policy)
-
-
-def compute_days(session: Session, query: Query, database: str, now: datetime) -> list[AgentDay]:
-    """The agent-days of the query from the live org and the timeline database."""
-    state = session.state
-    directory = session.world.directory(now)
-    managed = select_agents(state, directory.agents).by_agent
-    if query.policy is not None and query.policy not in {p.name for p in state.policies}:
-        names = ", ".join(sorted(p.name for p in state.policies))
-        raise LocalConfigError(f"--policy {query.policy}: no such PresencePolicy (there are: {names})")
-    chosen = {a: p for a, p in managed.items() if query.policy is None or p.name == query.policy}
-    if query.agent is not None:
-        agent = directory.find(query.agent)
-        if agent is None or agent.id not in chosen:
-            raise LocalConfigError(
-                f"--agent {query.agent}: not an agent managed by {query.policy or 'any policy'}"
-            )
-        chosen = {agent.id: chosen[agent.id]}
-    if not Path(database).exists():
-        raise LocalConfigError(
-            f"no adherence database at {database}: the daemon (presencectl run) records it"
-        )
-    start, end = _bounds(chosen.values(), query.first, query.last)
-    schedules = session.world.schedules_between(directory, chosen, start - timedelta(days=1), end, now)
-    store = TimelineStore(database)
-    try:
-        spans = store.spans(start, end, chosen)
-    finally:
-        store.close()
-    agents = [directory.by_id[a] for a in chosen]
-    catalog = session.client.presence_catalog()
-    return agent_days(
-        chosen, agents, schedules.by_agent, schedules.codes, catalog, spans, query.first, query.last
-    )
-
-
-def _bounds(policies: Iterable[PresencePolicy], first: date, last: date) -> tuple[datetime, datetime]:
-    """The UTC span of the local days [first, last] in every zone involved."""
-    zones = {p.timezone for p in policies} or {"UTC"}
-    return (
-        min(day_start(first, z) for z in zones),
-        max(day_start(last + timedelta(days=1), z) for z in zones),
-    )
 
 
 def compare_with_genesys(

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
-from controller.domain import Agent, PresenceCatalog
+from controller.core.domain import Agent, PresenceCatalog
 from controller.model.errors import ERROR, SEVERITY_ORDER, WARNING, DesiredStateError, Diagnostic
 from controller.model.loader import check_files, desired_files
 from controller.model.types import DesiredState

@@ -8,7 +8,7 @@ logging on shows) until a policy first gives them a presence. At day start every
 desired presence is taken to be in it (yesterday's last boundary put it there).
 
 Per boundary it counts what the daemon would do: writes, bulk and single write calls
-(controller.batches), the read-back of the written agents (bulk GET, BULK_PRESENCE_MAX a call),
+(controller.core.batches), the read-back of the written agents (bulk GET, BULK_CHUNK a call),
 agents the blast-radius guard would hold. At a boundary the daemon plans the changing agents
 against its observed cache, fresh while the stream is up (controller/engine/observed.py), so it
 reads no presence there; full resyncs (which read everyone), directory and schedule refreshes
@@ -21,16 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from controller.batches import write_batches
-from controller.boundary import agent_changes
-from controller.decision import target_key
-from controller.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
-from controller.genesys.api import BULK_PRESENCE_MAX
+from controller.core.batches import BULK_CHUNK, write_batches
+from controller.core.domain import ActivityCode, Agent, AgentSchedule, ObservedAgent, PresenceCatalog
+from controller.core.planner import plan
+from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.selection import select_agents
+from controller.core.timeline import agent_changes, desired_at, target_key
 from controller.model.types import DesiredState, PresencePolicy
-from controller.planner import plan
-from controller.presence import RoutingStatus, SystemPresence
-from controller.selection import select_agents
-from controller.timeline import desired_at
 
 _NO_OPINION = "-"
 
@@ -169,7 +166,7 @@ def simulate_day(state: DesiredState, world: World, start: datetime, end: dateti
                 writes=len(writable),
                 bulk_calls=len(chunks),
                 single_calls=len(singles),
-                read_calls=_calls(len(writable), BULK_PRESENCE_MAX),
+                read_calls=_calls(len(writable), BULK_CHUNK),
                 held=len(the_plan.actions) if the_plan.held else 0,
                 desired={uid: label for uid, (_, label) in current.items()},
             )

@@ -3,7 +3,7 @@
 A window belongs to the local day it starts (a 22:00-06:00 window spills into the next morning);
 a date with a dated exception (without a presence) uses the exception's windows instead of the
 weekly ones, and an exception with no windows means no window starts that day. Overlaps: the
-first declared window wins. Wall times map to UTC by controller.localtime's DST rule.
+first declared window wins. Wall times map to UTC by controller.core.timeline.localtime's DST rule.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from controller.decision import Level, Reason, ReasonKind, passes, scan
-from controller.localtime import day_start, local_date, localize
+from controller.core.timeline.levels import Level, Reason, ReasonKind, passes, scan
+from controller.core.timeline.localtime import day_start, local_date, localize
 from controller.model.types import NOWHERE, DatedException, PresencePolicy, Weekday, WeeklyWindow
 
 _DAY = timedelta(days=1)
