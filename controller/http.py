@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from controller.failures import LocalConfigError
+from controller.header_deadline import HEADER_SECONDS, HeaderDeadline
 from controller.log import scrub
 from controller.metrics import CONTENT_TYPE, Metrics
 
@@ -60,8 +61,11 @@ class HttpServer:
         metrics: Metrics,
         health: Callable[[], HealthStatus],
         extra_routes: Sequence[web.RouteDef] = (),
+        header_seconds: float = HEADER_SECONDS,
     ) -> None:
         self.host, self.port = parse_bind(bind)
+        self.header_deadline = HeaderDeadline(header_seconds)  # slowloris: late headers are closed
+        self._server: asyncio.Server | None = None
         self._metrics = metrics
         self._health = health
         self._extra_routes = tuple(extra_routes)
@@ -105,8 +109,7 @@ class HttpServer:
             loop.run_until_complete(self._open())
         except BaseException as exc:  # reported by start()
             self._start_error = exc
-            if self._runner is not None:
-                loop.run_until_complete(self._runner.cleanup())
+            loop.run_until_complete(self._close())
             loop.close()
             self._started.set()
             return
@@ -114,13 +117,14 @@ class HttpServer:
         try:
             loop.run_forever()
         finally:
-            if self._runner is not None:
-                loop.run_until_complete(self._runner.cleanup())
+            loop.run_until_complete(self._close())
             loop.close()
 
     async def _open(self) -> None:
         # No route takes a body above the webhook's 64 KiB; aiohttp refuses bigger ones (413).
-        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app = web.Application(
+            client_max_size=MAX_REQUEST_BYTES, middlewares=[self.header_deadline.middleware]
+        )
         app.add_routes(
             [
                 web.get("/metrics", self._metrics_handler),
@@ -131,9 +135,19 @@ class HttpServer:
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        assert self._runner.server is not None
+        # Our own listener instead of web.TCPSite, so each connection gets the header deadline.
+        self._server = await asyncio.get_running_loop().create_server(
+            self.header_deadline.protocol_factory(self._runner.server), self.host, self.port
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     # ---- handlers ----
 
