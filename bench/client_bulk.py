@@ -38,20 +38,20 @@ def strategies() -> None:
     with start_emulator(agents=1000, seed=1, rate_limit=1_000_000) as emu:
         ids = [a.id for a in emu.org.agents]
         with GenesysClient(config(emu, 1_000_000), budget=RateBudget(1_000_000), workers=4) as client:
-            client.get_presence(ids[0])  # token and connection pool warm
+            client.presence.get_presence(ids[0])  # token and connection pool warm
 
             def presence_plus_routing() -> None:
-                client.get_presences(ids)
+                client.presence.get_presences(ids)
                 for i in range(0, len(ids), 100):
                     params = {"id": ids[i : i + 100], "expand": ["routingStatus"]}
                     client.transport.request("GET", "/api/v2/users", params=params)
 
             runs = {
-                "POST /workforcemanagement/users/activity (100/call)": lambda: client.observe_via_activity(
-                    ids
+                "POST /workforcemanagement/users/activity (100/call)": lambda: (
+                    client.presence.observe_via_activity(ids)
                 ),
-                "GET /users?id=..&expand=presence,routingStatus (100/call)": lambda: client.observe_via_users(
-                    ids
+                "GET /users?id=..&expand=presence,routingStatus (100/call)": lambda: (
+                    client.presence.observe_via_users(ids)
                 ),
                 "bulk presence (50/call) + GET /users?expand=routingStatus (100/call)": presence_plus_routing,
             }
@@ -78,7 +78,7 @@ def acceptance_emulated_clock(calls: int) -> None:
         started_emulated, started = control.now(), time.perf_counter()
         with GenesysClient(config(emu, 300), budget=budget, workers=1) as client:
             for n in range(calls):
-                client.get_presences(batches[n % len(batches)])
+                client.presence.get_presences(batches[n % len(batches)])
         emulated = (control.now() - started_emulated).total_seconds()
         statuses = Counter(r["status"] for r in control.requests_log() if r["route"].startswith("/api/v2/"))
         print(
@@ -96,7 +96,7 @@ def acceptance_scaled_real_time(calls: int) -> None:
         started = time.perf_counter()
         with GenesysClient(config(emu, 3000), budget=RateBudget(3000), workers=4) as client:
             for _ in range(rounds):
-                client.get_presences(ids)
+                client.presence.get_presences(ids)
         took = time.perf_counter() - started
         log = emu.control.requests_log()
         statuses = Counter(r["status"] for r in log if r["route"].startswith("/api/v2/"))

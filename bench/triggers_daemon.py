@@ -121,7 +121,7 @@ def main() -> None:
                 time.sleep(rand.uniform(0, args.interval))  # a random phase of the cadence
                 (trigger_id,) = _owned_ids(emu)
                 deleted = time.monotonic()
-                client.delete_trigger(trigger_id)
+                client.triggers.delete_trigger(trigger_id)
                 _wait(lambda: bool(_owned_ids(emu)), 10 * args.interval + 10)
                 units.append((time.monotonic() - deleted) / args.interval)
             units.sort()

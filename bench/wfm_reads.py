@@ -24,8 +24,14 @@ from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.session import connect
 from controller.engine.world import WorldReader
-from controller.genesys import GenesysClient, PresenceUpdate, RateBudget
-from controller.genesys.api import BULK_PRESENCE_MAX, bulk_entry, chunks
+from controller.genesys import (
+    BULK_PRESENCE_MAX,
+    GenesysClient,
+    PresenceUpdate,
+    RateBudget,
+    bulk_entry,
+    chunks,
+)
 from controller.metrics import Metrics
 from controller.model.types import Mode, PresenceTarget
 
@@ -50,12 +56,12 @@ def directory_reads(agents: int = 10_000) -> None:
     with start_emulator(org=org, rate_limit=RATE) as emu, _client(emu) as client:
         emu.control.clear_requests()
         began = time.perf_counter()
-        users = client.list_users(with_groups=True)
+        users = client.users.list_users(with_groups=True)
         old_units = {
-            u: r.management_unit_id for u, r in client.realtime_adherence([u.id for u in users]).items()
+            u: r.management_unit_id for u, r in client.wfm.realtime_adherence([u.id for u in users]).items()
         }
-        for bu in client.business_units():
-            client.management_units(bu.id)
+        for bu in client.wfm.business_units():
+            client.wfm.management_units(bu.id)
         before_s = time.perf_counter() - began
         before_total, before_wfm = _calls(emu)
 
@@ -118,7 +124,7 @@ def write_calls(agents: int = 500) -> None:
             _client(emu) as client,
             TemporaryDirectory() as tmp,
         ):
-            brk = client.presence_catalog().resolve("Break")
+            brk = client.presence.presence_catalog().resolve("Break")
             assert brk is not None
             ids = [a.id for a in org.agents]
             # The old rule against this platform's real answer: entries whose `userId or id` is not

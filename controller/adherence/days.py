@@ -53,7 +53,7 @@ def compute_days(session: Session, query: Query, database: str, now: datetime) -
     finally:
         store.close()
     agents = [directory.by_id[a] for a in chosen]
-    catalog = session.client.presence_catalog()
+    catalog = session.client.presence.presence_catalog()
     return agent_days(
         chosen, agents, schedules.by_agent, schedules.codes, catalog, spans, query.first, query.last
     )

@@ -28,7 +28,7 @@ import requests
 
 from controller.adherence.report import AgentDay, record
 from controller.adherence.store import TimelineStore
-from controller.genesys.backoff import Backoff
+from controller.genesys import Backoff
 from controller.metrics import Metrics
 from controller.webhook import sign
 

@@ -51,7 +51,7 @@ def compare_with_genesys(
     theirs: dict[str, float | None] = {}
     for (mu, zone), user_ids in sorted(groups.items()):
         start, end = day_start(first, zone), day_start(last + timedelta(days=1), zone)
-        rows = client.historical_adherence(
+        rows = client.wfm.historical_adherence(
             mu, start, end, sorted(user_ids), time_zone=zone, include_exceptions=False
         )
         theirs.update((r.user_id, r.adherence_percentage) for r in rows)

@@ -60,7 +60,7 @@ def _allowing(state: DesiredState, radius: BlastRadius | None) -> DesiredState:
 
 
 def _trigger_plan(session: Session, held: str) -> TriggerPlan:
-    live = [live_trigger(t) for t in session.client.list_triggers()]
+    live = [live_trigger(t) for t in session.client.triggers.list_triggers()]
     return plan_triggers(session.state.subscriptions, live, trigger_owner(), held=held)
 
 
@@ -140,7 +140,7 @@ def run_apply(args: argparse.Namespace) -> int:
         reconciler = Reconciler(session.client, session.world, metrics, utc_now, executor)
         result = reconciler.cycle(state)
         # Held means nothing at all is written: the trigger plan is reported, not applied.
-        trigger_pass = TriggerReconciler(session.client, audit, metrics, utc_now, trigger_owner())
+        trigger_pass = TriggerReconciler(session.client.triggers, audit, metrics, utc_now, trigger_owner())
         triggers = trigger_pass.reconcile(state, held=result.plan.held_reason)
     finally:
         executor.close()

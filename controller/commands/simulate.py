@@ -51,7 +51,9 @@ def read_world(session: Session, states: list[DesiredState], start: datetime) ->
     for state in states:
         managed |= select_agents(state, directory.agents).by_agent.keys()
     schedules = session.world.schedules(directory, managed, start)
-    return World(directory.agents, schedules.by_agent, schedules.codes, session.client.presence_catalog())
+    return World(
+        directory.agents, schedules.by_agent, schedules.codes, session.client.presence.presence_catalog()
+    )
 
 
 def simulate(args: argparse.Namespace) -> tuple[Day, Day | None, str]:

@@ -54,14 +54,15 @@ def _has_connection(args: argparse.Namespace) -> bool:
 
 def read_org(args: argparse.Namespace) -> tuple[PresenceCatalog, list[Agent]]:
     """The org's presence catalog and agents (with groups, and their WFM management units)."""
-    from controller.genesys import ClientConfig, GenesysClient
+    from controller.commands.connection import config_from_args
+    from controller.genesys import GenesysClient
 
     # Interactive: one retry is enough to ride out a blip; the daemon's patience is not wanted here.
-    config = replace(ClientConfig.from_args(args), max_retries=1)
+    config = replace(config_from_args(args), max_retries=1)
     with GenesysClient(config) as client:
-        catalog = client.presence_catalog()
-        users = client.list_users(with_groups=True)
-        units = client.unit_membership([u.id for u in users])
+        catalog = client.presence.presence_catalog()
+        users = client.users.list_users(with_groups=True)
+        units = client.wfm.unit_membership([u.id for u in users])
     agents = [
         replace(u, management_unit_id=units[u.id].management_unit_id) if u.id in units else u for u in users
     ]

@@ -57,8 +57,7 @@ from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session, load_live, open_session, trigger_owner, utc_now
 from controller.engine.triggers import TriggerReconciler
 from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
-from controller.genesys import GenesysError
-from controller.genesys.budget import resync_lane
+from controller.genesys import GenesysError, resync_lane
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.model.errors import DesiredStateError
@@ -134,7 +133,7 @@ class Daemon:
             self.client, self.world, self.metrics, clock, self.executor, self.recorder, fence.owns
         )
         self.triggers = TriggerReconciler(
-            self.client, self._audit, self.metrics, clock, trigger_owner(), fence.may_write_cluster
+            self.client.triggers, self._audit, self.metrics, clock, trigger_owner(), fence.may_write_cluster
         )
         self.client.budget.read_share = cfg.resync_read_share
         self._resync_chunk = resync_chunk
@@ -391,7 +390,7 @@ class Daemon:
                     if self._stop.is_set():
                         return
                     chunk = agents[i : i + self._resync_chunk]
-                    self.reconciler.observed.read(self.client.observe(chunk), self._clock())
+                    self.reconciler.observed.read(self.client.presence.observe(chunk), self._clock())
         except GenesysError as exc:  # abandoned at shutdown, or failed: the worker reads the rest
             if self._stop.is_set():
                 return

@@ -41,8 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from controller.adherence.recorder import NoRecorder, PresenceRecorder
-from controller.genesys.api import GenesysClient
-from controller.genesys.models import ChannelTopic
+from controller.genesys import Backoff, ChannelTopic, GenesysClient
 from controller.genesys.streaming import (
     MAX_CHANNELS,
     TOPICS_PER_CHANNEL,
@@ -55,7 +54,6 @@ from controller.genesys.streaming import (
     SubscriptionReport,
     shard_topics,
 )
-from controller.genesys.transport import Backoff
 from controller.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -191,7 +189,9 @@ class DriftWatcher:
                 del self._refused[gone], self._permitted[gone]
             stream = self._stream
         if stream is None:
-            stream = NotificationStream(self._client, topics, self._on_stream, **self._stream_options())
+            stream = NotificationStream(
+                self._client.notifications, topics, self._on_stream, **self._stream_options()
+            )
             with self._lock:
                 self._stream = stream
             stream.start()

@@ -354,7 +354,7 @@ class Executor:
         pending = pending_intents(self._audit.path)
         if pending:
             try:
-                live = self._client.get_presences({i.agent_id for i in pending})
+                live = self._client.presence.get_presences({i.agent_id for i in pending})
                 self._save([self._resolved(intent, live.get(intent.agent_id)) for intent in pending])
             except (GenesysError, AuditUnavailable) as error:
                 _log.warning("write intents of a previous run stay unresolved", extra={"error": str(error)})
@@ -450,7 +450,9 @@ class Executor:
         try:
             if not self._fence():
                 raise fenced()
-            attempt.answer = self._client.set_presence(action.user_id, target, action.message or None)
+            attempt.answer = self._client.presence.set_presence(
+                action.user_id, target, action.message or None
+            )
         except GenesysError as error:
             attempt.error = error
         attempt.written_at = self._clock()
@@ -463,7 +465,7 @@ class Executor:
         started = self._monotonic()
         updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
         try:
-            answers = self._client.set_presences(updates)
+            answers = self._client.presence.set_presences(updates)
         except GenesysError as error:
             if error.status in _SHARED_FAILURES or isinstance(error, WriteAbandoned):
                 return [
@@ -500,7 +502,7 @@ class Executor:
         readback_error: GenesysError | None = None
         if written:
             try:
-                live = self._client.get_presences(written)
+                live = self._client.presence.get_presences(written)
             except GenesysError as error:
                 readback_error = error
                 _log.warning(
@@ -610,7 +612,7 @@ class Executor:
 
     def _cached_catalog(self) -> PresenceCatalog | None:
         try:
-            return self._client.presence_catalog()  # cached by the client; the loop keeps it warm
+            return self._client.presence.presence_catalog()  # cached by the client; the loop keeps it warm
         except GenesysError:
             return None
 

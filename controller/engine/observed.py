@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from controller.core.domain import ObservedAgent
 from controller.core.presence import RoutingStatus, SystemPresence
-from controller.genesys.models import UserPresence
+from controller.genesys import UserPresence
 
 OBSERVED_MAX_AGE = timedelta(seconds=30)  # an unwatched agent's entry, trusted this long after its read
 

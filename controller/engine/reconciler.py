@@ -159,7 +159,7 @@ class Reconciler:
         cached: bool,
         read_since: datetime | None,
     ) -> CycleResult:
-        catalog = self._client.presence_catalog()
+        catalog = self._client.presence.presence_catalog()
         if write and self._executor is not None:
             self._executor.recover()  # a previous run's unfinished writes, before we look at agents
         directory = self._world.directory(now)
@@ -235,7 +235,7 @@ class Reconciler:
         """(what the targets look like, how many were read): all read, or only the stale ones."""
         use_cache = cached or read_since is not None
         fresh, stale = self.observed.split(targets, now, read_since) if use_cache else ({}, targets)
-        read = self._client.observe(stale) if stale else {}
+        read = self._client.presence.observe(stale) if stale else {}
         self.observed.read(read, now)
         self._recorder.observe(read.values(), "read")
         return fresh | read, len(stale)

@@ -67,7 +67,7 @@ def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
 def load_live(directory: str, client: GenesysClient, world: WorldReader, now: datetime) -> DesiredState:
     """Load `directory` against the live catalog and agents (DesiredStateError on any problem);
     the world reader takes the state's schedule-search settings (at start and on every reload)."""
-    catalog = client.presence_catalog(refresh=True)
+    catalog = client.presence.presence_catalog(refresh=True)
     agents = world.directory(now).agents
     state = load_desired(directory, now=now, catalog=catalog, agents=agents)
     cfg = state.config

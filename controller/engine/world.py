@@ -135,8 +135,8 @@ class WorldReader:
     # ---- reads ----
 
     def _read_directory(self, now: datetime) -> Directory:
-        users = self._client.list_users(with_groups=True)
-        units = self._client.unit_membership([u.id for u in users])
+        users = self._client.users.list_users(with_groups=True)
+        units = self._client.wfm.unit_membership([u.id for u in users])
         agents = tuple(
             replace(u, management_unit_id=units[u.id].management_unit_id if u.id in units else None)
             for u in users
@@ -163,7 +163,7 @@ class WorldReader:
         for bu_id, agent_ids in sorted(by_bu.items()):
             # Activity code ids are unique within a business unit; default codes share ids across
             # units with the same meaning, so one map serves the planner.
-            codes.update({c.id: c for c in self._client.activity_codes(bu_id)})
+            codes.update({c.id: c for c in self._client.wfm.activity_codes(bu_id)})
             found = self._search(bu_id, agent_ids, start, end)
             # A WFM agent with nothing published in range is off shift, not "schedule unknown":
             # an empty schedule lets the policy's offShift rule apply to them.
@@ -183,7 +183,7 @@ class WorldReader:
         while todo:
             chunk = todo.pop(0)
             try:
-                found.update(self._client.search_schedules(bu_id, start, end, chunk, wait_seconds=wait))
+                found.update(self._client.wfm.search_schedules(bu_id, start, end, chunk, wait_seconds=wait))
                 continue
             except (BadRequest, ScheduleSearchPending) as error:
                 failure = error

@@ -8,7 +8,6 @@ the secret is registered with the log scrubber the moment it is read and never s
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -127,19 +126,6 @@ class ClientConfig:
             client_id=cid,
             client_secret=secret,
             rate_per_minute=rate_per_minute or DEFAULT_RATE_PER_MINUTE,
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientConfig:
-        """From the options of controller.cli.add_connection_options (their defaults read the env)."""
-        return cls.from_settings(
-            region=getattr(args, "region", None),
-            api_base=getattr(args, "api_base", None),
-            login_base=getattr(args, "login_base", None),
-            client_id_file=getattr(args, "client_id_file", None),
-            client_secret_file=getattr(args, "client_secret_file", None),
-            rate_per_minute=getattr(args, "rate_per_minute", None),
-            env=env,
         )
 
 

@@ -84,6 +84,10 @@ class ReadsAbandoned(GenesysError):
     """The client is shutting down: reads are dropped at once (writes in flight still finish)."""
 
 
+class ScheduleSearchPending(GenesysError):
+    """The schedule search answered Processing and no notification arrived within the wait."""
+
+
 class WriteAbandoned(GenesysError):
     """The client is shutting down and this write was still waiting (for the rate budget, a 429
     pause or a retry): it is not sent (again). `maybe_applied`: an earlier attempt got no answer

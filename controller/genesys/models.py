@@ -95,6 +95,26 @@ def parse_user_presence(d: Json, user_id: str | None = None) -> UserPresence:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceUpdate:
+    """One entry of a bulk presence write."""
+
+    user_id: str
+    definition_id: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkWrite:
+    """What bulk presence writes answered. `echoes`: the answer entry matched to each user (by
+    `userId`, else by position; docs/genesys-api.md#bulk-presence), users whose entry could not be
+    matched are absent and must be confirmed by reading back. `correlation_ids`: every user sent ->
+    its request's id."""
+
+    echoes: dict[str, UserPresence]
+    correlation_ids: dict[str, str]
+
+
 def match_bulk_answer(user_ids: Sequence[str], answer: Sequence[Any]) -> dict[str, Json]:
     """The answer entry of each user of a bulk presence write (list[UserPresence],
     docs/genesys-api.md#bulk-presence).
@@ -164,6 +184,13 @@ def parse_agent(d: Json, management_unit_id: str | None = None) -> Agent:
 
 
 # ---- WFM --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    name: str
+    member_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
 """Per-call counters and a latency histogram, as plain thread-safe objects.
 
-The engine's metrics module reads `ClientStats.snapshot()`, or passes a prometheus
-CollectorRegistry so the same numbers are exported as `genesys_api_requests_total{method,route,status}`,
-`genesys_api_request_duration_seconds{method,route}` and `genesys_api_retries_total{reason}`.
-Routes are path templates (bounded label values), never URLs with ids.
+Callers read `ClientStats.snapshot()`, or subscribe with `add_listener`: the daemon's
+`presencectl_api_*` metrics (controller.metrics) are fed that way, the one metrics path, so the
+client itself needs no Prometheus. Routes are path templates (bounded label values), never URLs
+with ids.
 """
 
 from __future__ import annotations
@@ -13,10 +13,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from prometheus_client import CollectorRegistry
-from prometheus_client import Counter as PromCounter
-from prometheus_client import Histogram as PromHistogram
 
 # Told of every logical call once it ends (after its retries): method, route template, final
 # status (0: no response), seconds in all, retries, and how many 429 answers it met.
@@ -48,45 +44,19 @@ class StatsSnapshot:
 
 
 class ClientStats:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: list[CallListener] = []
         self._calls: Counter[tuple[str, str, int]] = Counter()
         self._retries: Counter[str] = Counter()
         self._buckets = [0] * (len(LATENCY_BUCKETS) + 1)
         self._sum = 0.0
-        self._prom_calls: PromCounter | None = None
-        self._prom_latency: PromHistogram | None = None
-        self._prom_retries: PromCounter | None = None
-        if registry is not None:
-            self._prom_calls = PromCounter(
-                "genesys_api_requests",
-                "HTTP requests sent to the Genesys Cloud API, by path template and status (0 = no response)",
-                ["method", "route", "status"],
-                registry=registry,
-            )
-            self._prom_latency = PromHistogram(
-                "genesys_api_request_duration_seconds",
-                "Latency of Genesys Cloud API requests",
-                ["method", "route"],
-                buckets=LATENCY_BUCKETS,
-                registry=registry,
-            )
-            self._prom_retries = PromCounter(
-                "genesys_api_retries",
-                "Genesys API requests repeated, by reason",
-                ["reason"],
-                registry=registry,
-            )
 
     def record(self, method: str, route: str, status: int, latency_s: float) -> None:
         with self._lock:
             self._calls[(method, route, status)] += 1
             self._buckets[bisect.bisect_left(LATENCY_BUCKETS, latency_s)] += 1
             self._sum += latency_s
-        if self._prom_calls is not None and self._prom_latency is not None:
-            self._prom_calls.labels(method, route, str(status)).inc()
-            self._prom_latency.labels(method, route).observe(latency_s)
 
     def add_listener(self, listener: CallListener) -> None:
         """Call `listener` at the end of every logical call (e.g. the daemon's Prometheus metrics)."""
@@ -104,8 +74,6 @@ class ClientStats:
     def record_retry(self, reason: str) -> None:
         with self._lock:
             self._retries[reason] += 1
-        if self._prom_retries is not None:
-            self._prom_retries.labels(reason).inc()
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:

@@ -1,6 +1,6 @@
 """Notifications API consumer (docs/genesys-api.md#notifications): channels, one WebSocket each, typed events.
 
-    stream = NotificationStream(client, topics, on_event)   # on_event(StreamEvent); queue.put works
+    stream = NotificationStream(client.notifications, topics, on_event)   # on_event(StreamEvent)
     stream.start(); ...; stream.set_topics(new_topics); ...; stream.stop()
 
 Topics are split over channels of at most 1,000 topics (20 channels at most, the per-client cap);
@@ -46,7 +46,7 @@ from controller.genesys.errors import GenesysError
 from controller.genesys.models import Channel, ChannelTopic, parse_routing_state, parse_user_presence
 
 if TYPE_CHECKING:
-    from controller.genesys.api import GenesysClient
+    from controller.genesys.notifications import Notifications
 
 log = logging.getLogger("controller.genesys.streaming")
 
@@ -259,7 +259,7 @@ class _Shard:
 
     def _session(self, *, reconnect: bool) -> None:
         s = self.stream
-        channel = s.client.create_channel()
+        channel = s.notifications.create_channel()
         self.channel = channel
         ws = connect(channel.connect_uri, open_timeout=s.open_timeout, close_timeout=2, legacy=True)
         assert isinstance(ws, ClientConnection)
@@ -299,7 +299,7 @@ class _Shard:
 
     def _subscribe(self, channel_id: str, topics: list[str]) -> None:
         """PUT with ignoreErrors: a refused topic must not fail the others (nor loop the shard)."""
-        answer = self.stream.client.set_subscriptions(channel_id, topics, ignore_errors=True)
+        answer = self.stream.notifications.set_subscriptions(channel_id, topics, ignore_errors=True)
         self.stream._emit(subscription_report(self.index, channel_id, topics, answer))
 
     def _handle(self, text: str | bytes) -> None:
@@ -324,7 +324,7 @@ class _Shard:
 class NotificationStream:
     def __init__(
         self,
-        client: GenesysClient,
+        notifications: Notifications,
         topics: Sequence[str],
         on_event: Callable[[StreamEvent], object],
         *,
@@ -337,7 +337,7 @@ class NotificationStream:
         max_channels: int = MAX_CHANNELS,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        self.client = client
+        self.notifications = notifications
         self.on_event = on_event
         self.ping_seconds = ping_seconds
         self.silence_seconds = silence_seconds

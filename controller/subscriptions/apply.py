@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from controller.genesys import Trigger, TriggerSpec
 from controller.genesys.errors import Conflict, GenesysError, NotFound
-from controller.genesys.models import Trigger, TriggerSpec
 from controller.model.types import EventSubscription, Mode
 from controller.subscriptions.plan import (
     Action,

@@ -17,7 +17,7 @@ from controller.adherence.export import Exporter, ExportSettings, batches
 from controller.adherence.report import AgentDay
 from controller.adherence.store import TimelineStore
 from controller.core.domain import Agent
-from controller.genesys.backoff import Backoff
+from controller.genesys import Backoff
 from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.webhook import verify_signature

@@ -31,7 +31,7 @@ def test_a_cycle_records_its_reads_and_confirmed_writes(
     for user_id in result.report.ok:
         changes = store.changes(user_id)
         assert [c.source for c in changes] == ["read", "write"], user_id
-        live = session.client.get_presence(user_id)
+        live = session.client.presence.get_presence(user_id)
         assert changes[-1].presence_id == live.presence_id and changes[-1].start == live.modified
     unwritten = set(result.observed) - set(result.report.ok)
     assert unwritten and all([c.source for c in store.changes(u)] == ["read"] for u in unwritten)

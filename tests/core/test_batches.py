@@ -5,7 +5,7 @@ from __future__ import annotations
 from controller.core.batches import BULK_CHUNK, write_batches
 from controller.core.planner import Action
 from controller.core.timeline import Reason, ReasonKind
-from controller.genesys.api import BULK_PRESENCE_MAX
+from controller.genesys import BULK_PRESENCE_MAX
 from controller.model.types import Mode
 from tests.core.builders import tgt
 

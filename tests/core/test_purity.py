@@ -15,9 +15,13 @@ CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter", "t
 def _clock_calls(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in CLOCK_CALLS and isinstance(node.func.value, ast.Name):
-                found.append(f"{node.func.value.id}.{node.func.attr}() at line {node.lineno}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in CLOCK_CALLS
+            and isinstance(node.func.value, ast.Name)
+        ):
+            found.append(f"{node.func.value.id}.{node.func.attr}() at line {node.lineno}")
     return found
 
 

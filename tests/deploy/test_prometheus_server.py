@@ -191,7 +191,7 @@ def drift(running: Running) -> None:
         timeout=BOUNDARY_LEAD_SECONDS + 30,
         what="the boundary write",
     )
-    live = daemon.client.observe(daemon.world.directory(daemon.now()).by_id)
+    live = daemon.client.presence.observe(daemon.world.directory(daemon.now()).by_id)
     on_queue = sorted(u for u, a in live.items() if a.system_presence.value == "OnQueue")
     assert len(on_queue) >= HAND_CHANGES, "too few agents On Queue after the first resync"
     emu.control.faults(burst429={"count": 2, "retryAfter": 1})

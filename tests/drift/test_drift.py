@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.drift import DriftWatcher, sticky_order, topics_for
-from controller.genesys import ClientConfig, GenesysClient, RateBudget
-from controller.genesys.transport import Backoff
+from controller.genesys import Backoff, ClientConfig, GenesysClient, RateBudget
 from controller.metrics import Metrics
 
 FAST = Backoff(base_seconds=0.05, cap_seconds=0.5)

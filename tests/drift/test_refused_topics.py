@@ -14,9 +14,8 @@ from controller.emulator.generate import generate_org
 from controller.emulator.org import OrgTopicRejection
 from controller.emulator.server import DEFAULT_CLIENT_ID, RunningEmulator, start_emulator
 from controller.engine.drift import DriftWatcher
-from controller.genesys import ClientConfig, GenesysClient, RateBudget
+from controller.genesys import ChannelTopic, ClientConfig, GenesysClient, Notifications, RateBudget
 from controller.genesys.errors import Forbidden
-from controller.genesys.models import ChannelTopic
 from controller.genesys.streaming import NotificationStream
 from controller.metrics import Metrics
 from tests.drift.test_drift import FAST, Recorder, client_for
@@ -105,7 +104,7 @@ def test_refused_agents_are_unwatched_reported_once_and_the_rest_streams(
         watcher.stop()
 
 
-class OldClient(GenesysClient):
+class OldNotifications(Notifications):
     """The client as it was: subscriptions PUT without ignoreErrors (the API's default)."""
 
     def set_subscriptions(
@@ -119,20 +118,20 @@ def test_without_ignore_errors_one_refused_topic_fails_the_put_and_the_shard_loo
 ) -> None:
     topics = [f"v2.users.{u}.activity" for u in managed]
     with client_for(emu) as client:
-        channel = client.create_channel()
+        channel = client.notifications.create_channel()
         with pytest.raises(Forbidden) as refused:
-            client.set_subscriptions(channel.id, topics, ignore_errors=False)
+            client.notifications.set_subscriptions(channel.id, topics, ignore_errors=False)
         assert refused.value.status == 403 and "routing:agent:view" in str(refused.value)
-        assert client.get_subscriptions(channel.id) == []  # not even the 7 permitted topics
-        answer = client.set_subscriptions(channel.id, topics)
+        assert client.notifications.get_subscriptions(channel.id) == []  # not even the 7 permitted topics
+        answer = client.notifications.set_subscriptions(channel.id, topics)
         rejected = {t.id: t for t in answer if t.state == "Rejected"}
         assert set(rejected) == {topics[2], topics[5], topics[7]}
         assert rejected[topics[2]].missing_permissions == tuple(ACTIVITY_NEEDS)
-        assert len(client.get_subscriptions(channel.id)) == 7
+        assert len(client.notifications.get_subscriptions(channel.id)) == 7
 
     config = ClientConfig(emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 60_000)
-    old = OldClient(config, budget=RateBudget(60_000))
-    stream = NotificationStream(old, topics, lambda event: None, backoff=FAST)
+    old = GenesysClient(config, budget=RateBudget(60_000))
+    stream = NotificationStream(OldNotifications(old.api), topics, lambda event: None, backoff=FAST)
     try:
         stream.start()
         deadline = time.monotonic() + 10

@@ -106,7 +106,7 @@ def test_with_a_connected_stream_a_boundary_writes_without_any_read(
     assert writes > 0
     # The confirmed writes fed the cache: what it holds for them is what the org shows.
     written = list(result.report.ok) if result.report is not None else []
-    live = session.client.observe(written)
+    live = session.client.presence.observe(written)
     cached, stale = reconciler.observed.split(written, clock())
     assert not stale
     assert {a: o.presence_id for a, o in cached.items()} == {a: o.presence_id for a, o in live.items()}

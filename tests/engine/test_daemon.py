@@ -80,7 +80,7 @@ def running(
 
 
 def _on_queue_agent(daemon: Daemon) -> str:
-    live = daemon.client.observe(daemon.world.directory(daemon.now()).by_id)
+    live = daemon.client.presence.observe(daemon.world.directory(daemon.now()).by_id)
     for user_id, agent in sorted(live.items()):
         if agent.system_presence.value == "OnQueue" and agent.routing_status.value == "IDLE":
             return user_id
@@ -94,7 +94,7 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
     user_id = _on_queue_agent(daemon)
     emu.control.set_presence(user_id, "Away")
     took = wait_for(
-        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        lambda: daemon.client.presence.get_presence(user_id).system_presence.value == "OnQueue",
         what="the stream-driven correction",
     )
     assert took < 5.0
@@ -127,10 +127,10 @@ def test_an_agent_logging_out_is_left_offline_and_logging_in_is_put_on_queue(run
     changes = len(emu.world.users[user_id].history)
     wait_for(lambda: _cycles(daemon) > before, what="the re-plan of the logged-out agent")
     assert len(emu.world.users[user_id].history) == changes, "the logged-out agent was written"
-    assert daemon.client.get_presence(user_id).system_presence.value == "Offline"
+    assert daemon.client.presence.get_presence(user_id).system_presence.value == "Offline"
     emu.control.set_logged_in(user_id, True)  # back at the desk: Available, then On Queue
     wait_for(
-        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        lambda: daemon.client.presence.get_presence(user_id).system_presence.value == "OnQueue",
         what="the logged-in agent put back On Queue",
     )
 
@@ -145,9 +145,11 @@ def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
     # corrected without grace) and is not a break (breaks get maxBreakMinutes instead).
     emu.control.set_presence(user_id, "Back Office")
     time.sleep(1.0)
-    assert daemon.client.get_presence(user_id).system_presence.value == "Busy", "corrected inside grace"
+    assert daemon.client.presence.get_presence(user_id).system_presence.value == "Busy", (
+        "corrected inside grace"
+    )
     wait_for(
-        lambda: daemon.client.get_presence(user_id).system_presence.value == "OnQueue",
+        lambda: daemon.client.presence.get_presence(user_id).system_presence.value == "OnQueue",
         timeout=8,
         what="the correction once the 2 s grace ended",
     )
@@ -189,7 +191,7 @@ def test_a_signed_external_wfm_state_sets_the_mapped_presence(
     answer = requests.post(url, data=body, headers=headers, timeout=5)
     assert answer.status_code == 202, answer.text
     wait_for(
-        lambda: daemon.client.get_presence(user_id).system_presence.value == "Break",
+        lambda: daemon.client.presence.get_presence(user_id).system_presence.value == "Break",
         what="the external state's presence",
     )
     forged_headers = {**sign("wrong-secret-xyz", body, int(time.time())), "Content-Type": "application/json"}

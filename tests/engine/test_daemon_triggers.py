@@ -15,8 +15,7 @@ from controller.audit import read_audit
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session, trigger_owner
-from controller.genesys import GenesysClient
-from controller.genesys.models import Trigger
+from controller.genesys import GenesysClient, Trigger
 from controller.model.types import BlastRadius
 from controller.subscriptions.apply import live_trigger
 from controller.subscriptions.plan import Action, is_owned, plan_triggers
@@ -38,7 +37,9 @@ spec:
 
 
 def _owned(client: GenesysClient) -> dict[str, Trigger]:
-    return {t.spec.name: t for t in client.list_triggers() if is_owned(live_trigger(t), trigger_owner())}
+    return {
+        t.spec.name: t for t in client.triggers.list_triggers() if is_owned(live_trigger(t), trigger_owner())
+    }
 
 
 def _start(
@@ -74,18 +75,18 @@ def test_hand_deleted_and_edited_triggers_are_put_back_on_the_cadence(
     daemon, _ = _start(day_emulator, tmp_path, monkeypatch, trigger_interval_seconds=1)
     try:
         wait_for(lambda: NAME in _owned(hand), what="the trigger created at start")
-        live = [live_trigger(t) for t in hand.list_triggers()]
+        live = [live_trigger(t) for t in hand.triggers.list_triggers()]
         assert {
             s.action for s in plan_triggers(daemon.desired.subscriptions, live, trigger_owner()).steps
         } == {Action.UNCHANGED}, "plan lists a change while the daemon runs"
 
         first = _owned(hand)[NAME]
-        hand.delete_trigger(first.id)
+        hand.triggers.delete_trigger(first.id)
         wait_for(lambda: NAME in _owned(hand), what="the hand-deleted trigger to come back")
         again = _owned(hand)[NAME]
         assert again.id != first.id
 
-        hand.update_trigger(again.id, replace(again.spec, enabled=False), again.version)
+        hand.triggers.update_trigger(again.id, replace(again.spec, enabled=False), again.version)
         wait_for(lambda: _owned(hand)[NAME].spec.enabled, what="the hand edit to be put back")
 
         records = _trigger_records(tmp_path)

@@ -33,7 +33,7 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
     start = clock()
     result = reconciler.cycle(session.state)
     boundaries = logged_out_left_alone = 0
-    on_queue = session.client.presence_catalog().resolve("On Queue").id  # type: ignore[union-attr]
+    on_queue = session.client.presence.presence_catalog().resolve("On Queue").id  # type: ignore[union-attr]
     writes = len(result.report.ok) if result.report else 0
     latencies: list[float] = []
     while result.next_boundary is not None and result.next_boundary < start + timedelta(hours=24):
@@ -49,7 +49,7 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
         # Every managed agent with an opinion is now in its desired presence (read back live),
         # except those a safety rule leaves alone: logged out (no-shows, not yet or no longer
         # logged in), and those were not written.
-        live = session.client.observe([d.user_id for d in result.plan.decisions])
+        live = session.client.presence.observe([d.user_id for d in result.plan.decisions])
         left_alone = {s.user_id for s in result.plan.skipped if s.kind in SAFETY_SKIPS}
         written = set(report.ok) if report is not None else set()
         assert not left_alone & written

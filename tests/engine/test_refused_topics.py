@@ -81,11 +81,11 @@ def test_refused_agents_are_polled_alone_reported_once_and_the_stream_stays_up(
     assert daemon.health().details["stream_unwatched_agents"] == len(refused)
 
     # A refused agent's own change sends no event; the poll of the refused agents corrects it.
-    live = daemon.client.observe(sorted(refused))
+    live = daemon.client.presence.observe(sorted(refused))
     agent = next(u for u, a in sorted(live.items()) if a.system_presence.value == "OnQueue")
     emu.control.set_presence(agent, "Away")
     wait_for(
-        lambda: daemon.client.get_presence(agent).system_presence.value == "OnQueue",
+        lambda: daemon.client.presence.get_presence(agent).system_presence.value == "OnQueue",
         what="the poll-driven correction of an agent whose topic was refused",
     )
 

@@ -62,7 +62,7 @@ def test_a_correction_is_written_while_a_long_resync_is_still_reading(
     try:
         wait_for(lambda: daemon.health().ready, timeout=120, what="the first full resync")
         assert daemon.wait_streaming(30), "the notification stream did not connect"
-        live = daemon.client.observe(sorted(d.user_id for d in full[0].plan.decisions))
+        live = daemon.client.presence.observe(sorted(d.user_id for d in full[0].plan.decisions))
         user_id = next(u for u, a in sorted(live.items()) if a.system_presence.value == "OnQueue")
         emu.control.clear_requests()
 

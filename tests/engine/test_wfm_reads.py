@@ -116,9 +116,9 @@ def test_a_silent_async_search_is_reported_and_retried_smaller(
 def test_a_download_hosts_429_waits_its_retry_after(emu: RunningEmulator) -> None:
     slept: list[float] = []
     with fast_client_for(emu, sleep=slept.append) as client:
-        bu = client.business_units()[0].id
+        bu = client.wfm.business_units()[0].id
         emu.control.faults(pathPattern="^/downloads/", burst429={"count": 1, "retryAfter": 7})
-        codes = client.activity_codes(bu, force_download=True)
+        codes = client.wfm.activity_codes(bu, force_download=True)
         budget = client.budget.snapshot()
     assert codes and 7.0 in slept  # before: retried at once (the pause went to the API budget)
     assert budget.slowdowns == 0  # the API host's budget is not slowed by another host's limit

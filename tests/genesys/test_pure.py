@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.cli import add_connection_options
+from controller.commands.connection import config_from_args
 from controller.core.presence import RoutingStatus, SystemPresence
 from controller.genesys.budget import RateBudget
 from controller.genesys.config import REGIONS, ClientConfig, ConfigError, login_base_for
@@ -178,7 +179,7 @@ def test_config_from_cli_args_files_and_env(tmp_path: Any) -> None:
             "120",
         ]
     )
-    cfg = ClientConfig.from_args(args, env={})
+    cfg = config_from_args(args, env={})
     assert (cfg.api_base, cfg.client_id, cfg.client_secret, cfg.rate_per_minute) == (
         "http://127.0.0.1:9",
         "file-client",
@@ -379,8 +380,8 @@ def test_time_off_marker_placed_on_utc_axis_with_dst() -> None:
 
 
 def test_bulk_answer_matched_by_user_id_then_position_never_by_id() -> None:
-    from controller.genesys.api import PresenceUpdate, bulk_entry
-    from controller.genesys.models import match_bulk_answer
+    from controller.genesys.models import PresenceUpdate, match_bulk_answer
+    from controller.genesys.presence import bulk_entry
 
     users = ["u1", "u2", "u3"]
     named = [{"userId": u, "id": f"p-{u}"} for u in reversed(users)]

@@ -52,7 +52,7 @@ def stream_for(emu: RunningEmulator) -> Iterator[Callable[..., tuple[Notificatio
     def make(topics: list[str], **kw: object) -> tuple[NotificationStream, Events]:
         client = client_for(emu)
         events = Events()
-        stream = NotificationStream(client, topics, events, backoff=QUICK, **kw)  # type: ignore[arg-type]
+        stream = NotificationStream(client.notifications, topics, events, backoff=QUICK, **kw)  # type: ignore[arg-type]
         made.append((stream, client))
         stream.start()
         assert stream.wait_connected(5)
@@ -132,7 +132,7 @@ def test_pings_keep_a_quiet_socket_alive() -> None:
     with start_emulator(agents=3, seed=1, heartbeat_seconds=60) as quiet, client_for(quiet) as client:
         events = Events()
         stream = NotificationStream(
-            client,
+            client.notifications,
             [f"v2.users.{quiet.org.agents[0].id}.presence"],
             events,
             ping_seconds=0.05,
@@ -172,7 +172,7 @@ def test_a_failing_handler_does_not_stop_the_stream(emu: RunningEmulator) -> Non
 
     with (
         client_for(emu) as client,
-        NotificationStream(client, [f"v2.users.{uid}.presence"], handler) as stream,
+        NotificationStream(client.notifications, [f"v2.users.{uid}.presence"], handler) as stream,
     ):
         assert stream.wait_connected(5)
         emu.control.set_presence(uid, "Busy")

@@ -124,7 +124,7 @@ def make_env(
         config = ClientConfig(emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 100_000)
         fast = Backoff(base_seconds=0.001, cap_seconds=0.005)
         client = GenesysClient(config, budget=RateBudget(100_000), backoff=fast)
-        catalog = client.presence_catalog()
+        catalog = client.presence.presence_catalog()
         metrics, clock = Metrics(), Clock()
         audit_path = (audit_dir or tmp_path) / "audit.jsonl"
         executor = Executor(
@@ -158,7 +158,7 @@ def test_bulk_writes_land_confirmed_and_fully_audited(env: Env) -> None:
     assert sorted(report.ok) == sorted(ids) and report.failed == ()
     assert {w.via for w in report.writes} == {"bulk"}
     assert env.counts() == {PUT_BULK: 1, GET_BULK: 1}
-    live = env.client.get_presences(ids)
+    live = env.client.presence.get_presences(ids)
     assert {p.presence_id for p in live.values()} == {env.target("Break").definition_id}
 
     records = list(read_audit(env.audit_path))
@@ -208,7 +208,7 @@ def test_messages_and_lone_agents_are_patched(env: Env) -> None:
     )
     assert sorted(report.ok) == sorted([a, b, c])
     assert env.counts() == {PATCH_ONE: 3, GET_BULK: 1}
-    assert env.client.get_presence(a).message == "team meeting 10:00"
+    assert env.client.presence.get_presence(a).message == "team meeting 10:00"
     corr = [r["correlation_id"] for r in read_audit(env.audit_path)]
     assert len(set(corr)) == 3 and all(corr)
 

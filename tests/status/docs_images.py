@@ -90,7 +90,7 @@ def main() -> int:
             on_queue = [
                 uid
                 for uid, live in sorted(
-                    daemon.client.observe(session.world.directory(daemon.now()).by_id).items()
+                    daemon.client.presence.observe(session.world.directory(daemon.now()).by_id).items()
                 )
                 if live.system_presence.value == "OnQueue" and live.routing_status.value == "IDLE"
             ]

@@ -105,7 +105,7 @@ def _fits(d: Any) -> bool:
 def _on_queue_agent(daemon: Daemon) -> tuple[str, str]:
     """An agent On Queue and idle now (read live), and its email."""
     directory = daemon.world.directory(daemon.now())
-    for user_id, live in sorted(daemon.client.observe(directory.by_id).items()):
+    for user_id, live in sorted(daemon.client.presence.observe(directory.by_id).items()):
         if live.system_presence.value == "OnQueue" and live.routing_status.value == "IDLE":
             return user_id, directory.by_id[user_id].email
     raise AssertionError("no agent On Queue and idle after the first resync")

@@ -8,8 +8,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.genesys import ClientConfig, GenesysClient, RateBudget
-from controller.genesys.models import Trigger
+from controller.genesys import ClientConfig, GenesysClient, RateBudget, Trigger, Triggers
 from controller.model.types import EventSubscription, MatchCriterion, Mode
 from controller.subscriptions.apply import apply_triggers, live_trigger, trigger_spec
 from controller.subscriptions.plan import Action, is_owned
@@ -47,13 +46,13 @@ def client(emu: RunningEmulator) -> GenesysClient:
         emu.api_base, emu.login_base, emu.client_id, emu.client_secret, rate_per_minute=60_000
     )
     genesys = GenesysClient(config, budget=RateBudget(60_000))
-    genesys.list_triggers()  # authenticate before counting calls
+    genesys.triggers.list_triggers()  # authenticate before counting calls
     emu.control.clear_requests()
     return genesys
 
 
 def owned(client: GenesysClient) -> list[Trigger]:
-    return [t for t in client.list_triggers() if is_owned(live_trigger(t), OWNER)]
+    return [t for t in client.triggers.list_triggers() if is_owned(live_trigger(t), OWNER)]
 
 
 def writes(emu: RunningEmulator) -> dict[str, int]:
@@ -63,10 +62,10 @@ def writes(emu: RunningEmulator) -> dict[str, int]:
 
 def test_duplicate_applies_create_once(emu: RunningEmulator, client: GenesysClient) -> None:
     desired = [sub(), sub("lunch-watch", event_ttl_seconds=None, delay_by_seconds=120)]
-    first = apply_triggers(client, desired, OWNER)
+    first = apply_triggers(client.triggers, desired, OWNER)
     assert first.ok and [o.status for o in first.outcomes] == ["done", "done"]
     for _ in range(3):
-        again = apply_triggers(client, desired, OWNER)
+        again = apply_triggers(client.triggers, desired, OWNER)
         assert again.ok and again.outcomes == ()
         assert {s.action for s in again.plan.steps} == {Action.UNCHANGED}
     assert writes(emu) == {CREATE: 2}
@@ -75,22 +74,22 @@ def test_duplicate_applies_create_once(emu: RunningEmulator, client: GenesysClie
 
 def test_crash_between_create_and_record(emu: RunningEmulator, client: GenesysClient) -> None:
     # The daemon created the trigger, then died before recording it: the next apply adopts it.
-    created = client.create_trigger(trigger_spec(sub(), OWNER))
-    result = apply_triggers(client, [sub()], OWNER)
+    created = client.triggers.create_trigger(trigger_spec(sub(), OWNER))
+    result = apply_triggers(client.triggers, [sub()], OWNER)
     assert result.ok and result.outcomes == ()
     assert [t.id for t in owned(client)] == [created.id]
     # Crashed twice (two creates): the oldest is kept, the extra deleted.
-    extra = client.create_trigger(trigger_spec(sub(), OWNER))
+    extra = client.triggers.create_trigger(trigger_spec(sub(), OWNER))
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub()], OWNER)
+    result = apply_triggers(client.triggers, [sub()], OWNER)
     assert [(o.step.action, o.status) for o in result.outcomes] == [(Action.DELETE, "done")]
     assert [t.id for t in owned(client)] == [created.id]
-    assert extra.id not in {t.id for t in client.list_triggers()}
+    assert extra.id not in {t.id for t in client.triggers.list_triggers()}
     assert writes(emu) == {DELETE: 1}
 
 
 def test_create_lists_with_topic_filter_first(emu: RunningEmulator, client: GenesysClient) -> None:
-    class Racing(GenesysClient):
+    class Racing(Triggers):
         """Another replica creates the same trigger between our full listing and our create."""
 
         raced = False
@@ -102,19 +101,19 @@ def test_create_lists_with_topic_filter_first(emu: RunningEmulator, client: Gene
                 super().create_trigger(trigger_spec(sub(), OWNER))
             return listing
 
-    racing = Racing(client.config, budget=client.budget)
+    racing = Racing(client.api)
     result = apply_triggers(racing, [sub()], OWNER)
     assert [(o.step.action, o.status) for o in result.outcomes] == [(Action.CREATE, "skipped")]
     assert len(owned(client)) == 1
 
 
 def test_hand_edit_is_put_back_in_enforce(emu: RunningEmulator, client: GenesysClient) -> None:
-    apply_triggers(client, [sub()], OWNER)
+    apply_triggers(client.triggers, [sub()], OWNER)
     (live,) = owned(client)
     edited = dataclasses.replace(live.spec, enabled=False, event_ttl_seconds=600)
-    client.update_trigger(live.id, edited, live.version)  # someone in the UI
+    client.triggers.update_trigger(live.id, edited, live.version)  # someone in the UI
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub()], OWNER)
+    result = apply_triggers(client.triggers, [sub()], OWNER)
     (outcome,) = result.outcomes
     assert outcome.step.hand_edited and outcome.status == "done"
     assert {(d.field, d.live, d.desired) for d in outcome.step.diff} == {
@@ -127,11 +126,11 @@ def test_hand_edit_is_put_back_in_enforce(emu: RunningEmulator, client: GenesysC
 
 
 def test_hand_edit_is_reported_in_observe(emu: RunningEmulator, client: GenesysClient) -> None:
-    apply_triggers(client, [sub()], OWNER)
+    apply_triggers(client.triggers, [sub()], OWNER)
     (live,) = owned(client)
-    client.update_trigger(live.id, dataclasses.replace(live.spec, enabled=False), live.version)
+    client.triggers.update_trigger(live.id, dataclasses.replace(live.spec, enabled=False), live.version)
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub(), sub("new-one")], OWNER, Mode.OBSERVE)
+    result = apply_triggers(client.triggers, [sub(), sub("new-one")], OWNER, Mode.OBSERVE)
     assert result.outcomes == ()
     assert [(s.action, s.hand_edited, s.write) for s in result.plan.steps] == [
         (Action.UPDATE, True, False),
@@ -142,27 +141,27 @@ def test_hand_edit_is_reported_in_observe(emu: RunningEmulator, client: GenesysC
 
 
 def test_prune_only_owned(emu: RunningEmulator, client: GenesysClient) -> None:
-    apply_triggers(client, [sub("keep"), sub("drop")], OWNER)
-    staging = client.create_trigger(trigger_spec(sub("drop"), "staging"))
-    hand_made = client.create_trigger(
+    apply_triggers(client.triggers, [sub("keep"), sub("drop")], OWNER)
+    staging = client.triggers.create_trigger(trigger_spec(sub("drop"), "staging"))
+    hand_made = client.triggers.create_trigger(
         dataclasses.replace(trigger_spec(sub("drop"), OWNER), description="mine")
     )
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub("keep")], OWNER)
+    result = apply_triggers(client.triggers, [sub("keep")], OWNER)
     assert [(o.step.action, o.step.name, o.status) for o in result.outcomes] == [
         (Action.DELETE, "drop", "done")
     ]
-    remaining = {t.id for t in client.list_triggers()}
+    remaining = {t.id for t in client.triggers.list_triggers()}
     assert {staging.id, hand_made.id} <= remaining
     assert [t.spec.name for t in owned(client)] == ["keep"]
     assert writes(emu) == {DELETE: 1}
 
 
 def test_topic_change_replaces(emu: RunningEmulator, client: GenesysClient) -> None:
-    apply_triggers(client, [sub()], OWNER)
+    apply_triggers(client.triggers, [sub()], OWNER)
     (old,) = owned(client)
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub(topic_name="v2.users.{id}.presence")], OWNER)
+    result = apply_triggers(client.triggers, [sub(topic_name="v2.users.{id}.presence")], OWNER)
     (outcome,) = result.outcomes
     assert outcome.step.action is Action.REPLACE and outcome.status == "done"
     (new,) = owned(client)
@@ -173,9 +172,9 @@ def test_topic_change_replaces(emu: RunningEmulator, client: GenesysClient) -> N
 
 
 def test_version_conflict_rereads_and_retries_once(emu: RunningEmulator, client: GenesysClient) -> None:
-    apply_triggers(client, [sub()], OWNER)
+    apply_triggers(client.triggers, [sub()], OWNER)
 
-    class Racing(GenesysClient):
+    class Racing(Triggers):
         """A UI edit lands between our listing and our PUT."""
 
         def list_triggers(self, topic_names: Sequence[str] = (), *, page_size: int = 200) -> list[Trigger]:
@@ -186,7 +185,7 @@ def test_version_conflict_rereads_and_retries_once(emu: RunningEmulator, client:
                 )
             return listing
 
-    racing = Racing(client.config, budget=client.budget)
+    racing = Racing(client.api)
     emu.control.clear_requests()
     result = apply_triggers(racing, [sub(event_ttl_seconds=30)], OWNER)
     (outcome,) = result.outcomes
@@ -199,7 +198,7 @@ def test_version_conflict_rereads_and_retries_once(emu: RunningEmulator, client:
 
 def test_failed_step_does_not_stop_others(emu: RunningEmulator, client: GenesysClient) -> None:
     bad = sub("bad-topic", topic_name="v2.no.such.topic")
-    result = apply_triggers(client, [bad, sub()], OWNER)
+    result = apply_triggers(client.triggers, [bad, sub()], OWNER)
     assert not result.ok
     assert [(o.step.name, o.status) for o in result.outcomes] == [
         ("bad-topic", "failed"),
@@ -211,10 +210,10 @@ def test_failed_step_does_not_stop_others(emu: RunningEmulator, client: GenesysC
 def test_owned_trigger_on_a_later_page_is_found(emu: RunningEmulator, client: GenesysClient) -> None:
     others = trigger_spec(sub("someone-elses"), "staging")
     for _ in range(205):  # more than one 200-trigger page, created before ours
-        client.create_trigger(others)
-    apply_triggers(client, [sub()], OWNER)
+        client.triggers.create_trigger(others)
+    apply_triggers(client.triggers, [sub()], OWNER)
     emu.control.clear_requests()
-    result = apply_triggers(client, [sub()], OWNER)
+    result = apply_triggers(client.triggers, [sub()], OWNER)
     assert result.ok and result.outcomes == ()
     assert emu.control.request_counts() == {LIST: 2}
     assert len(owned(client)) == 1
