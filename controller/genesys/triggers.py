@@ -1,4 +1,4 @@
-"""Process automation triggers (docs/genesys-api.md#triggers)."""
+"""Process automation triggers (docs/genesys-api.md#process-automation-triggers)."""
 
 from __future__ import annotations
 

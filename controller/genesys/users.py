@@ -1,4 +1,4 @@
-"""Users and groups: the org's directory (docs/genesys-api.md#users)."""
+"""Users and groups: the org's directory (docs/genesys-api.md#users-and-groups)."""
 
 from __future__ import annotations
 
