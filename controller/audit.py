@@ -15,7 +15,8 @@ Public API:
   Write intents are left out unless `intents=True` (each write also has its outcome record).
 - `pending_intents(path) -> list[AuditRecord]`: intents with no outcome yet (the process died
   between the write and its outcome); the executor resolves them on start.
-- `run_cli(args) -> int`: `presencectl audit` (text table or JSON lines).
+- `decode_line(raw) -> (record, time)`: one line of the log (ValueError when unreadable).
+(The reader command, `presencectl audit`, is `controller.commands.audit`.)
 
 Record shape (keys of one JSON line):
   time, agent{id,email}, policy, desired{label,id}, before{label,id,routing_status},
@@ -36,21 +37,19 @@ disk, and the next start reads the agent back and records the outcome.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import itertools
 import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, TypeVar
 
 from controller.log import scrub
 
@@ -154,7 +153,7 @@ class AuditRecord:
         reason = doc.get("reason") or {}
         result = doc["result"]
         return cls(
-            time=_parse_time(doc["time"]),
+            time=parse_time(doc["time"]),
             agent_id=doc["agent"]["id"],
             agent_email=doc["agent"].get("email"),
             policy=doc["policy"],
@@ -416,12 +415,22 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _parse_time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
+    """An ISO-8601 time as the log writes it (`Z` or an offset; naive means UTC)."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _matches_agent(record: dict[str, Any], agent: str) -> bool:
+def decode_line(raw: bytes) -> tuple[dict[str, Any], datetime]:
+    """One line of the log and its time; ValueError when it is torn or corrupt."""
+    try:
+        record = json.loads(raw)
+        return record, parse_time(record["time"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def matches_agent(record: dict[str, Any], agent: str) -> bool:
     who = record.get("agent") or {}
     return agent == who.get("id") or agent.casefold() == (who.get("email") or "").casefold()
 
@@ -449,16 +458,15 @@ def read_audit(
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw)
-                when = _parse_time(record["time"])
-            except (ValueError, KeyError, TypeError):
+                record, when = decode_line(raw)
+            except ValueError:
                 torn = number == len(lines)  # no newline after it: the write never completed
                 what = "torn last line (incomplete write)" if torn else "unreadable line"
                 report(f"{file}:{number}: {what}, skipped")
                 continue
             if not intents and record.get("phase") == Phase.INTENT:
                 continue
-            if agent is not None and not _matches_agent(record, agent):
+            if agent is not None and not matches_agent(record, agent):
                 continue
             if since is not None and when < since:
                 continue
@@ -482,102 +490,3 @@ def pending_intents(path: str | os.PathLike[str]) -> list[AuditRecord]:
         else:
             intents.pop(write_id, None)
     return list(intents.values())
-
-
-# ---- presencectl audit ----
-
-
-def _presence_text(ref: dict[str, Any] | None) -> str:
-    if not ref:
-        return "-"
-    label = str(ref.get("label") or ref.get("id") or "?")
-    routing = ref.get("routing_status")
-    return f"{label} ({routing})" if routing else label
-
-
-def _agent_text(record: dict[str, Any]) -> str:
-    if record.get("kind") == "trigger":
-        return f"trigger:{(record.get('trigger') or {}).get('name', '?')}"
-    who = record.get("agent") or {}
-    return str(who.get("email") or who.get("id") or "?")
-
-
-def _change_text(record: dict[str, Any]) -> str:
-    if record.get("kind") == "trigger":
-        fields = ", ".join(str(c.get("field")) for c in record.get("changes") or ())
-        return f"{record.get('action', '?')} trigger" + (f" ({fields})" if fields else "")
-    after = record.get("after") or record.get("desired")
-    return f"{_presence_text(record.get('before'))} -> {_presence_text(after)}"
-
-
-def _row(record: dict[str, Any]) -> list[str]:
-    result = record.get("result") or {}
-    mode = str(record.get("mode", "?"))
-    status = str(result.get("status", "?"))
-    if status != "ok":
-        mode += f"/{status}" + (f" ({result['error_code']})" if result.get("error_code") else "")
-    return [
-        str(record.get("time", "?")),
-        _agent_text(record),
-        _change_text(record),
-        mode,
-        str((record.get("reason") or {}).get("text", "")),
-    ]
-
-
-def format_table(records: Sequence[dict[str, Any]]) -> str:
-    header = ["TIME", "AGENT", "BEFORE -> AFTER", "MODE", "REASON"]
-    rows = [header] + [_row(r) for r in records]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    out = []
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out)
-
-
-def _cli_time(text: str | None, flag: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return _parse_time(text)
-    except ValueError:
-        hint = "an ISO-8601 time (e.g. 2026-11-24T09:00Z)"
-        raise ValueError(f"presencectl audit: {flag} {text!r} is not {hint}") from None
-
-
-def run_cli(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """`presencectl audit`: exit 0 on success (even with no matches), 2 on a usage error."""
-    out = out or sys.stdout
-    err = err or sys.stderr
-    try:
-        since = _cli_time(args.since, "--since")
-        until = _cli_time(args.until, "--until")
-    except ValueError as exc:
-        print(exc, file=err)
-        return 2
-    path = Path(args.path)
-    if not existing_audit_files(path):
-        print(f"presencectl audit: no audit log at {path} (set --path to the daemon's audit_path)", file=err)
-        return 2
-
-    def warn(text: str) -> None:
-        print(f"warning: {text}", file=err)
-
-    records = read_audit(
-        path,
-        agent=args.agent,
-        since=since,
-        until=until,
-        on_problem=warn,
-        intents=bool(getattr(args, "intents", False)),
-    )
-    if args.output == "json":
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    else:
-        rows = list(records)
-        print(format_table(rows), file=out)
-        if not rows:
-            print("no audit records match these filters", file=err)
-    return 0

@@ -42,8 +42,11 @@ def explain(exc: BaseException) -> list[str] | None:
 
 def report(exc: Exception, err: TextIO | None = None) -> int:
     """Print `exc` for a human and return the exit code."""
-    from controller.log import scrub
+    from controller.log import register_secrets, scrub
+    from controller.model.errors import DesiredStateError, secrets_in
 
+    if isinstance(exc, DesiredStateError):  # inline secrets it found: scrubbed from here on
+        register_secrets(secrets_in(exc.diagnostics))
     out = err or sys.stderr
     lines = explain(exc)
     if lines is None:

@@ -8,7 +8,6 @@ desired presence, drifted, corrected so far, the next boundary. Ctrl-C stops it 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import random
 import threading
@@ -41,8 +40,6 @@ class _Tally:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.log_level.upper() == "INFO":  # the summary lines are the demo's output
-        logging.getLogger().setLevel(logging.WARNING)
     os.environ.setdefault("PRESENCECTL_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET)
     stop = threading.Event()
     # 85 % of on-shift agents start adherent, like a live floor: the first plan then corrects

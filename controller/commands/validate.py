@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from controller.core.domain import Agent, PresenceCatalog
-from controller.model.errors import ERROR, SEVERITY_ORDER, WARNING, DesiredStateError, Diagnostic
+from controller.log import register_secrets
+from controller.model.errors import (
+    ERROR,
+    SEVERITY_ORDER,
+    WARNING,
+    DesiredStateError,
+    Diagnostic,
+    secrets_in,
+)
 from controller.model.loader import check_files, desired_files
 from controller.model.types import DesiredState
 
@@ -85,6 +93,7 @@ def validate(
     except DesiredStateError as exc:
         return report(exc.diagnostics, None, output, out)
     state, diagnostics = check_files(files, now=datetime.now(UTC), catalog=catalog, agents=agents)
+    register_secrets(secrets_in(diagnostics))  # an inline secret it found never reaches a log
     if strict and any(d.severity == WARNING for d in diagnostics):
         diagnostics = [replace(d, severity=ERROR) if d.severity == WARNING else d for d in diagnostics]
         state = None

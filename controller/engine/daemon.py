@@ -59,8 +59,9 @@ from controller.engine.triggers import TriggerReconciler
 from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
 from controller.genesys import GenesysError, resync_lane
 from controller.http import HealthStatus, HttpServer
+from controller.log import register_secrets
 from controller.metrics import Metrics
-from controller.model.errors import DesiredStateError
+from controller.model.errors import DesiredStateError, secrets_in
 from controller.model.loader import content_digest
 from controller.model.types import DesiredState, Override
 from controller.status.audit_tail import audit_tail
@@ -115,6 +116,7 @@ class Daemon:
         self.client.stats.add_listener(self.status.on_call)
         self._clock = clock
         self._state = session.state
+        self._placement = session.placement
         cfg = session.state.config
         self.metrics.desired_state_valid.set(1)
         self.metrics.resync_interval_seconds.set(cfg.resync_interval_seconds)
@@ -579,6 +581,7 @@ class Daemon:
         try:
             state = load_live(self.directory, self.client, self.world, self._clock())
         except DesiredStateError as exc:
+            register_secrets(secrets_in(exc.diagnostics))  # before anything logs the rejection
             self._seen_digest = digest
             self._desired_error = str(exc)
             self.metrics.desired_state_valid.set(0)
@@ -598,6 +601,7 @@ class Daemon:
         return True
 
     def _adopt(self, state: DesiredState) -> DesiredState:
+        state = self._placement.apply(state)  # flags and environment outrank a reload too
         if self._receiver is not None:
             self._receiver.mappings = state.mappings
         return state

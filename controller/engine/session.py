@@ -32,16 +32,47 @@ def trigger_owner() -> str:
 
 
 HTTP_BIND_ENV = "PRESENCECTL_HTTP_BIND"
+AUDIT_PATH_ENV = "PRESENCECTL_AUDIT_PATH"
+DATABASE_ENV = "PRESENCECTL_DATABASE"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where this process listens and keeps its state. The machine decides, not desired/: one
+    Git repository serves a laptop, a VM and a pod (the image sets PRESENCECTL_HTTP_BIND=0.0.0.0:9464
+    so probes and Prometheus reach it, and puts the audit log and database on its volume).
+    None leaves desired/'s ControllerConfig in charge."""
+
+    http_bind: str | None = None
+    audit_path: str | None = None
+    database: str | None = None
+
+    def apply(self, state: DesiredState) -> DesiredState:
+        cfg = state.config
+        moved = replace(
+            cfg,
+            http_bind=self.http_bind or cfg.http_bind,
+            audit_path=self.audit_path or cfg.audit_path,
+            adherence_path=self.database or cfg.adherence_path,
+        )
+        return state if moved == cfg else replace(state, config=moved)
+
+
+def placement(args: argparse.Namespace | None = None, environ: Mapping[str, str] = os.environ) -> Placement:
+    """Flags (`--http-bind`, `--audit-path`, `--database`) win over the environment."""
+
+    def pick(flag: str, variable: str) -> str | None:
+        given = getattr(args, flag, None) if args is not None else None
+        return (given or environ.get(variable, "")).strip() or None
+
+    return Placement(
+        pick("http_bind", HTTP_BIND_ENV), pick("audit_path", AUDIT_PATH_ENV), pick("database", DATABASE_ENV)
+    )
 
 
 def with_environment(state: DesiredState, environ: Mapping[str, str] = os.environ) -> DesiredState:
-    """Where the process runs decides the listen address, not desired/ (one Git repository serves
-    a laptop, a VM and a pod): $PRESENCECTL_HTTP_BIND overrides http.bind (the image sets
-    0.0.0.0:9464 so probes and Prometheus reach it from outside the container)."""
-    bind = environ.get(HTTP_BIND_ENV, "").strip()
-    if not bind:
-        return state
-    return replace(state, config=replace(state.config, http_bind=bind))
+    """`state` placed by the environment alone (no flags)."""
+    return placement(None, environ).apply(state)
 
 
 @dataclass
@@ -49,6 +80,7 @@ class Session:
     client: GenesysClient
     world: WorldReader
     state: DesiredState  # resolved against the live catalog
+    placement: Placement = Placement()  # applied to `state`, and to every reload of the daemon
 
 
 def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
@@ -110,9 +142,11 @@ def open_session(
 ) -> Session:
     """`check` sees the offline-valid state before anything reaches the network (local
     configuration: paths, ports, secrets) and raises to stop there."""
-    offline = with_environment(load_desired(args.directory, now=clock()))
+    where = placement(args)
+    offline = where.apply(load_desired(args.directory, now=clock()))
     if check is not None:
         check(offline)
     session = session_on(client_for(args, offline), args.directory, clock())
-    session.state = with_environment(session.state)
+    session.state = where.apply(session.state)
+    session.placement = where
     return session

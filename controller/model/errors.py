@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from controller.model.types import SourceLocation
@@ -21,6 +21,9 @@ class Diagnostic:
     hint: str = ""
     value: Any = None  # the offending value as written (JSON-compatible), None when not useful
     severity: str = ERROR
+    # A secret value this diagnostic is about (an inline secret): never shown, but the command
+    # that reports it registers it with the log scrubber (`secrets_in`), so no log echoes it.
+    secret: str | None = field(default=None, repr=False, compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.location.file, self.location.line, self.location.column, self.message)
@@ -39,6 +42,12 @@ class Diagnostic:
             "hint": self.hint,
             "value": self.value,
         }
+
+
+def secrets_in(diagnostics: Iterable[Diagnostic]) -> set[str]:
+    """The secret values the diagnostics are about: the caller registers them for scrubbing
+    (validation itself has no side effect on the process's logging)."""
+    return {d.secret for d in diagnostics if d.secret}
 
 
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

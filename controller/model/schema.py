@@ -17,7 +17,6 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from controller.log import register_secret
 from controller.model.errors import Diagnostic
 from controller.model.yamlsafe import Document, PathT, dotted
 
@@ -127,8 +126,6 @@ def _inline_secrets(doc: Document) -> list[tuple[PathT, Diagnostic]]:
     found: list[tuple[PathT, Diagnostic]] = []
 
     def report(path: PathT, value: Any) -> None:
-        if isinstance(value, str):
-            register_secret(value)
         found.append(
             (
                 path,
@@ -137,6 +134,7 @@ def _inline_secrets(doc: Document) -> list[tuple[PathT, Diagnostic]]:
                     f"inline secret in {dotted(path)}: secrets are never written in desired state",
                     "reference it instead: webhookSecret: {env: VARIABLE} or webhookSecret: {file: /path}",
                     REDACTED,
+                    secret=value if isinstance(value, str) else None,
                 ),
             )
         )

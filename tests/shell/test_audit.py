@@ -24,8 +24,8 @@ from controller.audit import (
     existing_audit_files,
     pending_intents,
     read_audit,
-    run_cli,
 )
+from controller.commands.audit import run as run_cli
 from controller.log import register_secret
 from controller.status.audit_tail import audit_tail
 from tests.smallfs import fill, free_bytes, small_filesystem
@@ -162,7 +162,7 @@ def test_filters_by_agent_id_or_email_and_time(tmp_path: Path) -> None:
 
 def _args(path: Path, **kw: object) -> argparse.Namespace:
     base: dict[str, object] = {"path": str(path), "agent": None, "since": None, "until": None}
-    base["output"] = "text"
+    base.update(output="text", policy=None, limit=None, follow=False, intents=False)
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -265,7 +265,7 @@ def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path
     (pending,) = pending_intents(path)
     assert pending == record(2, write_id="w2", **intent)  # read back exactly as written
     out = io.StringIO()
-    args = argparse.Namespace(path=str(path), agent=None, since=None, until=None, output="json", intents=True)
+    args = _args(path, output="json", intents=True)
     assert run_cli(args, out=out, err=io.StringIO()) == 0
     phases = [json.loads(line).get("phase") for line in out.getvalue().splitlines()]
     assert phases == ["intent", "intent", "outcome", None]

@@ -6,7 +6,8 @@ import io
 import json
 from pathlib import Path
 
-from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord, read_audit, run_cli
+from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord, read_audit
+from controller.commands.audit import run as run_cli
 from tests.shell.test_audit import T0, _args, record
 
 
@@ -48,7 +49,7 @@ def test_a_trigger_record_shares_the_envelope_and_is_listed_next_to_presence_rec
 
     out, err = io.StringIO(), io.StringIO()
     assert run_cli(_args(path), out, err) == 0
-    row = out.getvalue().splitlines()[2]
+    row = out.getvalue().splitlines()[1]  # sorted by time: the trigger change (T0) comes first
     assert "trigger:not-responding-alert" in row and "update trigger (enabled)" in row
     assert "enforced/failed (http.503)" in row
     assert json.loads(path.read_text().splitlines()[1])["kind"] == "trigger"
