@@ -8,6 +8,7 @@ are appended, across rotations, until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -144,16 +145,18 @@ def history(path: Path, filters: Filters, on_problem: Callable[[str], None]) -> 
 
 class Tail:
     """New complete lines of the live log file, across rotations: the open file is read to its
-    end before a renamed-in replacement is opened, so no line is lost at a rotation."""
+    end, then every rotation written after it (several may happen between two looks), then the
+    new live file, so no line is lost at a rotation."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = self._open(at_end=True)
+        self._file = self._open(path, at_end=True)
         self._partial = b""
 
-    def _open(self, at_end: bool) -> Any:
+    @staticmethod
+    def _open(path: Path, at_end: bool) -> Any:
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - held open across polls on purpose
+            handle = open(path, "rb")  # noqa: SIM115 - held open across polls on purpose
         except FileNotFoundError:
             return None
         if at_end:
@@ -162,12 +165,15 @@ class Tail:
 
     def lines(self) -> list[bytes]:
         out = self._drain()
-        if self._rotated():
-            if self._file is not None:
-                self._file.close()
-            self._file, self._partial = self._open(at_end=False), b""
-            out += self._drain()
-        return out
+        if not self._rotated():
+            return out
+        for later in self._rotations_after_ours():
+            with contextlib.suppress(FileNotFoundError):
+                out += [line for line in later.read_bytes().split(b"\n") if line.strip()]
+        if self._file is not None:
+            self._file.close()
+        self._file, self._partial = self._open(self.path, at_end=False), b""
+        return out + self._drain()
 
     def _drain(self) -> list[bytes]:
         if self._file is None:
@@ -182,6 +188,20 @@ class Tail:
         except FileNotFoundError:
             return False  # between the rename and the new file: look again next time
         return self._file is None or os.fstat(self._file.fileno()).st_ino != current.st_ino
+
+    def _rotations_after_ours(self) -> list[Path]:
+        """Rotated files newer than the one held open (all of them when ours is gone)."""
+        rotated = existing_audit_files(self.path)[:-1]  # oldest first; the live file last
+        if self._file is None:
+            return []
+        ours = os.fstat(self._file.fileno()).st_ino
+        inodes = []
+        for file in rotated:
+            try:
+                inodes.append(file.stat().st_ino)
+            except FileNotFoundError:
+                inodes.append(-1)
+        return rotated[inodes.index(ours) + 1 :] if ours in inodes else rotated
 
     def close(self) -> None:
         if self._file is not None:
