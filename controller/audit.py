@@ -15,6 +15,7 @@ Public API:
   Write intents are left out unless `intents=True` (each write also has its outcome record).
 - `pending_intents(path) -> list[AuditRecord]`: intents with no outcome yet (the process died
   between the write and its outcome); the executor resolves them on start.
+  `pending_trigger_intents(path)`: the same for trigger writes (the trigger pass resolves them).
 - `decode_line(raw) -> (record, time)`: one line of the log (ValueError when unreadable).
 (The reader command, `presencectl audit`, is `controller.commands.audit`.)
 
@@ -27,7 +28,7 @@ Record shape (keys of one JSON line):
 A trigger change (`TriggerAuditRecord`) has the same envelope (time, reason, mode, result,
 correlation_id, digest, cycle_id) plus "kind": "trigger", trigger{name,id}, action
 (create|update|replace|delete) and changes[{field,before,after}] in place of the agent and
-presences.
+presences; a written change is recorded write-ahead too (phase, write_id, outcome).
 
 A presence write is recorded twice, write-ahead: an `intent` (result `pending`), fsync'd before
 the request is sent, and an `outcome` with the same `write_id` once it is known. So whatever
@@ -84,6 +85,8 @@ class Outcome(StrEnum):
 class AuditUnavailable(OSError):
     """The audit log cannot be written (disk full, size limit, I/O error): nothing may be
     written to Genesys until it can."""
+
+    code = "audit-unavailable"  # the error code of every write not sent because of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +203,12 @@ class TriggerAuditRecord:
     error_code: str | None = None
     correlation_id: str | None = None
     digest: str = ""
+    phase: Phase | None = None  # written changes only: intent, then outcome (as presence writes)
+    write_id: str | None = None
+    outcome: Outcome | None = None  # outcome records only
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "time": self.time.astimezone(UTC).isoformat(timespec="milliseconds"),
             "kind": "trigger",
             "trigger": {"name": self.trigger, "id": self.trigger_id},
@@ -215,6 +221,37 @@ class TriggerAuditRecord:
             "digest": self.digest,
             "cycle_id": self.cycle_id,
         }
+        if self.phase is not None:
+            out["phase"] = str(self.phase)
+            out["write_id"] = self.write_id
+            if self.outcome is not None:
+                out["outcome"] = str(self.outcome)
+        return out
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> TriggerAuditRecord:
+        """The inverse of `to_json` (raises KeyError/ValueError on a record it did not write)."""
+        reason = doc.get("reason") or {}
+        result = doc["result"]
+        return cls(
+            time=parse_time(doc["time"]),
+            trigger=doc["trigger"]["name"],
+            trigger_id=doc["trigger"].get("id"),
+            action=doc["action"],
+            mode=AuditMode(doc["mode"]),
+            result=AuditResult(result["status"]),
+            error_code=result.get("error_code"),
+            reason=reason.get("text", ""),
+            reason_kind=reason.get("kind", ""),
+            reason_source=reason.get("source"),
+            cycle_id=doc["cycle_id"],
+            changes=tuple((c["field"], c["before"], c["after"]) for c in doc.get("changes", ())),
+            correlation_id=doc.get("correlation_id"),
+            digest=doc.get("digest", ""),
+            phase=Phase(doc["phase"]) if doc.get("phase") else None,
+            write_id=doc.get("write_id"),
+            outcome=Outcome(doc["outcome"]) if doc.get("outcome") else None,
+        )
 
 
 AuditEntry = AuditRecord | TriggerAuditRecord
@@ -475,18 +512,36 @@ def read_audit(
             yield record
 
 
-def pending_intents(path: str | os.PathLike[str]) -> list[AuditRecord]:
-    """Write intents of `path` and its rotations that have no outcome record, oldest first."""
-    intents: dict[str, AuditRecord] = {}
+def _pending(path: str | os.PathLike[str], trigger: bool) -> list[dict[str, Any]]:
+    """Write intents (of presence writes, or of trigger writes) of `path` and its rotations that
+    have no outcome record, oldest first."""
+    intents: dict[str, dict[str, Any]] = {}
     for record in read_audit(path, intents=True, on_problem=lambda _: None):
         write_id = record.get("write_id")
-        if not write_id:
+        if not write_id or (record.get("kind") == "trigger") is not trigger:
             continue
         if record.get("phase") == Phase.INTENT:
-            try:
-                intents[write_id] = AuditRecord.from_json(record)
-            except (KeyError, ValueError, TypeError):
-                _log.warning("unreadable write intent in the audit log", extra={"write_id": write_id})
+            intents[write_id] = record
         else:
             intents.pop(write_id, None)
     return list(intents.values())
+
+
+def _decoded(records: list[dict[str, Any]], decode: Callable[[dict[str, Any]], _T]) -> list[_T]:
+    out = []
+    for record in records:
+        try:
+            out.append(decode(record))
+        except (KeyError, ValueError, TypeError):
+            _log.warning("unreadable write intent in the audit log", extra={"write_id": record["write_id"]})
+    return out
+
+
+def pending_intents(path: str | os.PathLike[str]) -> list[AuditRecord]:
+    """Presence write intents that have no outcome record (the process died mid-write)."""
+    return _decoded(_pending(path, trigger=False), AuditRecord.from_json)
+
+
+def pending_trigger_intents(path: str | os.PathLike[str]) -> list[TriggerAuditRecord]:
+    """Trigger write intents that have no outcome record (the process died mid-write)."""
+    return _decoded(_pending(path, trigger=True), TriggerAuditRecord.from_json)

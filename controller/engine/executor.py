@@ -83,7 +83,7 @@ def fenced() -> GenesysError:
 
 # Failures every agent of a bulk chunk would share: retrying one by one only burns the budget.
 _SHARED_FAILURES = frozenset({401, 403, 429})
-AUDIT_DOWN = "audit-unavailable"  # error code of a write not sent because its intent could not be recorded
+AUDIT_DOWN = AuditUnavailable.code  # a write not sent because its intent could not be recorded
 SHUTDOWN = "shutdown"  # error code of a write not sent because the executor was closing
 FENCED = "fenced"  # error code of a write not sent: this replica could not prove its lease
 

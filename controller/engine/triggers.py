@@ -2,6 +2,12 @@
 EventSubscription triggers (`controller.subscriptions`: ownership, idempotency, prune, observe),
 then records each trigger change in the audit log and `presencectl_triggers{state}`.
 
+Written changes are audited write-ahead, as presence writes are: an `intent` record is on disk
+before each step is sent (none is sent when it cannot be), an `outcome` record follows. Intents a
+dead process left without an outcome are resolved by the first pass after a start: `confirmed`
+when that pass finds the trigger as the step left it, `unknown` when it does not (the pass then
+re-plans it like any other drift).
+
 A pass given the blast-radius guard's `held` reason plans and records but writes nothing: held
 means no presence and no trigger. The daemon runs a pass on its trigger cadence, at start and on
 every desired/ change; `apply` runs one after its presence cycle.
@@ -11,10 +17,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord
+from controller.audit import (
+    AuditMode,
+    AuditResult,
+    AuditUnavailable,
+    AuditWriter,
+    Outcome,
+    Phase,
+    TriggerAuditRecord,
+    pending_trigger_intents,
+)
 from controller.engine.executor import fenced
 from controller.genesys import Trigger, TriggerSpec
 from controller.metrics import Metrics
@@ -41,17 +57,18 @@ def _reason_kind(step: TriggerStep) -> str:
 def _record(
     step: TriggerStep,
     done: StepOutcome | None,
-    result: TriggerApplyResult,
+    held_reason: str,
     cycle_id: str,
     digest: str,
     now: datetime,
+    write_id: str | None = None,
 ) -> TriggerAuditRecord:
     if done is not None:
         mode, status = AuditMode.ENFORCED, _RESULTS.get(done.status, AuditResult.FAILED)
     else:  # planned, not written
-        mode = AuditMode.HELD if result.plan.held else AuditMode.OBSERVED
+        mode = AuditMode.HELD if held_reason else AuditMode.OBSERVED
         status = AuditResult.SKIPPED
-    held = f" [held: {result.plan.held}]" if mode is AuditMode.HELD else ""
+    held = f" [held: {held_reason}]" if mode is AuditMode.HELD else ""
     location = step.desired.location if step.desired is not None else NOWHERE
     live_id = step.live.id if step.live is not None else None
     return TriggerAuditRecord(
@@ -69,14 +86,71 @@ def _record(
         error_code="held" if mode is AuditMode.HELD else done.error_code if done is not None else None,
         correlation_id=done.correlation_id if done is not None else None,
         digest=digest,
+        phase=Phase.OUTCOME if write_id is not None else None,
+        write_id=write_id,
+        outcome=None if write_id is None or done is None else _OUTCOMES[done.status == "failed"],
     )
 
 
-def audit_records(
-    result: TriggerApplyResult, cycle_id: str, digest: str, now: datetime
+_AFTER_RESTART = {True: "in effect", False: "not in effect, re-planned"}
+_OUTCOMES = {False: Outcome.CONFIRMED, True: Outcome.FAILED}  # an API answer is the confirmation
+
+
+def intent_record(
+    step: TriggerStep, cycle_id: str, digest: str, now: datetime, write_id: str
+) -> TriggerAuditRecord:
+    """The record on disk before `step` is sent."""
+    planned = _record(step, None, "", cycle_id, digest, now)
+    return replace(
+        planned, mode=AuditMode.ENFORCED, result=AuditResult.PENDING, phase=Phase.INTENT, write_id=write_id
+    )
+
+
+def resolved_intents(
+    pending: Sequence[TriggerAuditRecord], result: TriggerApplyResult, now: datetime
 ) -> list[TriggerAuditRecord]:
-    """One record per trigger change of the pass, written or not (pure)."""
-    return [_record(s, result.outcome(s), result, cycle_id, digest, now) for s in result.plan.changes()]
+    """Outcome records for intents a dead process left, judged by the pass that just listed the
+    live triggers (pure): in effect when the trigger is as the step left it."""
+    by_name = {s.name: s for s in result.plan.steps}
+    out = []
+    for intent in pending:
+        step = by_name.get(intent.trigger)
+        if intent.action == Action.DELETE.value:
+            in_effect = step is None or step.live is None
+        else:
+            in_effect = step is not None and step.action is Action.UNCHANGED
+        out.append(
+            replace(
+                intent,
+                time=now,
+                phase=Phase.OUTCOME,
+                outcome=Outcome.CONFIRMED if in_effect else Outcome.UNKNOWN,
+                result=AuditResult.OK if in_effect else AuditResult.FAILED,
+                reason=intent.reason
+                + (
+                    " (resolved after a restart: in effect)"
+                    if in_effect
+                    else " (resolved after a restart: not in effect, re-planned)"
+                ),
+            )
+        )
+    return out
+
+
+def audit_records(
+    result: TriggerApplyResult,
+    cycle_id: str,
+    digest: str,
+    now: datetime,
+    write_ids: Mapping[int, str] | None = None,
+) -> list[TriggerAuditRecord]:
+    """One record per trigger change of the pass, written or not (pure); `write_ids` (by
+    `id(step)`) marks the outcome records of the steps whose intent was recorded."""
+    ids = write_ids or {}
+    return [
+        _record(s, result.outcome(s), result.plan.held, cycle_id, digest, now, ids.get(id(s)))
+        for s in result.plan.changes()
+    ]
 
 
 class FencedTriggers:
@@ -124,6 +198,8 @@ class TriggerReconciler:
         self._metrics = metrics
         self._clock = clock
         self._owner = owner
+        self._recovered = False  # intents of a previous process resolved (first pass)
+        self._unwritten: list[TriggerAuditRecord] = []  # outcome records the audit refused
 
     def reconcile(
         self, state: DesiredState, *, held: str = "", mode: Mode = Mode.ENFORCE
@@ -131,9 +207,21 @@ class TriggerReconciler:
         """One pass over `state`'s subscriptions; `held`: the guard's reason, nothing is written.
         GenesysError from the listing propagates (nothing was planned, so nothing is recorded)."""
         cycle_id = uuid.uuid4().hex[:12]
-        result = apply_triggers(self._client, state.subscriptions, self._owner, mode, held)
-        records = audit_records(result, cycle_id, state.digest, self._clock())
-        self._audit.write_batch(records)
+        pending = [] if self._recovered else pending_trigger_intents(self._audit.path)
+        write_ids: dict[int, str] = {}
+
+        def record_intent(step: TriggerStep) -> None:
+            write_id = uuid.uuid4().hex
+            self._audit.write_batch([intent_record(step, cycle_id, state.digest, self._clock(), write_id)])
+            write_ids[id(step)] = write_id
+
+        result = apply_triggers(self._client, state.subscriptions, self._owner, mode, held, record_intent)
+        now = self._clock()
+        records = resolved_intents(pending, result, now) + audit_records(
+            result, cycle_id, state.digest, now, write_ids
+        )
+        self._recovered = True
+        self._save(records)
         self._metrics.observe_triggers(result.states(), [(r.action, r.result.value) for r in records])
         if records or result.plan.errors:
             _log.info(
@@ -147,3 +235,14 @@ class TriggerReconciler:
                 },
             )
         return result
+
+    def _save(self, records: list[TriggerAuditRecord]) -> None:
+        """Earlier refused outcome records, then `records`; on failure the outcome records are
+        kept for the next pass (their intents are on disk) and the error propagates."""
+        batch = self._unwritten + records
+        try:
+            self._audit.write_batch(batch)
+        except AuditUnavailable:
+            self._unwritten = [r for r in batch if r.phase is Phase.OUTCOME]
+            raise
+        self._unwritten = []

@@ -13,16 +13,19 @@
 - delete: a 404 counts as done (already gone).
 
 A failing step never stops the others; each outcome is reported. Observe mode, and a plan held
-by the blast-radius guard, write nothing.
+by the blast-radius guard, write nothing. `before_write(step)`, when given, runs before each
+step is sent (the daemon records its write-ahead audit intent there); if it raises OSError the
+step and every later one fail with `audit-unavailable`, unsent (fail closed, as presence writes).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from controller.audit import AuditUnavailable
 from controller.genesys import Trigger, TriggerSpec
 from controller.genesys.errors import Conflict, GenesysError, NotFound
 from controller.model.types import EventSubscription, Mode
@@ -170,12 +173,23 @@ def apply_triggers(
     owner: str,
     mode: Mode = Mode.ENFORCE,
     held: str = "",
+    before_write: Callable[[TriggerStep], None] | None = None,
 ) -> TriggerApplyResult:
     """List, plan and (in enforce mode, unless `held`) execute; one outcome per written step."""
     live = [live_trigger(t) for t in client.list_triggers()]
     plan = plan_triggers(desired, live, owner, mode, held)
-    outcomes = []
+    outcomes: list[StepOutcome] = []
+    unrecorded: str | None = None  # why the audit refused an intent: nothing more is sent
     for step in plan.writes():
+        if before_write is not None and unrecorded is None:
+            try:
+                before_write(step)
+            except OSError as exc:
+                unrecorded = str(exc)
+        if unrecorded is not None:
+            detail = f"not sent: its audit intent could not be recorded ({unrecorded})"
+            outcomes.append(StepOutcome(step, "failed", detail, error_code=AuditUnavailable.code))
+            continue
         try:
             outcome = _execute(client, owner, step)
         except GenesysError as exc:

@@ -170,7 +170,9 @@ class Harness:
     def intents(self, since: datetime) -> Counter[tuple[str, str]]:
         got: Counter[tuple[str, str]] = Counter()
         for record in read_audit(self.audit_path, intents=True, on_problem=lambda _: None):
-            if record.get("phase") == "intent" and datetime.fromisoformat(record["time"]) >= since:
+            if record.get("kind") == "trigger" or record.get("phase") != "intent":  # presence intents
+                continue
+            if datetime.fromisoformat(record["time"]) >= since:
                 got[(record["agent"]["id"], (record["desired"] or {}).get("id"))] += 1
         return got
 
