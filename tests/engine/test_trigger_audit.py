@@ -72,7 +72,7 @@ class Env:
         audit = AuditWriter(path or self.audit_path)
         owner = trigger_owner()
         return TriggerReconciler(
-            client or self.session.client, audit, Metrics(), emulator_clock(self.emu), owner
+            client or self.session.client.triggers, audit, Metrics(), emulator_clock(self.emu), owner
         )
 
     def trigger_posts(self) -> int:
@@ -89,7 +89,7 @@ def env(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Env]:
 
 
 def test_each_trigger_write_is_on_disk_as_an_intent_before_it_is_sent(env: Env) -> None:
-    client = RecordingClient(env.session.client, env.audit_path)
+    client = RecordingClient(env.session.client.triggers, env.audit_path)
     result = env.reconciler(client).reconcile(env.session.state)
     assert [o.status for o in result.outcomes] == ["done"]
     assert client.pending_at_write == [[NAME]]
