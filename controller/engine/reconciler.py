@@ -162,13 +162,16 @@ class Reconciler:
         catalog = self._client.presence.presence_catalog()
         if write and self._executor is not None:
             self._executor.recover()  # a previous run's unfinished writes, before we look at agents
-        directory = self._world.directory(now)
+        # A targeted re-plan (boundary, event, poll) plans a few agents now: it never waits for a
+        # re-read of the whole org's directory or schedules (the full resyncs refresh them).
+        refresh = only is None
+        directory = self._world.directory(now, refresh=refresh)
         effective = with_external_overrides(state, external)
         selection = self._select(effective, (state.digest, tuple(external)), directory.agents)
         managed = selection.by_agent
         owned = {a for a in managed if self._owns(a)}
         targets = sorted(owned if only is None else set(only) & owned)
-        schedules = self._world.schedules(directory, owned, now)
+        schedules = self._world.schedules(directory, owned, now, refresh=refresh)
         observed, read = self._observe(targets, now, cached and only is not None, read_since)
         agents = directory.by_id
         self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)

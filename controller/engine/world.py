@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TypeVar
 
 from controller.core.domain import ActivityCode, Agent, AgentSchedule
 from controller.genesys import BadRequest, GenesysClient, GenesysError, ScheduleSearchPending
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Agents per schedule search (the platform's limit is undocumented, docs/genesys-api.md#schedule-search)
 SCHEDULE_CHUNK = 500
@@ -78,7 +80,8 @@ class WorldReader:
         self._schedule_ttl = schedule_ttl
         self._lookbehind = lookbehind
         self._lookahead = lookahead
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the cached values
+        self._reading = threading.Lock()  # one read of the org at a time (a resync thread, the worker)
         self._directory: Directory | None = None
         self._schedules: Schedules | None = None
         self._configured_chunk = 0
@@ -99,30 +102,49 @@ class WorldReader:
             self._directory = None
             self._schedules = None
 
-    def directory(self, now: datetime) -> Directory:
-        with self._lock:
-            cached = self._directory
-            if cached is None or now - cached.fetched_at >= self._directory_ttl or now < cached.fetched_at:
-                cached = self._directory = self._read_directory(now)
-            return cached
+    def directory(self, now: datetime, *, refresh: bool = True) -> Directory:
+        """The cached directory, read again when older than its TTL; `refresh=False` (a boundary
+        or an event re-plan: a few agents, now) takes any cached copy rather than wait for a read
+        of the whole org, which the next full resync makes."""
 
-    def schedules(self, directory: Directory, managed: Collection[str], now: datetime) -> Schedules:
-        """Schedules covering at least [now - lookbehind/2, now + lookahead/2] for `managed`."""
+        def usable(d: Directory) -> bool:
+            return now >= d.fetched_at and (not refresh or now - d.fetched_at < self._directory_ttl)
+
+        return self._cached("_directory", usable, lambda: self._read_directory(now))
+
+    def schedules(
+        self, directory: Directory, managed: Collection[str], now: datetime, *, refresh: bool = True
+    ) -> Schedules:
+        """Schedules covering at least [now - lookbehind/2, now + lookahead/2] for `managed`, read
+        again after their TTL too unless `refresh=False` (see `directory`)."""
         wanted = frozenset(a for a in managed if a in directory.business_unit_of)
-        with self._lock:
-            cached = self._schedules
-            stale = (
-                cached is None
-                or now - cached.fetched_at >= self._schedule_ttl
-                or now < cached.start + self._lookbehind / 2
-                or now > cached.end - self._lookahead / 2
-                or not wanted <= cached.agents
+
+        def usable(s: Schedules) -> bool:
+            return (
+                (not refresh or now - s.fetched_at < self._schedule_ttl)
+                and s.start + self._lookbehind / 2 <= now <= s.end - self._lookahead / 2
+                and wanted <= s.agents
             )
-            if stale:
-                cached = self._schedules = self._read_schedules(
-                    directory, wanted, now - self._lookbehind, now + self._lookahead, now
-                )
-            assert cached is not None
+
+        def read() -> Schedules:
+            return self._read_schedules(directory, wanted, now - self._lookbehind, now + self._lookahead, now)
+
+        return self._cached("_schedules", usable, read)
+
+    def _cached(self, name: str, usable: Callable[[_T], bool], read: Callable[[], _T]) -> _T:
+        """The cached value if usable, else a new read. Reads are one at a time, and a caller
+        that can use the cached value never waits for another thread's read."""
+        with self._lock:
+            cached: _T | None = getattr(self, name)
+        if cached is not None and usable(cached):
+            return cached
+        with self._reading:
+            with self._lock:
+                cached = getattr(self, name)
+            if cached is None or not usable(cached):  # else another thread has just read it
+                cached = read()
+                with self._lock:
+                    setattr(self, name, cached)
             return cached
 
     def schedules_between(

@@ -113,6 +113,37 @@ def test_with_a_connected_stream_a_boundary_writes_without_any_read(
     executor.close()
 
 
+def test_a_boundary_after_the_directory_and_schedule_ttls_reads_neither(
+    org_of_300: RunningEmulator, tmp_path: Path
+) -> None:
+    """Boundaries an hour after the last full cycle (the directory is kept 30 min, schedules 15)
+    still read nothing of the org but their stale agents: the whole org's directory and schedules
+    are read again by the next full resync, never on a boundary's path."""
+    emu = org_of_300
+    session = open_test_session(emu)
+    clock = emulator_clock(emu)
+    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
+    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    full = reconciler.cycle(session.state)
+    result, late = full, 0
+    while late < 3:
+        at, changing = result.next_boundary, result.boundary_agents
+        assert at is not None and changing
+        emu.control.set_clock(at)
+        emu.control.clear_requests()
+        result = reconciler.cycle(session.state, only=changing, boundary=at, cached=True)
+        org_reads = [
+            c for c in emu.control.request_counts() if c == USERS or "agentschedules" in c or "units" in c
+        ]
+        assert not org_reads, f"a boundary at {at:%H:%M} read the org: {org_reads}"
+        late += at - full.now > timedelta(hours=1)
+    emu.control.clear_requests()
+    reconciler.cycle(session.state)  # the next full resync reads them again
+    calls = emu.control.request_counts()
+    assert calls[USERS] >= 1 and any("agentschedules/search" in c for c in calls)
+    executor.close()
+
+
 def walked_from_scratch(session: Session, result: CycleResult) -> tuple[datetime | None, frozenset[str]]:
     directory = session.world.directory(result.now)
     managed = select_agents(session.state, directory.agents).by_agent
