@@ -58,6 +58,7 @@ from controller.engine.session import Session, load_live, open_session, trigger_
 from controller.engine.triggers import TriggerReconciler
 from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
 from controller.genesys import GenesysError, resync_lane
+from controller.genesys.streaming import MAX_CHANNELS, TOPICS_PER_CHANNEL
 from controller.http import HealthStatus, HttpServer
 from controller.log import register_secrets
 from controller.metrics import Metrics
@@ -106,6 +107,7 @@ class Daemon:
         audit_retry: timedelta = AUDIT_RETRY,
         resync_chunk: int = RESYNC_CHUNK,
         coordinator: Coordinator | None = None,
+        stream_limits: tuple[int, int] = (MAX_CHANNELS, TOPICS_PER_CHANNEL),
     ) -> None:
         self.directory = directory
         self.client = session.client
@@ -155,6 +157,7 @@ class Daemon:
         self._last_cycle: datetime | None = None
         self._ready = False
         self._streaming = stream
+        self._stream_limits = stream_limits  # (channels, topics a channel) one OAuth client may hold
         self._stream_up = True
         self._poll_interval = poll_interval
         self._unwatched: frozenset[str] = frozenset()  # managed agents whose topics were refused
@@ -230,7 +233,7 @@ class Daemon:
         secret = load_webhook_secret(ref)
 
         def lookup(key: str) -> str | None:
-            agent = self.world.directory(self._clock()).find(key)
+            agent = self.world.directory(self._clock(), refresh=False).find(key)
             return agent.id if agent is not None else None
 
         return WebhookReceiver(
@@ -261,6 +264,8 @@ class Daemon:
             "desired_digest": self._state.digest,
             "stream_connected": self._stream_up,
             "stream_unwatched_agents": len(self._unwatched),
+            # beyond one client's streaming capacity: read by the resync, within its budget share
+            "stream_overflow_agents": len(self._drift.overflow) if self._drift is not None else 0,
         }
         if self._desired_error:
             details["desired_error"] = self._desired_error
@@ -329,6 +334,8 @@ class Daemon:
                 self.metrics,
                 on_unwatched=self._on_unwatched,
                 recorder=self.recorder,
+                channels=self._stream_limits[0],
+                topics_per_channel=self._stream_limits[1],
             )
         self._worker.start()
         self.wake(Wake(WakeReason.START, triggers=True))
@@ -360,7 +367,8 @@ class Daemon:
         _log.info("daemon stopped")
 
     def resync(self) -> None:
-        """The periodic full resync. Its reads run off the worker, in the budget's resync lane
+        """The periodic full resync. Its reads (the directory and schedules when due, then every
+        managed agent's presence) run off the worker, in the budget's resync lane
         (at most its read share, behind any correction), feeding the observed cache; then the
         worker plans everyone against them. Boundaries and events keep being served meanwhile. A
         read still running when the next one is due is left to finish (the resync is spread)."""
@@ -388,6 +396,9 @@ class Daemon:
         started = self._clock()
         try:
             with resync_lane():
+                # The directory and schedules first, when due: read here, in the lane, and not by
+                # the worker, whose boundaries never wait for the org to be read again.
+                self.world.schedules(self.world.directory(started), agents, started)
                 for i in range(0, len(agents), self._resync_chunk):
                     if self._stop.is_set():
                         return
