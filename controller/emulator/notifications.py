@@ -24,7 +24,7 @@ from controller.emulator.httpkit import dumps
 from controller.emulator.topics import expand_topic
 from controller.emulator.world import World
 
-CHANNELS_PER_CLIENT = 20
+CHANNELS_PER_CLIENT = 20  # the documented limits; a test may lower them on its Hub
 TOPICS_PER_CHANNEL = 1000
 CHANNEL_LIFETIME = timedelta(hours=24)
 _CLOSE = object()  # queue sentinel: close the socket after what is queued before it
@@ -69,13 +69,15 @@ class Hub:
         self.channels: dict[str, Channel] = {}
         self.by_topic: dict[str, set[Channel]] = {}
         self.connections = 0  # WebSockets ever accepted (a reconnect after a drop counts again)
+        self.channels_per_client = CHANNELS_PER_CLIENT
+        self.topics_per_channel = TOPICS_PER_CHANNEL
         world.publish = self.publish
 
     # -- channels ------------------------------------------------------------------------------
     def create(self, client_id: str, token: str) -> Channel:
         now = self.world.clock.now()
         mine = [c for c in self.channels.values() if c.client_id == client_id]
-        if len(mine) >= CHANNELS_PER_CLIENT:
+        if len(mine) >= self.channels_per_client:
             oldest = min(mine, key=lambda c: (c.ws is not None, c.last_used))
             self.remove(oldest)
         channel = Channel(

@@ -16,7 +16,7 @@ from controller.emulator.httpkit import (
     json_response,
     not_found,
 )
-from controller.emulator.notifications import TOPICS_PER_CHANNEL, Channel
+from controller.emulator.notifications import Channel
 from controller.emulator.topics import is_subscribable, missing_permissions
 from controller.emulator.world import iso
 
@@ -103,10 +103,9 @@ async def _subscribe(request: web.Request, *, replace: bool) -> web.Response:
     channel = _channel_or_404(request)
     topics, refused = await _topics_from_body(request)
     total = len(dict.fromkeys(topics if replace else [*channel.topics, *topics]))
-    if total > TOPICS_PER_CHANNEL:
-        raise bad_request(
-            f"A channel allows at most {TOPICS_PER_CHANNEL} topics; this request makes {total}."
-        )
+    limit = request.app[HUB].topics_per_channel
+    if total > limit:
+        raise bad_request(f"A channel allows at most {limit} topics; this request makes {total}.")
     request.app[HUB].set_topics(channel, topics, replace=replace)
     return json_response(_topics_listing(channel, refused))
 

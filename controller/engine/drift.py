@@ -112,8 +112,11 @@ class DriftWatcher:
         ping_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
         recorder: PresenceRecorder | None = None,
+        channels: int = MAX_CHANNELS,
+        topics_per_channel: int = TOPICS_PER_CHANNEL,
     ) -> None:
         self._client = client
+        self._channels, self._per_channel = channels, topics_per_channel  # the platform's limits
         self._recorder = recorder or NoRecorder()
         self._on_agents = on_agents
         self._on_connection = on_connection
@@ -154,7 +157,7 @@ class DriftWatcher:
     @property
     def capacity(self) -> int:
         """Agents one OAuth client can stream: 20 channels x 1,000 topics, over topics per agent."""
-        return MAX_CHANNELS * TOPICS_PER_CHANNEL // len(topics_for(["-"], self._kind))
+        return self._channels * self._per_channel // len(topics_for(["-"], self._kind))
 
     @property
     def overflow(self) -> frozenset[str]:
@@ -175,14 +178,14 @@ class DriftWatcher:
             if overflow and not self._overflow:
                 log.warning(
                     f"{len(wanted)} managed agents exceed one client's streaming capacity "
-                    f"({MAX_CHANNELS} channels x {TOPICS_PER_CHANNEL} topics = {self.capacity} agents): "
+                    f"({self._channels} channels x {self._per_channel} topics = {self.capacity} agents): "
                     f"streaming {self.capacity}; the other {len(overflow)} are read by the periodic "
                     "resync (within its budget share) and at their boundaries, so they are still corrected",
                     extra={"agents": len(wanted), "streamed": self.capacity, "overflow": len(overflow)},
                 )
             self._overflow = overflow
             topics = topics_for(self._order, self._kind)
-            shards = len(shard_topics(topics, TOPICS_PER_CHANNEL))
+            shards = len(shard_topics(topics, self._per_channel, self._channels))
             previous, self._shards = self._shards, shards
             self._up &= set(range(shards))
             for gone in [k for k in self._refused if k >= shards]:
@@ -205,7 +208,7 @@ class DriftWatcher:
         log.info("drift watch", extra={"agents": len(wanted), "channels": shards, "topic_kind": self._kind})
 
     def _stream_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = {"per_channel": self._per_channel, "max_channels": self._channels}
         if self._backoff is not None:
             options["backoff"] = self._backoff
         if self._ping_seconds is not None:
