@@ -8,9 +8,11 @@ Every `systemPresence` passes through controller.core.presence.normalize_system_
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,10 +38,28 @@ def parse_time(text: str | None) -> datetime | None:
     """ISO-8601 with Z or an offset -> aware UTC datetime; None for a missing value."""
     if not text:
         return None
+    return _parse_time(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_time(text: str) -> datetime:
+    """Cached: schedules repeat the same instants thousands of times (one shared object each)."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
+def _instant(value: datetime) -> datetime:
+    """One shared object per computed instant (an activity's end), as `_parse_time` does."""
+    return value
+
+
+def _id(value: object) -> str:
+    """An id as one shared string: the same user, definition and code ids recur in the directory,
+    every read, every schedule and the caches (interned, 50,000 agents keep one copy each)."""
+    return sys.intern(str(value))
 
 
 def format_time(value: datetime) -> str:
@@ -87,8 +107,8 @@ class UserPresence:
 def parse_user_presence(d: Json, user_id: str | None = None) -> UserPresence:
     definition = d.get("presenceDefinition") or {}
     return UserPresence(
-        user_id=str(user_id or d.get("userId") or d.get("id") or ""),
-        presence_id=str(definition.get("id") or ""),
+        user_id=_id(user_id or d.get("userId") or d.get("id") or ""),
+        presence_id=_id(definition.get("id") or ""),
         system_presence=normalize_system_presence(str(definition.get("systemPresence") or "Offline")),
         message=str(d.get("message") or d.get("presenceMessage") or ""),
         modified=parse_time(d.get("modifiedDate")),
@@ -173,9 +193,9 @@ def observed_from(d: Json) -> ObservedAgent:
 
 
 def parse_agent(d: Json, management_unit_id: str | None = None) -> Agent:
-    groups = frozenset(str(g["id"]) for g in d.get("groups") or [] if isinstance(g, Mapping) and g.get("id"))
+    groups = frozenset(_id(g["id"]) for g in d.get("groups") or [] if isinstance(g, Mapping) and g.get("id"))
     return Agent(
-        id=str(d["id"]),
+        id=_id(d["id"]),
         name=str(d.get("name") or ""),
         email=str(d.get("email") or ""),
         groups=groups,
@@ -229,8 +249,8 @@ def _activity(d: Json) -> ScheduledActivity:
     assert start is not None
     return ScheduledActivity(
         start=start,
-        end=start + timedelta(minutes=int(d.get("lengthMinutes") or 0)),
-        activity_code_id=str(d.get("activityCodeId") or ""),
+        end=_instant(start + timedelta(minutes=int(d.get("lengthMinutes") or 0))),
+        activity_code_id=_id(d.get("activityCodeId") or ""),
         description=str(d.get("description") or ""),
     )
 
@@ -240,7 +260,9 @@ def _shift(d: Json) -> Shift:
     assert start is not None
     activities = tuple(sorted((_activity(a) for a in d.get("activities") or []), key=lambda a: a.start))
     return Shift(
-        start=start, end=start + timedelta(minutes=int(d.get("lengthMinutes") or 0)), activities=activities
+        start=start,
+        end=_instant(start + timedelta(minutes=int(d.get("lengthMinutes") or 0))),
+        activities=activities,
     )
 
 
@@ -271,7 +293,7 @@ def parse_schedule_result(result: Json) -> dict[str, AgentSchedule]:
     zone = ZoneInfo(str(result.get("businessUnitTimeZone") or "UTC"))
     out: dict[str, AgentSchedule] = {}
     for entry in result.get("agentSchedules") or []:
-        user_id = str(entry["user"]["id"])
+        user_id = _id(entry["user"]["id"])
         shifts = tuple(sorted((_shift(s) for s in entry.get("shifts") or []), key=lambda s: s.start))
         time_off = tuple(
             sorted(
