@@ -14,9 +14,10 @@ from controller.core.planner import SAFETY_SKIPS, Plan, SkipKind, plan
 from controller.core.presence import RoutingStatus, SystemPresence
 from controller.core.selection import select_agents
 from controller.core.timeline import desired_at, next_boundary, target_key
+from controller.core.timeline.levels import scan, scan_activities
 from controller.model.types import Mode, Safeguard
 from tests.core.builders import CATALOG, CODES
-from tests.core.strategies import World, instants, sample_points, worlds
+from tests.core.strategies import World, instants, sample_points, schedules, worlds
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _US = timedelta(microseconds=1)
@@ -155,3 +156,15 @@ def test_grace_never_shields_a_change_older_than_the_grace(w: World, now: dateti
             modified = w.observed[s.user_id].presence_modified
             policy = next(p for p in w.state.policies if p.name == s.policy)
             assert modified is not None and now - modified < timedelta(seconds=policy.rules.grace_seconds)
+
+
+@FAST
+@given(instants(), st.data())
+def test_scan_activities_is_scan_over_the_activities(t: datetime, data: st.DataObject) -> None:
+    """The planner's loop over a schedule's activities answers as the generic `scan` does, at
+    any instant, edges included (overlapping and touching activities, gaps, several shifts)."""
+    schedule = data.draw(schedules("u", t))
+    probes = [t, *(e for a in schedule.activities() for e in (a.start, a.end))]
+    for at in probes:
+        expected = scan(((a.start, a.end, a) for a in schedule.activities()), at)
+        assert scan_activities(schedule, at) == expected

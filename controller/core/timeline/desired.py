@@ -26,7 +26,16 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 from controller.core.domain import ActivityCode, Agent, AgentSchedule, PresenceCatalog
-from controller.core.timeline.levels import Decision, Level, Reason, ReasonKind, passes, scan, target_key
+from controller.core.timeline.levels import (
+    Decision,
+    Level,
+    Reason,
+    ReasonKind,
+    passes,
+    scan,
+    scan_activities,
+    target_key,
+)
 from controller.core.timeline.localtime import day_start, hhmm, local_date, zone
 from controller.core.timeline.windows import window_level
 from controller.model.types import (
@@ -116,7 +125,7 @@ def _activity_level(
     catalog: PresenceCatalog,
     t: datetime,
 ) -> Level:
-    found = scan(((a.start, a.end, a) for a in schedule.activities()), t)
+    found = scan_activities(schedule, t)
     if found.hit is None:
         return passes(found.lo, found.hi)
     a = found.hit

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from controller.core.domain import AgentSchedule, ScheduledActivity
 from controller.model.types import NOWHERE, PresenceTarget, SourceLocation
 
 _P = TypeVar("_P")
@@ -82,6 +83,30 @@ def scan(spans: Iterable[tuple[datetime | None, datetime, _P]], t: datetime) -> 
                 hi = edge if hi is None or edge < hi else hi
         if hit is None and (start is None or start <= t) and t < end:
             hit = payload
+    return Scan(hit, lo, hi)
+
+
+def scan_activities(schedule: AgentSchedule, t: datetime) -> Scan[ScheduledActivity]:
+    """`scan` over a schedule's activities (start, end, activity), without the generators: the
+    planner runs it for every agent at every instant it looks at, over every published activity."""
+    hit: ScheduledActivity | None = None
+    lo: datetime | None = None
+    hi: datetime | None = None
+    for shift in schedule.shifts:
+        for activity in shift.activities:
+            start, end = activity.start, activity.end
+            if start <= t:
+                if lo is None or start > lo:
+                    lo = start
+                if end > t:
+                    hit = activity if hit is None else hit
+            elif hi is None or start < hi:
+                hi = start
+            if end <= t:
+                if lo is None or end > lo:
+                    lo = end
+            elif hi is None or end < hi:
+                hi = end
     return Scan(hit, lo, hi)
 
 

@@ -62,18 +62,22 @@ def _window_spans(
     return tuple(spans)
 
 
+@lru_cache(maxsize=4096)
+def _spans_around(
+    windows: tuple[WeeklyWindow, ...], exceptions: tuple[DatedException, ...], tz: str, today: date
+) -> tuple[tuple[datetime, datetime, _WindowInstance], ...]:
+    """Windows starting two days before to one day after `today` cover every span that can
+    contain t or have an edge in [start of yesterday, start of the day after tomorrow). One cache
+    lookup per call (hashing the policy's windows is most of the cost of a hit)."""
+    return tuple(s for k in (-2, -1, 0, 1) for s in _window_spans(windows, exceptions, tz, today + k * _DAY))
+
+
 def window_level(policy: PresencePolicy, t: datetime) -> Level:
     if not policy.windows and not any(e.windows for e in policy.exceptions):
         return passes(None, None)
     tz = policy.timezone
     today = local_date(t, tz)
-    # Windows starting two days before to one day after cover every span that can contain t
-    # or have an edge in [start of yesterday, start of the day after tomorrow).
-    spans = [
-        s
-        for k in (-2, -1, 0, 1)
-        for s in _window_spans(policy.windows, policy.exceptions, tz, today + k * _DAY)
-    ]
+    spans = _spans_around(policy.windows, policy.exceptions, tz, today)
     active = [s for s in spans if s[0] <= t < s[1]]
     found = scan(spans, t)
     lo_floor, hi_cap = day_start(today - _DAY, tz), day_start(today + 2 * _DAY, tz)
