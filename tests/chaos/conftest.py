@@ -30,7 +30,7 @@ def chaos_desired(target: Path, audit: Path) -> Path:
     text = config.read_text()
     for old, new in (
         ("ratePerMinute: 300", f"ratePerMinute: {RATE_PER_MINUTE}"),
-        ("intervalSeconds: 60", f"intervalSeconds: {RESYNC_SECONDS}"),
+        ("intervalSeconds: 300", f"intervalSeconds: {RESYNC_SECONDS}"),
         ("path: audit/audit.jsonl", f"path: {audit}"),
         ("bind: 127.0.0.1:9464", "bind: 127.0.0.1:0"),
     ):
