@@ -17,15 +17,17 @@ A measurement, not a test: nothing here passes or fails.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import math
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.shutdown import daemon_desired  # noqa: E402
 from controller.audit import AuditWriter  # noqa: E402
 from controller.emulator.control import EmulatorControl  # noqa: E402
 from controller.engine.executor import Executor  # noqa: E402
@@ -46,6 +49,7 @@ BULK = 50
 LEAD = timedelta(seconds=2)  # the clock is set this long before the boundary
 STREAM_CAPACITY = 20 * 1000  # agents one OAuth client can stream (activity topics)
 PUT_BULK = "PUT /api/v2/users/presences/bulk"
+SIGNAL_AFTER = 20  # API calls of a starting daemon before its SIGTERM (it is reading the org)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -60,21 +64,47 @@ def _calls(control: EmulatorControl) -> tuple[int, int, list[dict[str, Any]]]:
     return len(api), sum(r["status"] == 429 for r in api), api
 
 
+class FollowedClock:
+    """The emulator's clock (real time + an offset) read locally, as the daemon reads its own:
+    `control.now()` is an HTTP call, which the executor's per-write clock readings would add to
+    the CPU and the latency measured."""
+
+    def __init__(self, control: EmulatorControl) -> None:
+        self._control = control
+        self._offset = control.now() - datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def set(self, when: datetime) -> None:
+        self._offset = self._control.set_clock(when) - datetime.now(UTC)
+
+
 def ours(api: str) -> dict[str, Any]:
     control = EmulatorControl(api)
     client = connect(api, api, "presencectl-demo", "presencectl-demo-secret", RATE, budget=RateBudget(RATE))
     session = session_on(client, str(ROOT / "desired"), control.now())
     tmp = tempfile.mkdtemp(prefix="bench-scale-")
-    clock = control.now
+    clock = FollowedClock(control)
     metrics = Metrics()
     executor = Executor(client, AuditWriter(Path(tmp) / "audit.jsonl"), metrics, clock)
     reconciler = Reconciler(client, session.world, metrics, clock, executor)
     control.clear_requests()
 
+    profile_dir = os.environ.get("BENCH_PROFILE")  # cProfile each cycle into this directory
+    cycles = iter(("cold", "resync", "boundary"))
+
     def timed(**kw: Any) -> tuple[CycleResult, float, float]:
+        profiler = cProfile.Profile() if profile_dir else None
         wall, cpu = time.monotonic(), time.thread_time()
+        if profiler is not None:
+            profiler.enable()
         result = reconciler.cycle(session.state, **kw)
-        return result, time.monotonic() - wall, time.thread_time() - cpu
+        spent = time.monotonic() - wall, time.thread_time() - cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(Path(profile_dir or ".") / f"{next(cycles)}.prof")
+        return result, *spent
 
     _, cold_wall, _ = timed()
     cold_calls, cold_429, _ = _calls(control)
@@ -84,10 +114,10 @@ def ours(api: str) -> dict[str, Any]:
     reconciler.observed.stream(managed[:STREAM_CAPACITY])  # what a connected stream vouches for
     at, changing = resync.next_boundary, resync.boundary_agents
     assert at is not None, "no boundary ahead"
-    control.set_clock(at - LEAD)
+    clock.set(at - LEAD)
     control.clear_requests()
-    while control.now() < at:  # the daemon's timer, here a wait on the emulator's clock
-        time.sleep(min(0.05, max(0.0, (at - control.now()).total_seconds())))
+    while clock() < at:  # the daemon's timer, here a wait on the emulator's clock
+        time.sleep(min(0.05, max(0.0, (at - clock()).total_seconds())))
     boundary, boundary_wall, boundary_cpu = timed(only=changing, boundary=at, cached=True)
     boundary_calls, boundary_429, log = _calls(control)
     writes = [datetime.fromisoformat(r["time"]) for r in log if f"{r['method']} {r['route']}" == PUT_BULK]
@@ -124,6 +154,44 @@ def ours(api: str) -> dict[str, Any]:
     }
 
 
+def sigterm_exit(api: str) -> float:
+    """Seconds from SIGTERM to exit of `presencectl run` (the example desired/), signalled at its
+    SIGNAL_AFTER-th API call: in its first full read of the org, at the real 300/min."""
+    control = EmulatorControl(api)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "GENESYS_API_BASE": api,
+            "GENESYS_LOGIN_BASE": api,
+            "GENESYS_CLIENT_ID": "presencectl-demo",
+            "GENESYS_CLIENT_SECRET": "presencectl-demo-secret",
+            "PRESENCECTL_WEBHOOK_SECRET": "bench-webhook-secret-0123456789",
+            "PRESENCECTL_LOG_LEVEL": "WARNING",
+        }
+        directory = str(daemon_desired(Path(tmp)))
+        command = [sys.executable, "-m", "controller", "run", directory, "--rate-per-minute", str(RATE)]
+        control.clear_requests()
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 900
+            while sum(r["route"].startswith("/api/") for r in control.requests_log()) < SIGNAL_AFTER:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the daemon exited or never reached its first full read")
+                time.sleep(0.1)
+            sent = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            process.wait(120)
+            return time.monotonic() - sent
+        finally:
+            process.kill()
+
+
 def _child(args: list[str], timeout: float) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
@@ -148,6 +216,7 @@ def run_size(agents: int, naive_seconds: float) -> tuple[dict[str, Any], dict[st
         assert emulator.stdout is not None
         api = emulator.stdout.readline().split()[1]
         mine = _child([__file__, "--ours", api], timeout=3600)
+        mine["sigterm_seconds"] = sigterm_exit(api)
         if not naive_seconds:
             return mine, {}
         time.sleep(61)  # a fresh rate-limit minute for the naive loop
@@ -162,9 +231,9 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     head = (
         "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (read, written) "
         "| boundary→first write (s) | boundary→last write p50/p99/max (s) | × floor "
-        "| CPU full / boundary (ms) | RSS (MB) |"
+        "| CPU full / boundary (ms) | RSS (MB) | SIGTERM→exit (s) |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
     for agents, m, n in rows:
         lines.append(
             f"| {agents:,} | presencectl | {m['calls']} | {m['writes']} | {m['rate_limited']} | "
@@ -172,7 +241,7 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
             f"{m['first']:.2f} | "
             f"{m['p50']:.2f} / {m['p99']:.2f} / {m['max']:.2f} | {m['max'] / m['floor']:.2f} "
             f"(floor {m['floor']:.1f} s) | {m['cpu_full'] * 1000:.0f} / {m['cpu_boundary'] * 1000:.0f} | "
-            f"{m['rss_mb']:.0f} |"
+            f"{m['rss_mb']:.0f} | {m['sigterm_seconds']:.2f} |"
         )
         if not n:
             continue
@@ -182,7 +251,7 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
             f"| {agents:,} | naive loop | ~{n['calls_per_pass']:.0f} | ~{n['agents']} | {n['rate_limited']} "
             f"(in {n['done']} agents) | ~{pass_s:.0f} | {m['K']} | ~{pass_s / (k + 1):.0f} | "
             f"~{pass_s / 2:.0f} / ~{pass_s * 0.99:.0f} / ~{pass_s:.0f} | ~{pass_s / m['floor']:.0f} | "
-            f"{n['cpu_per_agent'] * 1000 * n['agents']:.0f} / – | {n['rss_mb']:.0f} |"
+            f"{n['cpu_per_agent'] * 1000 * n['agents']:.0f} / – | {n['rss_mb']:.0f} | – |"
         )
     return "\n".join(lines)
 

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 READS = r"/users/activity$|/adherence$|/presences/purecloud/bulk$"
 
 
-def _desired(tmp: Path) -> Path:
+def daemon_desired(tmp: Path) -> Path:
+    """The example desired/ for a benchmark daemon: no blast-radius hold, audit in `tmp`, any port."""
     target = tmp / "desired"
     shutil.copytree(ROOT / "desired", target)
     config = target / "controller.yaml"
@@ -55,7 +56,7 @@ def case(name: str, agents: int, rate: int, latency_path: str, signal_after: str
     org = generate_org(agents=agents, seed=1)
     org.platform = PlatformOptions(schedule_search_max_users=agents)
     with tempfile.TemporaryDirectory() as tmp, start_emulator(org=org, rate_limit=1_000_000) as emu:
-        directory = _desired(Path(tmp))
+        directory = daemon_desired(Path(tmp))
         env = {
             **os.environ,
             "GENESYS_API_BASE": emu.api_base,
