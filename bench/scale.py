@@ -4,11 +4,12 @@ against the same emulator (a separate process, rate limit 300/min: the real per-
 Run: .venv/bin/python -m bench scale [agents ...]   (default 1000 10000 50000)
 For each size: start `presencectl emulator --agents N --rate-limit 300`; in a child process (so
 its RSS is its own) run ours: a cold full cycle, a full resync with no drift, then (the emulator
-clock set 2 s before the next schedule boundary) the boundary re-plan of just the K changing
+clock set 10 s before the next schedule boundary) the boundary re-plan of just the K changing
 agents at that instant. The observed cache is told what a connected stream would watch (the
 first 20,000 agents, one client's capacity): those entries are fresh, the others (above 20,000)
-are read at the boundary, in bulk, as the daemon does. Then the naive loop in another child for
-at most 60 s (`--no-naive` skips it), its pass extrapolated to all agents.
+are read in bulk 10 s before the boundary (prefetched), as the daemon does. Then SIGTERM to a
+`presencectl run` in its first full read (seconds to exit). Then the naive loop in another child
+for at most 60 s (`--no-naive` skips it), its pass extrapolated to all agents.
 Boundary -> write times come from the emulator's request log (the bulk PUTs' arrival times);
 each agent's time is its chunk's. The floor is ceil(K/50) bulk writes at the budget's refill rate.
 CPU is the reconcile thread's (time.thread_time; HTTP parsing in the client's pool is left out).
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench.shutdown import daemon_desired  # noqa: E402
 from controller.audit import AuditWriter  # noqa: E402
 from controller.emulator.control import EmulatorControl  # noqa: E402
+from controller.engine.daemon import PREFETCH_LEAD  # noqa: E402
 from controller.engine.executor import Executor  # noqa: E402
 from controller.engine.reconciler import CycleResult, Reconciler  # noqa: E402
 from controller.engine.session import connect, session_on  # noqa: E402
@@ -46,7 +48,7 @@ from controller.metrics import Metrics  # noqa: E402
 
 RATE = 300
 BULK = 50
-LEAD = timedelta(seconds=2)  # the clock is set this long before the boundary
+LEAD = PREFETCH_LEAD  # the clock is set this long before the boundary
 STREAM_CAPACITY = 20 * 1000  # agents one OAuth client can stream (activity topics)
 PUT_BULK = "PUT /api/v2/users/presences/bulk"
 SIGNAL_AFTER = 20  # API calls of a starting daemon before its SIGTERM (it is reading the org)
@@ -115,6 +117,7 @@ def ours(api: str) -> dict[str, Any]:
     at, changing = resync.next_boundary, resync.boundary_agents
     assert at is not None, "no boundary ahead"
     clock.set(at - LEAD)
+    prefetched = reconciler.prefetch(changing)  # what the daemon does PREFETCH_LEAD before it
     control.clear_requests()
     while clock() < at:  # the daemon's timer, here a wait on the emulator's clock
         time.sleep(min(0.05, max(0.0, (at - clock()).total_seconds())))
@@ -143,6 +146,7 @@ def ours(api: str) -> dict[str, Any]:
         "boundary_written": written,
         "boundary_calls": boundary_calls,
         "boundary_read": boundary.read,
+        "prefetched": prefetched,
         "first": min(per_agent) if per_agent else float("nan"),
         "p50": _pct(per_agent, 0.5),
         "p99": _pct(per_agent, 0.99),
@@ -229,7 +233,7 @@ def run_size(agents: int, naive_seconds: float) -> tuple[dict[str, Any], dict[st
 
 def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     head = (
-        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (read, written) "
+        "| agents | loop | API calls/pass | writes/pass | 429s | pass (s) | K (prefetched, read, written) "
         "| boundary→first write (s) | boundary→last write p50/p99/max (s) | × floor "
         "| CPU full / boundary (ms) | RSS (MB) | SIGTERM→exit (s) |"
     )
@@ -237,7 +241,8 @@ def table(rows: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> str:
     for agents, m, n in rows:
         lines.append(
             f"| {agents:,} | presencectl | {m['calls']} | {m['writes']} | {m['rate_limited']} | "
-            f"{m['pass_seconds']:.1f} | {m['K']} ({m['boundary_read']}, {m['boundary_written']}) | "
+            f"{m['pass_seconds']:.1f} | {m['K']} ({m['prefetched']}, {m['boundary_read']}, "
+            f"{m['boundary_written']}) | "
             f"{m['first']:.2f} | "
             f"{m['p50']:.2f} / {m['p99']:.2f} / {m['max']:.2f} | {m['max'] / m['floor']:.2f} "
             f"(floor {m['floor']:.1f} s) | {m['cpu_full'] * 1000:.0f} / {m['cpu_boundary'] * 1000:.0f} | "

@@ -87,6 +87,7 @@ RETRY_AFTER_FAILURE = timedelta(seconds=30)  # a cycle the API refused is retrie
 WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not looped for this long
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
 RESYNC_CHUNK = 1000  # agents a background resync read hands to the cache at a time
+PREFETCH_LEAD = timedelta(seconds=10)  # before a boundary, read its unstreamed agents (fresh 30 s)
 WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
 _TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
 _EVENTS = frozenset({WakeReason.EVENT, WakeReason.WEBHOOK})  # `at` = when the event was received
@@ -618,11 +619,16 @@ class Daemon:
         return state
 
     def _at(self, job_id: str, at: datetime, wake: Wake) -> None:
-        """Wake with `wake` at `at` on the daemon's clock (which may run ahead of the wall clock,
-        e.g. following the emulator's time travel); apscheduler itself counts wall-clock time."""
+        """Wake with `wake` at `at` on the daemon's clock."""
+        self._at_call(job_id, at, lambda: self.wake(wake))
+
+    def _at_call(self, job_id: str, at: datetime, call: Callable[[], None]) -> None:
+        """Call `call` (on the scheduler's thread) at `at` on the daemon's clock (which may run
+        ahead of the wall clock, e.g. following the emulator's time travel); apscheduler itself
+        counts wall-clock time."""
         wall = at - (self._clock() - datetime.now(UTC))
         self._scheduler.add_job(
-            lambda: self.wake(wake),
+            call,
             DateTrigger(run_date=max(wall, datetime.now(UTC))),
             id=job_id,
             replace_existing=True,
@@ -630,9 +636,23 @@ class Daemon:
         )
 
     def _schedule_boundary(self, at: datetime | None, agents: frozenset[str]) -> None:
-        """Wake at the next boundary for just the agents changing at it (every cycle keeps it)."""
+        """Wake at the next boundary for just the agents changing at it (every cycle keeps it),
+        and PREFETCH_LEAD before it read those no stream watches (above one client's streaming
+        capacity), off the worker, so the boundary writes without reading first."""
         if at is not None and agents:  # again each time: the daemon's clock may have jumped
             self._at("boundary", at, Wake(WakeReason.BOUNDARY, agents, at))
+            if at - PREFETCH_LEAD > self._clock():
+                self._at_call("prefetch", at - PREFETCH_LEAD, lambda: self._prefetch(agents))
+
+    def _prefetch(self, agents: frozenset[str]) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            self.reconciler.prefetch(agents)
+        except GenesysError as exc:  # the boundary reads them itself
+            if self._stop.is_set():
+                return
+            _log.warning("prefetch before a boundary failed", extra={"error": str(exc)})
 
     def _schedule_earliest(self, reason: WakeReason, due: Mapping[str, datetime]) -> None:
         """One timer for the earliest due agent, waking it together with those due within 1 s."""

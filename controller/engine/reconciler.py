@@ -224,6 +224,18 @@ class Reconciler:
             read,
         )
 
+    def prefetch(self, agents: Collection[str]) -> int:
+        """Read, in bulk, the agents of a coming boundary whose cache entries will not be fresh
+        then (no stream watches them): the boundary's re-plan then writes at once instead of
+        reading first. Returns how many were read."""
+        now = self._clock()
+        _, stale = self.observed.split(sorted(a for a in agents if self._owns(a)), now)
+        if stale:
+            read = self._client.observe(stale)
+            self.observed.read(read, now)
+            self._recorder.observe(read.values(), "read")
+        return len(stale)
+
     def _select(self, state: DesiredState, key: tuple[object, ...], agents: Sequence[Agent]) -> Selection:
         """select_agents, kept while the desired state, external states and directory are the
         same (a boundary or an event re-plan then skips matching every agent of the org)."""

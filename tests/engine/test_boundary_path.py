@@ -144,6 +144,32 @@ def test_a_boundary_after_the_directory_and_schedule_ttls_reads_neither(
     executor.close()
 
 
+def test_agents_read_just_before_their_boundary_are_written_at_it_without_a_read(
+    org_of_300: RunningEmulator, tmp_path: Path
+) -> None:
+    """Agents no stream watches (above one client's capacity) are read in bulk shortly before
+    their boundary (the daemon's prefetch), so the boundary itself reads nothing and writes."""
+    emu = org_of_300
+    session = open_test_session(emu)
+    clock = emulator_clock(emu)
+    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
+    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    result = reconciler.cycle(session.state)
+    at, changing = result.next_boundary, result.boundary_agents
+    assert at is not None and changing
+    emu.control.set_clock(at - timedelta(seconds=10))  # the cache entries are older than 30 s now
+    emu.control.clear_requests()
+    assert reconciler.prefetch(changing) == len(changing)
+    assert emu.control.request_counts() == {ACTIVITY: math.ceil(len(changing) / 100)}
+    assert reconciler.prefetch(changing) == 0  # fresh now: nothing read twice
+    emu.control.set_clock(at)
+    emu.control.clear_requests()
+    boundary = reconciler.cycle(session.state, only=changing, boundary=at, cached=True)
+    calls = emu.control.request_counts()
+    assert boundary.read == 0 and calls.get(ACTIVITY, 0) == calls.get(USERS, 0) == 0, calls
+    executor.close()
+
+
 def walked_from_scratch(session: Session, result: CycleResult) -> tuple[datetime | None, frozenset[str]]:
     directory = session.world.directory(result.now)
     managed = select_agents(session.state, directory.agents).by_agent

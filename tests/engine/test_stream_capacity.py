@@ -125,11 +125,7 @@ def test_over_capacity_streams_what_fits_says_so_once_and_the_resync_corrects_th
         lambda: _corrected(daemon, agent, desired),
         what="the resync's correction of an agent beyond the streaming capacity",
     )
-    [fixing] = [
-        c
-        for c in list(cycles)[seen:]
-        if c.report is not None and agent in c.report.ok
-    ]
+    [fixing] = [c for c in list(cycles)[seen:] if c.report is not None and agent in c.report.ok]
     assert fixing.full and fixing.read == 0, "planned against the background resync read"
 
     # Said once: another resync and a re-watch of the same agents add no second warning and no
