@@ -231,7 +231,7 @@ class Reconciler:
         now = self._clock()
         _, stale = self.observed.split(sorted(a for a in agents if self._owns(a)), now)
         if stale:
-            read = self._client.observe(stale)
+            read = self._client.presence.observe(stale)
             self.observed.read(read, now)
             self._recorder.observe(read.values(), "read")
         return len(stale)

@@ -70,7 +70,7 @@ def _to_drift(daemon: Daemon, plan: CycleResult, agents: list[str]) -> tuple[str
     with an opinion other than Offline and on no interaction: a hand change to that presence
     (which also signs a logged-out agent in) is a drift to correct."""
     desired = {d.user_id: d.decision.target for d in plan.plan.decisions}
-    live = daemon.client.observe(agents)
+    live = daemon.client.presence.observe(agents)
     for user_id, now in sorted(live.items()):
         target = desired.get(user_id)
         if (
@@ -84,7 +84,7 @@ def _to_drift(daemon: Daemon, plan: CycleResult, agents: list[str]) -> tuple[str
 
 
 def _corrected(daemon: Daemon, agent: str, definition_id: str) -> bool:
-    return daemon.client.get_presence(agent).presence_id == definition_id
+    return daemon.client.presence.get_presence(agent).presence_id == definition_id
 
 
 def test_over_capacity_streams_what_fits_says_so_once_and_the_resync_corrects_the_rest(
