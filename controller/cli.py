@@ -23,7 +23,7 @@ presencectl plans the corrections, applies them under one rate budget and audits
 typical use:
   presencectl validate desired/          check the files (exit 0 valid, 2 invalid)
   presencectl plan desired/              what would change (exit 0 none, 1 changes, 2 error)
-  presencectl apply desired/             make one reconcile pass
+  presencectl apply desired/             make one reconcile pass (asks first on a terminal)
   presencectl run desired/               the daemon: reconcile until SIGTERM
   presencectl audit --agent EMAIL        what was written, when and why
 
@@ -209,8 +209,8 @@ def _add_reconcile(sub: _Commands[argparse.ArgumentParser]) -> None:
         if name == "apply":
             cmd.add_argument(
                 "directory",
-                metavar="DIR",
-                help="the desired/ directory",
+                metavar="DIR|PLANFILE",
+                help="desired/ directory, or a plan saved by `plan --out` (applies exactly that plan)",
             )
         else:
             cmd.add_argument("directory", metavar="DIR", help="the desired/ directory")
@@ -219,8 +219,13 @@ def _add_reconcile(sub: _Commands[argparse.ArgumentParser]) -> None:
                 "--output",
                 choices=["text", "json", "markdown"],
                 default="text",
-                help="json: for programs; markdown: a pull-request comment "
+                help="json: for programs (with the format's `version`); markdown: a pull-request comment "
                 "(summary first, long tables folded)",
+            )
+            cmd.add_argument(
+                "--out",
+                metavar="FILE",
+                help="also save the plan to FILE, for `presencectl apply FILE` to apply exactly it",
             )
         if name in ("plan", "apply"):
             cmd.add_argument(
@@ -229,12 +234,21 @@ def _add_reconcile(sub: _Commands[argparse.ArgumentParser]) -> None:
                 help="this run only: let the plan change up to N%% of the managed agents (or N agents) "
                 "instead of the configured blastRadius",
             )
+            cmd.add_argument(
+                "--policy", metavar="NAME", help="only the agents of this PresencePolicy (no triggers)"
+            )
+            cmd.add_argument(
+                "--progress",
+                action="store_true",
+                help="report progress on stderr when it takes more than 2 s (default: only on a terminal)",
+            )
         if name == "apply":
             cmd.add_argument(
                 "-y",
                 "--yes",
                 action="store_true",
-                help="do not ask for confirmation (apply never asks where stdin is not a terminal)",
+                help="do not ask for confirmation (on a terminal, apply shows the plan and asks first; "
+                "elsewhere it never asks)",
             )
         if name in ("apply", "run"):
             add_placement_options(cmd, http=name == "run")

@@ -1,11 +1,15 @@
-"""Human and machine renderings of a cycle: the `plan`/`apply` diff table, its JSON form, and
-the Markdown a pull-request check posts as a comment (`plan --output markdown`)."""
+"""Human and machine renderings of a cycle: the `plan`/`apply` diff (read like `terraform plan`
+or `flux diff`: the HELD notice and the summary first, then the rows grouped by policy and
+transition, coloured on a terminal), its JSON form (with a format `version`), and the Markdown a
+pull-request check posts as a comment (`plan --output markdown`)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+import os
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
 
 from controller.core.planner import SAFETY_SKIPS, Action, Skip
 from controller.engine.reconciler import CycleResult
@@ -14,6 +18,38 @@ from controller.subscriptions.plan import TriggerStep
 # Past this many rows the Markdown change table is folded into <details>, so a large plan does not
 # bury the summary (or the rest of the pull request's conversation).
 MARKDOWN_OPEN_ROWS = 20
+# The version of `plan --output json` (and of a plan saved by `plan --out`): raised when a field
+# changes meaning or goes away, not when one is added.
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Style:
+    """ANSI colour for a terminal; plain text otherwise (and always under NO_COLOR)."""
+
+    color: bool = False
+
+    @classmethod
+    def for_stream(cls, stream: TextIO, environ: Mapping[str, str] = os.environ) -> Style:
+        return cls(stream.isatty() and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb")
+
+    def _paint(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color and text else text
+
+    def bold(self, text: str) -> str:
+        return self._paint(text, "1")
+
+    def held(self, text: str) -> str:
+        return self._paint(text, "1;31")
+
+    def before(self, text: str) -> str:
+        return self._paint(text, "31")
+
+    def after(self, text: str) -> str:
+        return self._paint(text, "32")
+
+    def dim(self, text: str) -> str:
+        return self._paint(text, "2")
 
 
 def _agent(result: CycleResult, user_id: str) -> str:
@@ -22,12 +58,14 @@ def _agent(result: CycleResult, user_id: str) -> str:
 
 
 def _row(result: CycleResult, a: Action) -> dict[str, Any]:
+    live = result.observed.get(a.user_id)
     return {
         "agent": _agent(result, a.user_id),
         "userId": a.user_id,
         "policy": a.policy,
         "live": a.from_label,
         "liveId": a.from_presence_id,
+        "routingStatus": live.routing_status.value if live is not None else "",
         "desired": a.to.name + (" (signs out)" if a.signs_out else ""),
         "signsOut": a.signs_out,
         "desiredId": a.to.definition_id,
@@ -83,8 +121,13 @@ def plan_json(result: CycleResult) -> dict[str, Any]:
     p = result.plan
     skipped = Counter(s.kind.value for s in p.skipped)
     return {
+        "version": PLAN_FORMAT_VERSION,
         "now": result.now.isoformat(),
         "managed": p.managed,
+        "summary": [
+            {"policy": policy, "live": live, "desired": desired, "mode": mode, "agents": n}
+            for (policy, live, desired, mode), n in _groups(result).items()
+        ],
         "changes": [_row(result, a) for a in p.actions],
         "held": p.held,
         "heldReason": p.held_reason,
@@ -106,25 +149,69 @@ def plan_json(result: CycleResult) -> dict[str, Any]:
     }
 
 
-def plan_table(result: CycleResult) -> str:
+def _groups(result: CycleResult) -> dict[tuple[str, str, str, str], int]:
+    """Changes per (policy, live, desired, mode), sorted: the plan's summary."""
+    counts = Counter(
+        (r["policy"], r["live"], r["desired"], r["mode"])
+        for r in map(lambda a: _row(result, a), result.plan.actions)
+    )
+    return dict(sorted(counts.items()))
+
+
+def _summary(result: CycleResult, style: Style) -> list[str]:
+    """The HELD notice, the totals, then the changes per policy and per transition."""
     p = result.plan
-    rows = [_row(result, a) for a in p.actions]
-    lines: list[str] = []
+    lines = [style.held(f"HELD: {p.held_reason}")] if p.held else []
+    skipped = Counter(s.kind.value for s in p.skipped)
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
+    lines.append(
+        f"{len(p.actions)} change(s) for {p.managed} managed agent(s)"
+        + (f"; skipped: {summary}" if summary else "")
+    )
+    per_policy: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+    for (policy, live, desired, mode), n in _groups(result).items():
+        per_policy[policy].append((live, desired, mode, n))
+    width = max(
+        (len(f"{live} -> {desired}") for rows in per_policy.values() for live, desired, _, _ in rows),
+        default=0,
+    )
+    for policy, transitions in per_policy.items():
+        total = sum(n for *_, n in transitions)
+        lines.append(f"  {style.bold(policy)}: {total} change(s)")
+        for live, desired, mode, n in transitions:
+            pad = " " * (width - len(f"{live} -> {desired}"))
+            shown_mode = style.held(mode) if mode == "held" else mode
+            lines.append(f"    {style.before(live)} -> {style.after(desired)}{pad}  {n:>5}  {shown_mode}")
+    return lines
+
+
+def plan_table(result: CycleResult, style: Style = Style()) -> str:
+    p = result.plan
+    lines = _summary(result, style)
+    rows = sorted(
+        (_row(result, a) for a in p.actions), key=lambda r: (r["policy"], r["live"], r["desired"], r["agent"])
+    )
+    columns = (
+        ("AGENT", "agent"),
+        ("LIVE", "live"),
+        ("DESIRED", "desired"),
+        ("MODE", "mode"),
+        ("REASON", "reason"),
+    )
     if rows:
-        lines += _table(
-            rows,
-            (
-                ("AGENT", "agent"),
-                ("POLICY", "policy"),
-                ("LIVE", "live"),
-                ("DESIRED", "desired"),
-                ("MODE", "mode"),
-                ("REASON", "reason"),
-            ),
-        )
+        table = _table(rows, columns)
+        lines += ["", "    " + table[0]]
+        group: tuple[str, str, str] | None = None
+        for row, line in zip(rows, table[1:], strict=True):
+            key = (row["policy"], row["live"], row["desired"])
+            if key != group:
+                group = key
+                transition = f"{style.before(row['live'])} -> {style.after(row['desired'])}"
+                lines.append(f"  {style.bold(row['policy'])}: {transition}")
+            lines.append("    " + line)
     left_alone = _safety_rows(result)
     if left_alone:
-        lines.append("left alone (never written):")
+        lines += ["", "left alone (never written):"]
         lines += _table(
             left_alone,
             (
@@ -136,21 +223,13 @@ def plan_table(result: CycleResult) -> str:
                 ("DESIRED", "desired"),
             ),
         )
-    skipped = Counter(s.kind.value for s in p.skipped)
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
-    lines.append(
-        f"{len(p.actions)} change(s) for {p.managed} managed agent(s)"
-        + (f"; skipped: {summary}" if summary else "")
-    )
+    notes = []
     if any(a.signs_out for a in p.actions):
-        lines.append("(signs out): Offline signs a logged-in agent's presence out; they stay logged in")
-    if p.held:
-        lines.append(f"HELD: {p.held_reason}")
-    for c in p.conflicts:
-        lines.append(f"conflict: {c}")
+        notes.append("(signs out): Offline signs a logged-in agent's presence out; they stay logged in")
+    notes += [f"conflict: {c}" for c in p.conflicts]
     if result.next_boundary is not None:
-        lines.append(f"next boundary: {result.next_boundary.isoformat()}")
-    return "\n".join(lines)
+        notes.append(style.dim(f"next boundary: {result.next_boundary.isoformat()}"))
+    return "\n".join(lines + (["", *notes] if notes else []))
 
 
 def _cell(value: object) -> str:

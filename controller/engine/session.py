@@ -139,14 +139,19 @@ def open_session(
     args: argparse.Namespace,
     clock: Callable[[], datetime] = utc_now,
     check: Callable[[DesiredState], None] | None = None,
+    on_call: Callable[[str, str, int, float, int, int], None] | None = None,
 ) -> Session:
     """`check` sees the offline-valid state before anything reaches the network (local
-    configuration: paths, ports, secrets) and raises to stop there."""
+    configuration: paths, ports, secrets) and raises to stop there; `on_call` hears every API
+    call from the first (e.g. progress)."""
     where = placement(args)
     offline = where.apply(load_desired(args.directory, now=clock()))
     if check is not None:
         check(offline)
-    session = session_on(client_for(args, offline), args.directory, clock())
+    client = client_for(args, offline)
+    if on_call is not None:
+        client.stats.add_listener(on_call)
+    session = session_on(client, args.directory, clock())
     session.state = where.apply(session.state)
     session.placement = where
     return session

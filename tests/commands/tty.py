@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -19,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class Finished:
     code: int
     text: str  # stdout and stderr as the terminal showed them (\r\n line ends)
+
+
+def plain(text: str) -> str:
+    """`text` without ANSI colour sequences."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
