@@ -34,5 +34,6 @@ def test_the_readme_links_them_from_operating_presencectl() -> None:
     readme = (ROOT / "README.md").read_text()
     operating = readme.split("## Operating presencectl", 1)[1].split("\n## ", 1)[0]
     assert "(LICENSE)" in operating and "(CHANGELOG.md)" in operating
-    for flag in ("--audit-path", "--database", "--http-bind", "--log-format", "--follow", "--limit"):
+    flags = ("--audit-path", "--database", "--http-bind", "--log-format", "--follow", "--limit", "--policy")
+    for flag in (*flags, "--progress", "--out", "--yes"):
         assert flag in operating
