@@ -65,15 +65,23 @@ from controller.core.batches import write_batches
 from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.core.planner import Action, Plan
 from controller.core.presence import SystemPresence
-from controller.genesys import GenesysClient, GenesysError, PresenceUpdate, UserPresence, WriteAbandoned
+from controller.genesys import (
+    Backoff,
+    GenesysClient,
+    GenesysError,
+    PresenceUpdate,
+    UserPresence,
+    WriteAbandoned,
+)
 from controller.metrics import Metrics
 from controller.model.types import NOWHERE, Mode
 
 _log = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 15 * 60.0
-BACKOFF_JITTER = 0.2
+# The client's one backoff formula, kept within ±20 % of nominal: a failed agent waits 5 s doubling
+# to 15 min, never retried at once by an unlucky draw.
+WRITE_BACKOFF = Backoff(base_seconds=5.0, cap_seconds=BACKOFF_CAP_SECONDS, low=0.8, high=1.2)
 
 
 def fenced() -> GenesysError:
@@ -90,8 +98,7 @@ FENCED = "fenced"  # error code of a write not sent: this replica could not prov
 
 def backoff_delay(failures: int, rand: float) -> float:
     """Seconds to wait after the `failures`-th consecutive failure (>= 1); `rand` in [0, 1)."""
-    raw = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** min(max(failures, 1) - 1, 30))
-    return min(BACKOFF_CAP_SECONDS, raw * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * rand))
+    return WRITE_BACKOFF.delay(failures - 1, rand)
 
 
 class AgentBackoff:

@@ -28,6 +28,7 @@ from controller.core.domain import (
     TimeOffDay,
 )
 from controller.core.presence import RoutingStatus, SystemPresence, normalize_system_presence
+from controller.core.timestamps import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,7 @@ def parse_time(text: str | None) -> datetime | None:
 @lru_cache(maxsize=8192)
 def _parse_time(text: str) -> datetime:
     """Cached: schedules repeat the same instants thousands of times (one shared object each)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return parse_iso(text)
 
 
 @lru_cache(maxsize=8192)
@@ -60,11 +58,6 @@ def _id(value: object) -> str:
     """An id as one shared string: the same user, definition and code ids recur in the directory,
     every read, every schedule and the caches (interned, 50,000 agents keep one copy each)."""
     return sys.intern(str(value))
-
-
-def format_time(value: datetime) -> str:
-    """Aware datetime -> `2025-04-15T00:00:00.000Z`, the form the API documents."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def parse_routing_status(text: str | None) -> RoutingStatus:

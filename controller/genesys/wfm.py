@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from controller.core.domain import ActivityCode, AgentSchedule
+from controller.core.timestamps import iso
 from controller.genesys.calls import ApiCalls, chunks, unique
 from controller.genesys.errors import Forbidden, GenesysError, NotFound, ScheduleSearchPending
 from controller.genesys.models import (
@@ -18,7 +19,6 @@ from controller.genesys.models import (
     BusinessUnit,
     HistoricalAdherence,
     ManagementUnit,
-    format_time,
     parse_activity_code,
     parse_adherence,
     parse_historical_adherence,
@@ -178,7 +178,7 @@ class Wfm:
         (docs/genesys-api.md#assumptions): `notification_id` defaults to the OAuth client id, as
         the emulator publishes it.
         """
-        body: dict[str, Any] = {"startDate": format_time(start), "endDate": format_time(end)}
+        body: dict[str, Any] = {"startDate": iso(start), "endDate": iso(end)}
         if user_ids is not None:
             body["userIds"] = list(user_ids)
 
@@ -275,8 +275,8 @@ class Wfm:
     ) -> list[HistoricalAdherence]:
         """Start the MU historical adherence query, poll its job until Complete, download the rows."""
         body: dict[str, Any] = {
-            "startDate": format_time(start),
-            "endDate": format_time(end),
+            "startDate": iso(start),
+            "endDate": iso(end),
             "timeZone": time_zone,
             "includeExceptions": include_exceptions,
         }

@@ -147,6 +147,18 @@ def test_full_jitter_backoff_bounds(attempt: int, rand: float) -> None:
     assert 0 <= delay <= min(30, 0.5 * 2**attempt)
 
 
+@given(st.integers(0, 5000), st.floats(0, 0.999999))
+def test_one_backoff_formula_with_a_spread_stays_near_nominal_under_the_cap(
+    attempt: int, rand: float
+) -> None:
+    # The executor's per-agent write backoff is this formula with a ±20 % spread, not its own.
+    spread = Backoff(base_seconds=5.0, cap_seconds=900.0, low=0.8, high=1.2)
+    nominal = min(900.0, 5.0 * 2.0 ** min(attempt, 62))  # no OverflowError after days of failures
+    assert 0.8 * nominal <= spread.delay(attempt, rand) <= 900.0
+    assert spread.delay(attempt + 1, rand) >= spread.delay(attempt, rand)
+    assert 0 <= Backoff().delay(attempt, rand) <= 30.0
+
+
 # ---- config -------------------------------------------------------------------------------------
 
 
