@@ -65,7 +65,7 @@ def resync_calls() -> None:
         clock = emu.world.clock.now
         with tempfile.TemporaryDirectory() as tmp:
             executor = Executor(s.client, AuditWriter(Path(tmp) / "a.jsonl"), Metrics(), clock)
-            rec = Reconciler(s.client, s.world, Metrics(), clock, executor)
+            rec = Reconciler(s.client, s.org_reader, Metrics(), clock, executor)
             first = rec.cycle(s.state)
             cold = sum(emu.control.request_counts().values())
             emu.control.clear_requests()
@@ -92,7 +92,7 @@ def full_day() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             metrics = Metrics()
             executor = Executor(s.client, AuditWriter(Path(tmp) / "a.jsonl"), metrics, clock)
-            rec = Reconciler(s.client, s.world, metrics, clock, executor)
+            rec = Reconciler(s.client, s.org_reader, metrics, clock, executor)
             start = clock()
             result = rec.cycle(s.state)
             latencies: list[float] = []
@@ -128,7 +128,7 @@ def event_to_correction(samples: int = 40) -> None:
         os.environ.setdefault("PRESENCECTL_WEBHOOK_SECRET", "bench-webhook-secret")
         s = _session(emu, directory, rate=3000)
         cfg = replace(s.state.config, audit_path=str(Path(tmp) / "a.jsonl"), http_bind="127.0.0.1:0")
-        s = Session(s.client, s.world, replace(s.state, config=cfg))
+        s = Session(s.client, s.org_reader, replace(s.state, config=cfg))
         daemon = Daemon(str(directory), s, clock=emu.world.clock.now)
         daemon.start()
         try:

@@ -90,7 +90,7 @@ def ours(api: str) -> dict[str, Any]:
     clock = FollowedClock(control)
     metrics = Metrics()
     executor = Executor(client, AuditWriter(Path(tmp) / "audit.jsonl"), metrics, clock)
-    reconciler = Reconciler(client, session.world, metrics, clock, executor)
+    reconciler = Reconciler(client, session.org_reader, metrics, clock, executor)
     control.clear_requests()
 
     profile_dir = os.environ.get("BENCH_PROFILE")  # cProfile each cycle into this directory

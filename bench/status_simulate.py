@@ -18,7 +18,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import TypeVar
 
-from controller.commands.simulate import read_world
+from controller.commands.simulate import read_org_snapshot
 from controller.core.simulate import simulate_day
 from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
@@ -56,7 +56,7 @@ def main(agents: int) -> None:
             emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 10**6, budget=RateBudget(10**6)
         )
         session = session_on(client, str(DESIRED), emu.control.now())
-        result = Reconciler(client, session.world, Metrics(), emu.world.clock.now).cycle(
+        result = Reconciler(client, session.org_reader, Metrics(), emu.world.clock.now).cycle(
             session.state, write=False
         )
         tracker = StatusTracker()
@@ -78,8 +78,8 @@ def main(agents: int) -> None:
         print(f"  JSON                                 {json_s * 1000:8.1f} ms  ({len(body) / 1024:.0f} KiB)")
 
         start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
-        world = read_world(session, [session.state], start)
-        sim_s, simulated = cpu(lambda: simulate_day(session.state, world, start, end), runs=1)
+        org = read_org_snapshot(session, [session.state], start)
+        sim_s, simulated = cpu(lambda: simulate_day(session.state, org, start, end), runs=1)
         steps = simulated.steps
         print(
             f"simulate {day} ({ZONE}): {len(steps)} boundaries, {sum(s.writes for s in steps):,} writes, "

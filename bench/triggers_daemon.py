@@ -89,7 +89,7 @@ def main() -> None:
         )
         daemon = Daemon(
             str(directory),
-            Session(client, session.world, replace(session.state, config=config)),
+            Session(client, session.org_reader, replace(session.state, config=config)),
             clock=emu.world.clock.now,
             stream=False,
         )

@@ -22,8 +22,8 @@ from controller.emulator.generate import generate_org
 from controller.emulator.platform import BULK_ECHOES, PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
+from controller.engine.org_reader import OrgReader
 from controller.engine.session import connect
-from controller.engine.world import WorldReader
 from controller.genesys import (
     BULK_PRESENCE_MAX,
     GenesysClient,
@@ -66,7 +66,7 @@ def directory_reads(agents: int = 10_000) -> None:
         before_total, before_wfm = _calls(emu)
 
         emu.control.clear_requests()
-        reader = WorldReader(client)
+        reader = OrgReader(client)
         began = time.perf_counter()
         now = emu.world.clock.now()
         directory = reader.directory(now)

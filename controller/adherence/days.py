@@ -28,7 +28,7 @@ class Query:
 def compute_days(session: Session, query: Query, database: str, now: datetime) -> list[AgentDay]:
     """The agent-days of the query from the live org and the timeline database."""
     state = session.state
-    directory = session.world.directory(now)
+    directory = session.org_reader.directory(now)
     managed = select_agents(state, directory.agents).by_agent
     if query.policy is not None and query.policy not in {p.name for p in state.policies}:
         names = ", ".join(sorted(p.name for p in state.policies))
@@ -46,7 +46,7 @@ def compute_days(session: Session, query: Query, database: str, now: datetime) -
             f"no adherence database at {database}: the daemon (presencectl run) records it"
         )
     start, end = _bounds(chosen.values(), query.first, query.last)
-    schedules = session.world.schedules_between(directory, chosen, start - timedelta(days=1), end, now)
+    schedules = session.org_reader.schedules_between(directory, chosen, start - timedelta(days=1), end, now)
     store = TimelineStore(database)
     try:
         spans = store.spans(start, end, chosen)

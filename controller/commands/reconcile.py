@@ -97,7 +97,7 @@ def policy_agents(session: Session, name: str | None) -> list[str] | None:
         raise LocalConfigError(
             f"--policy {name!r}: desired/ has no PresencePolicy of that name (there are: {', '.join(names)})"
         )
-    selection = select_agents(session.state, session.world.directory(utc_now()).agents)
+    selection = select_agents(session.state, session.org_reader.directory(utc_now()).agents)
     return sorted(uid for uid, policy in selection.by_agent.items() if policy.name == name)
 
 
@@ -119,7 +119,7 @@ def run_plan(args: argparse.Namespace) -> int:
         state = _allowing(session.state, radius)
         only = policy_agents(session, args.policy)
         progress.phase("reading presences and schedules, planning")
-        reconciler = Reconciler(session.client, session.world, Metrics(), utc_now)
+        reconciler = Reconciler(session.client, session.org_reader, Metrics(), utc_now)
         result = reconciler.cycle(state, write=False, only=only)
         triggers = None if args.policy else _trigger_plan(session, result.plan.held_reason)
     steps = triggers.steps if triggers is not None else ()
@@ -216,7 +216,7 @@ class _Applier:
         session.client.stats.add_listener(self.metrics.api_call_listener)
         self.audit = AuditWriter(cfg.audit_path, cfg.audit_rotate_bytes, cfg.audit_keep)
         self.executor = Executor(session.client, self.audit, self.metrics, utc_now)
-        self.reconciler = Reconciler(session.client, session.world, self.metrics, utc_now, self.executor)
+        self.reconciler = Reconciler(session.client, session.org_reader, self.metrics, utc_now, self.executor)
 
     def triggers(self, held: str) -> TriggerApplyResult:
         # Held means nothing at all is written: the trigger plan is reported, not applied.

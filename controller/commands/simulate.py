@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from controller.commands.simulate_report import day_json, difference_lines, differences, svg_chart, table
 from controller.core.selection import select_agents
-from controller.core.simulate import Day, World, simulate_day
+from controller.core.simulate import Day, OrgSnapshot, simulate_day
 from controller.core.timeline import day_start
 from controller.engine.session import Session, load_live, open_session, utc_now
 from controller.failures import LocalConfigError
@@ -27,7 +27,7 @@ def _day(text: str) -> date:
         raise LocalConfigError(f"--date {text!r}: give a date as YYYY-MM-DD, e.g. 2026-12-15") from None
 
 
-def _zone(text: str | None, state: DesiredState, world_agents: Any) -> str:
+def _zone(text: str | None, state: DesiredState, agents: Any) -> str:
     """--timezone, else the zone of the policy managing the most agents."""
     if text:
         try:
@@ -37,21 +37,21 @@ def _zone(text: str | None, state: DesiredState, world_agents: Any) -> str:
                 f"--timezone {text!r} is not an IANA time zone, e.g. Europe/London"
             ) from None
         return text
-    counts = Counter(p.timezone for p in select_agents(state, world_agents).by_agent.values())
+    counts = Counter(p.timezone for p in select_agents(state, agents).by_agent.values())
     if counts:
         return counts.most_common(1)[0][0]
     return state.policies[0].timezone if state.policies else "UTC"
 
 
-def read_world(session: Session, states: list[DesiredState], start: datetime) -> World:
+def read_org_snapshot(session: Session, states: list[DesiredState], start: datetime) -> OrgSnapshot:
     """The org's agents, presence catalog and the schedules of every agent either set manages,
     covering the day that begins at `start`."""
-    directory = session.world.directory(utc_now())
+    directory = session.org_reader.directory(utc_now())
     managed: set[str] = set()
     for state in states:
         managed |= select_agents(state, directory.agents).by_agent.keys()
-    schedules = session.world.schedules(directory, managed, start)
-    return World(
+    schedules = session.org_reader.schedules(directory, managed, start)
+    return OrgSnapshot(
         directory.agents, schedules.by_agent, schedules.codes, session.client.presence.presence_catalog()
     )
 
@@ -62,12 +62,12 @@ def simulate(args: argparse.Namespace) -> tuple[Day, Day | None, str]:
     session = open_session(args)
     states = [session.state]
     if args.compare:
-        states.append(load_live(args.compare, session.client, session.world, utc_now()))
-    tz = _zone(args.timezone, session.state, session.world.directory(utc_now()).agents)
+        states.append(load_live(args.compare, session.client, session.org_reader, utc_now()))
+    tz = _zone(args.timezone, session.state, session.org_reader.directory(utc_now()).agents)
     start, end = day_start(day, tz), day_start(day + timedelta(days=1), tz)
-    world = read_world(session, states, start)
-    ours = simulate_day(states[0], world, start, end)
-    theirs = simulate_day(states[1], world, start, end) if len(states) > 1 else None
+    org = read_org_snapshot(session, states, start)
+    ours = simulate_day(states[0], org, start, end)
+    theirs = simulate_day(states[1], org, start, end) if len(states) > 1 else None
     return ours, theirs, tz
 
 

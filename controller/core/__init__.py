@@ -6,7 +6,7 @@ the HTTP servers, the audit writer); `make lint` enforces it with import-linter
 `domain`; outputs are plans, decisions and boundaries that the shell carries out.
 
     presence    the presence vocabulary and its spellings
-    domain      live-world values: agents, observed presence, schedules
+    domain      live-org values: agents, observed presence, schedules
     timeline/   desired presence of an agent at t, and when it changes
     selection   which policy manages which agent
     planner     plan(desired, observed, schedules, now) -> actions, skips, guard

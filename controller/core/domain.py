@@ -1,4 +1,4 @@
-"""Typed values of the live world, as the client reads them and the pure core consumes them.
+"""Typed values of the live org, as the client reads them and the pure core consumes them.
 
 The Genesys client turns API JSON into these; the timeline and planner never see JSON.
 All datetimes are timezone-aware UTC.

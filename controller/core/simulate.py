@@ -2,7 +2,7 @@
 
 `simulate_day` runs the planner at every boundary of [start, end) as the daemon would wake for
 it, assuming every agent takes each presence it is told to (writes succeed, nobody drifts, no
-interaction or login changes): the observed world after a boundary is the one before it with
+interaction or login changes): the observed org after a boundary is the one before it with
 the written agents in their new presence. Agents a policy leaves alone sit in Available (what
 logging on shows) until a policy first gives them a presence. At day start every agent with a
 desired presence is taken to be in it (yesterday's last boundary put it there).
@@ -33,7 +33,7 @@ _NO_OPINION = "-"
 
 
 @dataclass(frozen=True, slots=True)
-class World:
+class OrgSnapshot:
     """The org as simulate sees it: agents, their schedules and activity codes, presences."""
 
     agents: Sequence[Agent]
@@ -89,21 +89,21 @@ def _label(catalog: PresenceCatalog, key: str | None, name: str) -> str:
 
 
 def desired_labels(
-    managed: Mapping[str, PresencePolicy], world: World, at: datetime
+    managed: Mapping[str, PresencePolicy], org: OrgSnapshot, at: datetime
 ) -> dict[str, tuple[str | None, str]]:
     """Agent -> (target key, label) of its desired presence at `at` (suspended: none)."""
     out: dict[str, tuple[str | None, str]] = {}
-    for agent in world.agents:
+    for agent in org.agents:
         policy = managed.get(agent.id)
         if policy is None:
             continue
         if policy.suspend:
             out[agent.id] = (None, _NO_OPINION)
             continue
-        schedule = world.schedules.get(agent.id) if policy.schedule is not None else None
-        target = desired_at(policy, agent, schedule, world.codes, world.catalog, at).target
+        schedule = org.schedules.get(agent.id) if policy.schedule is not None else None
+        target = desired_at(policy, agent, schedule, org.codes, org.catalog, at).target
         key = target_key(target)
-        out[agent.id] = (key, _label(world.catalog, key, target.name if target else _NO_OPINION))
+        out[agent.id] = (key, _label(org.catalog, key, target.name if target else _NO_OPINION))
     return out
 
 
@@ -118,27 +118,27 @@ def _calls(count: int, per_call: int) -> int:
     return -(-count // per_call)
 
 
-def simulate_day(state: DesiredState, world: World, start: datetime, end: datetime) -> Day:
+def simulate_day(state: DesiredState, org: OrgSnapshot, start: datetime, end: datetime) -> Day:
     """The boundaries of [start, end) and what the daemon would do at each (see module doc).
 
     As the daemon does, each boundary plans only the agents whose desired presence changes there
     (the blast-radius guard still weighs every managed agent), and each agent's next change is
     walked again only once it has passed."""
-    managed = select_agents(state, world.agents).by_agent
-    available = world.catalog.system(SystemPresence.AVAILABLE)
+    managed = select_agents(state, org.agents).by_agent
+    available = org.catalog.system(SystemPresence.AVAILABLE)
     idle_id = available.id if available is not None else ""
-    initial = desired_labels(managed, world, start)
+    initial = desired_labels(managed, org, start)
     observed = {
-        uid: _observed(uid, key if key is not None else idle_id, world.catalog, start)
+        uid: _observed(uid, key if key is not None else idle_id, org.catalog, start)
         for uid, (key, _) in initial.items()
     }
-    by_id = {a.id: a for a in world.agents}
-    w = world
+    by_id = {a.id: a for a in org.agents}
+    w = org
 
     def changes_after(agents: Iterable[Agent], t: datetime) -> dict[str, datetime]:
         return agent_changes(managed, agents, w.schedules, w.codes, t, catalog=w.catalog, until=end)
 
-    upcoming = changes_after(world.agents, start)
+    upcoming = changes_after(org.agents, start)
     written: dict[str, datetime] = {}
     current = dict(initial)
     steps: list[BoundaryStep] = []
@@ -152,10 +152,10 @@ def simulate_day(state: DesiredState, world: World, start: datetime, end: dateti
         chunks, singles = write_batches(writable)
         for action in writable:
             target = action.to.definition_id or ""
-            observed[action.user_id] = _observed(action.user_id, target, world.catalog, t)
+            observed[action.user_id] = _observed(action.user_id, target, org.catalog, t)
             written[action.user_id] = t
         movers = [by_id[uid] for uid in changing]
-        current.update(desired_labels(managed, replace(world, agents=movers), t))
+        current.update(desired_labels(managed, replace(org, agents=movers), t))
         for uid in changing:
             del upcoming[uid]
         upcoming.update(changes_after(movers, t))

@@ -112,7 +112,7 @@ class Daemon:
     ) -> None:
         self.directory = directory
         self.client = session.client
-        self.world = session.world
+        self.org_reader = session.org_reader
         self.metrics = metrics or Metrics()
         self.client.stats.add_listener(self.metrics.api_call_listener)
         self.status = StatusTracker()  # what /status shows
@@ -135,7 +135,7 @@ class Daemon:
         fence = self.coordinator
         self.executor = Executor(self.client, self._audit, self.metrics, clock, fence=fence.may_write)
         self.reconciler = Reconciler(
-            self.client, self.world, self.metrics, clock, self.executor, self.recorder, fence.owns
+            self.client, self.org_reader, self.metrics, clock, self.executor, self.recorder, fence.owns
         )
         self.triggers = TriggerReconciler(
             self.client.triggers, self._audit, self.metrics, clock, trigger_owner(), fence.may_write_cluster
@@ -234,7 +234,7 @@ class Daemon:
         secret = load_webhook_secret(ref)
 
         def lookup(key: str) -> str | None:
-            agent = self.world.directory(self._clock(), refresh=False).find(key)
+            agent = self.org_reader.directory(self._clock(), refresh=False).find(key)
             return agent.id if agent is not None else None
 
         return WebhookReceiver(
@@ -399,7 +399,7 @@ class Daemon:
             with resync_lane():
                 # The directory and schedules first, when due: read here, in the lane, and not by
                 # the worker, whose boundaries never wait for the org to be read again.
-                self.world.schedules(self.world.directory(started), agents, started)
+                self.org_reader.schedules(self.org_reader.directory(started), agents, started)
                 for i in range(0, len(agents), self._resync_chunk):
                     if self._stop.is_set():
                         return
@@ -416,7 +416,7 @@ class Daemon:
     def _export_adherence(self) -> None:
         if self._exporter is None:
             return
-        session = Session(self.client, self.world, self._state)
+        session = Session(self.client, self.org_reader, self._state)
         try:
             export_due(self._exporter, session, self.timeline, self._state.config, self._clock())
         except Exception:  # the next run retries; the spool keeps what was cut
@@ -424,7 +424,7 @@ class Daemon:
 
     def _adherence_today(self) -> None:
         """presencectl_adherence_ratio{policy}: today's time-weighted figure from the timeline."""
-        session = Session(self.client, self.world, self._state)
+        session = Session(self.client, self.org_reader, self._state)
         try:
             ratios = today_ratios(session, self._state.config.adherence_database, self._clock())
         except Exception:  # the next run retries
@@ -562,7 +562,7 @@ class Daemon:
         """Each override whose `until` has passed is audited once; the planner ignores it."""
         due = [e for e in self._state.expired_overrides(result.now) if e.key not in self._expired_audited]
         if due:
-            directory = self.world.directory(result.now)
+            directory = self.org_reader.directory(result.now)
             self._audit.write_batch(
                 expiry_records(due, directory, result.now, result.cycle_id, self._state.digest)
             )
@@ -591,7 +591,7 @@ class Daemon:
             self.metrics.desired_reloads_total.labels(result="unchanged").inc()
             return False
         try:
-            state = load_live(self.directory, self.client, self.world, self._clock())
+            state = load_live(self.directory, self.client, self.org_reader, self._clock())
         except DesiredStateError as exc:
             register_secrets(secrets_in(exc.diagnostics))  # before anything logs the rejection
             self._seen_digest = digest

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from controller.audit import AuditMode, AuditRecord, AuditResult, PresenceRef
-from controller.engine.world import Directory
+from controller.engine.org_reader import Directory
 from controller.model.types import ExpiredOverride
 
 

@@ -1,7 +1,7 @@
 """One reconcile cycle, read as a story: resolve, read, plan, write, record.
 
 `Reconciler.cycle` is the only place where the pure core (planner, agent_changes) meets the
-shell (client, world reader, executor, metrics). The daemon, `plan` and `apply` all call it.
+shell (client, org reader, executor, metrics). The daemon, `plan` and `apply` all call it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from controller.core.planner import Plan, SkipKind, plan
 from controller.core.selection import Selection, select_agents
 from controller.engine.executor import ExecutionReport, Executor
 from controller.engine.observed import ObservedCache, after_write
+from controller.engine.org_reader import OrgReader
 from controller.engine.upcoming import Inputs, UpcomingChanges
-from controller.engine.world import WorldReader
 from controller.genesys import GenesysClient, RateLimited
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
@@ -92,7 +92,7 @@ class Reconciler:
     def __init__(
         self,
         client: GenesysClient,
-        world: WorldReader,
+        org_reader: OrgReader,
         metrics: Metrics,
         clock: Callable[[], datetime],
         executor: Executor | None = None,
@@ -102,7 +102,7 @@ class Reconciler:
         self._client = client
         self._recorder = recorder or NoRecorder()
         self._owns = owns  # sharded coordination: the agents this replica plans, reads and writes
-        self._world = world
+        self._org_reader = org_reader
         self._metrics = metrics
         self._clock = clock
         self._executor = executor
@@ -165,13 +165,13 @@ class Reconciler:
         # A targeted re-plan (boundary, event, poll) plans a few agents now: it never waits for a
         # re-read of the whole org's directory or schedules (the full resyncs refresh them).
         refresh = only is None
-        directory = self._world.directory(now, refresh=refresh)
+        directory = self._org_reader.directory(now, refresh=refresh)
         effective = with_external_overrides(state, external)
         selection = self._select(effective, (state.digest, tuple(external)), directory.agents)
         managed = selection.by_agent
         owned = {a for a in managed if self._owns(a)}
         targets = sorted(owned if only is None else set(only) & owned)
-        schedules = self._world.schedules(directory, owned, now, refresh=refresh)
+        schedules = self._org_reader.schedules(directory, owned, now, refresh=refresh)
         observed, read = self._observe(targets, now, cached and only is not None, read_since)
         agents = directory.by_id
         self._track_unobserved(effective, managed, targets, observed, agents, full=only is None)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from controller.engine.world import WorldReader
+from controller.engine.org_reader import OrgReader
 from controller.genesys import ClientConfig, GenesysClient, RateBudget
 from controller.model.loader import load_desired
 from controller.model.types import DesiredState
@@ -78,7 +78,7 @@ def with_environment(state: DesiredState, environ: Mapping[str, str] = os.enviro
 @dataclass
 class Session:
     client: GenesysClient
-    world: WorldReader
+    org_reader: OrgReader
     state: DesiredState  # resolved against the live catalog
     placement: Placement = Placement()  # applied to `state`, and to every reload of the daemon
 
@@ -96,14 +96,16 @@ def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
     return GenesysClient(config)
 
 
-def load_live(directory: str, client: GenesysClient, world: WorldReader, now: datetime) -> DesiredState:
+def load_live(directory: str, client: GenesysClient, org_reader: OrgReader, now: datetime) -> DesiredState:
     """Load `directory` against the live catalog and agents (DesiredStateError on any problem);
-    the world reader takes the state's schedule-search settings (at start and on every reload)."""
+    the org reader takes the state's schedule-search settings (at start and on every reload)."""
     catalog = client.presence.presence_catalog(refresh=True)
-    agents = world.directory(now).agents
+    agents = org_reader.directory(now).agents
     state = load_desired(directory, now=now, catalog=catalog, agents=agents)
     cfg = state.config
-    world.tune_schedule_search(cfg.schedule_search_chunk, timedelta(seconds=cfg.schedule_search_wait_seconds))
+    org_reader.tune_schedule_search(
+        cfg.schedule_search_chunk, timedelta(seconds=cfg.schedule_search_wait_seconds)
+    )
     return state
 
 
@@ -130,9 +132,9 @@ def connect(
 
 
 def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
-    """Load `directory` against the org `client` reaches and bundle it with a fresh world reader."""
-    world = WorldReader(client)
-    return Session(client, world, load_live(directory, client, world, now))
+    """Load `directory` against the org `client` reaches and bundle it with a fresh org reader."""
+    org_reader = OrgReader(client)
+    return Session(client, org_reader, load_live(directory, client, org_reader, now))
 
 
 def open_session(

@@ -36,7 +36,7 @@ from controller.genesys import Trigger, TriggerSpec
 from controller.metrics import Metrics
 from controller.model.types import NOWHERE, DesiredState, Mode
 from controller.subscriptions.apply import StepOutcome, TriggerApplyResult, TriggerClient, apply_triggers
-from controller.subscriptions.plan import Action, TriggerStep
+from controller.subscriptions.plan import TriggerAction, TriggerStep
 
 _log = logging.getLogger(__name__)
 
@@ -47,10 +47,10 @@ def _reason_kind(step: TriggerStep) -> str:
     if step.hand_edited:
         return "hand-edited"
     return {
-        Action.CREATE: "missing",
-        Action.UPDATE: "desired-changed",
-        Action.REPLACE: "topic-changed",
-        Action.DELETE: "not-desired",
+        TriggerAction.CREATE: "missing",
+        TriggerAction.UPDATE: "desired-changed",
+        TriggerAction.REPLACE: "topic-changed",
+        TriggerAction.DELETE: "not-desired",
     }.get(step.action, "")
 
 
@@ -115,10 +115,10 @@ def resolved_intents(
     out = []
     for intent in pending:
         step = by_name.get(intent.trigger)
-        if intent.action == Action.DELETE.value:
+        if intent.action == TriggerAction.DELETE.value:
             in_effect = step is None or step.live is None
         else:
-            in_effect = step is not None and step.action is Action.UNCHANGED
+            in_effect = step is not None and step.action is TriggerAction.UNCHANGED
         out.append(
             replace(
                 intent,

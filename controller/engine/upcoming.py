@@ -35,7 +35,7 @@ class Inputs:
     catalog: PresenceCatalog
 
     def same_as(self, other: Inputs) -> bool:
-        """Identity for the big maps (cached objects of the world reader), value for the rest."""
+        """Identity for the big maps (cached objects of the org reader), value for the rest."""
         return (
             self.digest == other.digest
             and self.external == other.external

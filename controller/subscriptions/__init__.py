@@ -7,9 +7,9 @@ the imperative shell that lists, creates, updates and deletes through the Genesy
 
 from controller.subscriptions.apply import StepOutcome, TriggerApplyResult, apply_triggers
 from controller.subscriptions.plan import (
-    Action,
     FieldDiff,
     LiveTrigger,
+    TriggerAction,
     TriggerPlan,
     TriggerStep,
     is_owned,
@@ -18,10 +18,10 @@ from controller.subscriptions.plan import (
 )
 
 __all__ = [
-    "Action",
     "FieldDiff",
     "LiveTrigger",
     "StepOutcome",
+    "TriggerAction",
     "TriggerApplyResult",
     "TriggerPlan",
     "TriggerStep",

@@ -30,8 +30,8 @@ from controller.genesys import Trigger, TriggerSpec
 from controller.genesys.errors import Conflict, GenesysError, NotFound
 from controller.model.types import EventSubscription, Mode
 from controller.subscriptions.plan import (
-    Action,
     LiveTrigger,
+    TriggerAction,
     TriggerPlan,
     TriggerStep,
     is_owned,
@@ -85,12 +85,12 @@ class TriggerApplyResult:
         counts = {"in_sync": 0, "missing": 0, "drifted": 0, "extra": 0, "invalid": len(self.plan.invalid)}
         for step in self.plan.steps:
             done = self.outcome(step)
-            if step.action is Action.UNCHANGED or (done is not None and done.status != "failed"):
-                if step.action is not Action.DELETE:
+            if step.action is TriggerAction.UNCHANGED or (done is not None and done.status != "failed"):
+                if step.action is not TriggerAction.DELETE:
                     counts["in_sync"] += 1
-            elif step.action is Action.CREATE:
+            elif step.action is TriggerAction.CREATE:
                 counts["missing"] += 1
-            elif step.action is Action.DELETE:
+            elif step.action is TriggerAction.DELETE:
                 counts["extra"] += 1
             else:
                 counts["drifted"] += 1
@@ -135,9 +135,9 @@ def _update(
     except Conflict:
         fresh = live_trigger(client.get_trigger(live.id))
         (again, *_) = plan_triggers([sub], [fresh], owner).steps
-        if again.action is Action.UNCHANGED:
+        if again.action is TriggerAction.UNCHANGED:
             return StepOutcome(step, "skipped", "already matches after a concurrent edit", fresh.id)
-        if again.action is not Action.UPDATE:
+        if again.action is not TriggerAction.UPDATE:
             detail = f"changed concurrently; the next run will {again.action.value} it"
             return StepOutcome(step, "failed", detail)
         updated = client.update_trigger(fresh.id, trigger_spec(sub, owner), fresh.version)
@@ -154,15 +154,15 @@ def _delete(client: TriggerClient, live: LiveTrigger, step: TriggerStep) -> Step
 
 
 def _execute(client: TriggerClient, owner: str, step: TriggerStep) -> StepOutcome:
-    if step.action is Action.CREATE and step.desired is not None:
+    if step.action is TriggerAction.CREATE and step.desired is not None:
         return _create(client, step.desired, owner, step)
-    if step.action is Action.UPDATE and step.desired is not None and step.live is not None:
+    if step.action is TriggerAction.UPDATE and step.desired is not None and step.live is not None:
         return _update(client, step.desired, step.live, owner, step)
-    if step.action is Action.REPLACE and step.desired is not None and step.live is not None:
+    if step.action is TriggerAction.REPLACE and step.desired is not None and step.live is not None:
         created = _create(client, step.desired, owner, step)
         gone = _delete(client, step.live, step)
         return StepOutcome(step, "done", f"{created.detail}; {gone.detail}", created.trigger_id)
-    if step.action is Action.DELETE and step.live is not None:
+    if step.action is TriggerAction.DELETE and step.live is not None:
         return _delete(client, step.live, step)
     return StepOutcome(step, "skipped", "nothing to do")
 

@@ -39,7 +39,7 @@ DELAY_RANGE = (60, 900)
 DATA_FORMATS = ("Json", "TopLevelPrimitives")
 
 
-class Action(StrEnum):
+class TriggerAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     REPLACE = "replace"
@@ -102,7 +102,7 @@ class FieldDiff:
 class TriggerStep:
     """One planned step. `live` is the trigger acted on (update, replace's old one, delete)."""
 
-    action: Action
+    action: TriggerAction
     name: str
     reason: str
     diff: tuple[FieldDiff, ...] = ()
@@ -123,17 +123,19 @@ class TriggerPlan:
 
     def writes(self) -> tuple[TriggerStep, ...]:
         """Steps that change the org, in order (creates before deletes)."""
-        return tuple(s for s in self.steps if s.write and s.action is not Action.UNCHANGED)
+        return tuple(s for s in self.steps if s.write and s.action is not TriggerAction.UNCHANGED)
 
     def changes(self) -> tuple[TriggerStep, ...]:
         """Steps that differ from the live org, whether or not the mode writes them."""
-        return tuple(s for s in self.steps if s.action is not Action.UNCHANGED)
+        return tuple(s for s in self.steps if s.action is not TriggerAction.UNCHANGED)
 
     def table(self) -> str:
         """A readable plan table: one row per step, field diffs indented below."""
         rows = [f"{'ACTION':<10} {'TRIGGER':<40} REASON"]
         for s in self.steps:
-            label = s.action.value if s.write or s.action is Action.UNCHANGED else f"({s.action.value})"
+            label = (
+                s.action.value if s.write or s.action is TriggerAction.UNCHANGED else f"({s.action.value})"
+            )
             rows.append(f"{label:<10} {s.name:<40} {s.reason}")
             rows.extend(f"{'':<10}   {d.field}: {d.live} -> {d.desired}" for d in s.diff)
         rows.extend(f"error      {e}" for e in self.errors)
@@ -296,7 +298,7 @@ def _diff(sub: EventSubscription, live: LiveTrigger) -> tuple[FieldDiff, ...]:
 def _plan_one(sub: EventSubscription, owned: list[LiveTrigger]) -> list[TriggerStep]:
     """Steps for one desired subscription given the owned live triggers of the same name."""
     if not owned:
-        return [TriggerStep(Action.CREATE, sub.name, "not in the org", desired=sub)]
+        return [TriggerStep(TriggerAction.CREATE, sub.name, "not in the org", desired=sub)]
     same_topic = [t for t in owned if t.topic_name == sub.topic_name]
     steps: list[TriggerStep] = []
     if same_topic:
@@ -305,17 +307,17 @@ def _plan_one(sub: EventSubscription, owned: list[LiveTrigger]) -> list[TriggerS
         recorded = (marker_owner(keep.description) or ("", ""))[1]
         hand_edited = bool(diff) and recorded != _live_digest(keep)
         if not diff:
-            steps.append(TriggerStep(Action.UNCHANGED, sub.name, "matches", desired=sub, live=keep))
+            steps.append(TriggerStep(TriggerAction.UNCHANGED, sub.name, "matches", desired=sub, live=keep))
         else:
             why = "edited outside presencectl; putting it back" if hand_edited else "desired state changed"
-            steps.append(TriggerStep(Action.UPDATE, sub.name, why, diff, sub, keep, hand_edited))
+            steps.append(TriggerStep(TriggerAction.UPDATE, sub.name, why, diff, sub, keep, hand_edited))
     else:
         keep, extras = owned[0], owned[1:]
         diff = (FieldDiff("topicName", keep.topic_name, sub.topic_name), *_diff(sub, keep))
         why = "topicName cannot be updated: create the new trigger, then delete the old one"
-        steps.append(TriggerStep(Action.REPLACE, sub.name, why, diff, sub, keep))
+        steps.append(TriggerStep(TriggerAction.REPLACE, sub.name, why, diff, sub, keep))
     steps.extend(
-        TriggerStep(Action.DELETE, sub.name, f"duplicate of {keep.id} (keeping the oldest)", live=t)
+        TriggerStep(TriggerAction.DELETE, sub.name, f"duplicate of {keep.id} (keeping the oldest)", live=t)
         for t in extras
     )
     return steps
@@ -358,8 +360,10 @@ def plan_triggers(
     for name, triggers in by_name.items():
         if name in invalid_names:
             continue
-        steps.extend(TriggerStep(Action.DELETE, name, "no longer desired (prune)", live=t) for t in triggers)
-    steps.sort(key=lambda s: s.action is Action.DELETE)
+        steps.extend(
+            TriggerStep(TriggerAction.DELETE, name, "no longer desired (prune)", live=t) for t in triggers
+        )
+    steps.sort(key=lambda s: s.action is TriggerAction.DELETE)
     not_written = (
         "observe: reported, not written" if mode is Mode.OBSERVE else "held: not written" if held else ""
     )
@@ -367,7 +371,7 @@ def plan_triggers(
         steps = [
             replace(
                 s,
-                reason=s.reason if s.action is Action.UNCHANGED else f"{s.reason} ({not_written})",
+                reason=s.reason if s.action is TriggerAction.UNCHANGED else f"{s.reason} ({not_written})",
                 write=False,
             )
             for s in steps

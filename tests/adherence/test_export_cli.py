@@ -30,7 +30,7 @@ def test_export_on_demand_delivers_the_range_or_names_the_missing_url(
     database = tmp_path / "adherence.sqlite"
     store = TimelineStore(database)
     recorder = TimelineRecorder(store, clock)
-    Reconciler(session.client, session.world, Metrics(), clock, None, recorder).cycle(session.state)
+    Reconciler(session.client, session.org_reader, Metrics(), clock, None, recorder).cycle(session.state)
     day_emulator.control.advance_clock(timedelta(minutes=30).total_seconds())
     recorder.flush()
     store.close()
@@ -43,7 +43,7 @@ def test_export_on_demand_delivers_the_range_or_names_the_missing_url(
     board = Receiver()
     try:
         config = replace(session.state.config, adherence_export_url=board.url, adherence_export_batch_size=7)
-        with_url = Session(session.client, session.world, replace(session.state, config=config))
+        with_url = Session(session.client, session.org_reader, replace(session.state, config=config))
         assert export_now(with_url, days, query, str(database)) == 0
         records = [r for _, body, _ in board.received for r in body["records"]]
         assert len(records) == len(days) and len(board.received) == -(-len(days) // 7)

@@ -34,7 +34,7 @@ def daemon_for(emu: RunningEmulator, tmp_path: Path, url: str) -> Daemon:
         adherence_export_batch_size=5,
         webhook_secret=None,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     return Daemon(str(DESIRED), session, clock=emulator_clock(emu), stream=False)
 
 

@@ -55,7 +55,7 @@ def test_adherence_agrees_with_genesys_for_every_agent_of_a_300_agent_day(
         recorder = TimelineRecorder(store, clock)
         metrics = Metrics()
         executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock)
-        reconciler = Reconciler(session.client, session.world, metrics, clock, executor, recorder)
+        reconciler = Reconciler(session.client, session.org_reader, metrics, clock, executor, recorder)
         rng = random.Random(13)
         drifts = sorted(start + timedelta(minutes=rng.randrange(7 * 60, 20 * 60)) for _ in range(24))
         agent_ids = sorted(a.id for a in org.agents)

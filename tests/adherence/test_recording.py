@@ -24,7 +24,7 @@ def test_a_cycle_records_its_reads_and_confirmed_writes(
     recorder = TimelineRecorder(store, clock)
     metrics = Metrics()
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock)
-    reconciler = Reconciler(session.client, session.world, metrics, clock, executor, recorder)
+    reconciler = Reconciler(session.client, session.org_reader, metrics, clock, executor, recorder)
     result = reconciler.cycle(session.state)
     recorder.flush()
     assert result.report is not None and result.report.ok, "the demo org starts with corrections to make"
@@ -51,7 +51,7 @@ def test_todays_time_weighted_ratio_comes_from_the_timeline(
     recorder = TimelineRecorder(store, clock)
     metrics = Metrics()
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock)
-    reconciler = Reconciler(session.client, session.world, metrics, clock, executor, recorder)
+    reconciler = Reconciler(session.client, session.org_reader, metrics, clock, executor, recorder)
     reconciler.cycle(session.state)
     day_emulator.control.advance_clock(600)
     reconciler.cycle(session.state)

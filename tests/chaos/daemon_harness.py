@@ -169,7 +169,7 @@ class Oracle:
         )
         self.client_id = ORACLE_CLIENT[0]
         self.session = session_on(client, str(directory), emu.world.clock.now())
-        self._reconciler = Reconciler(client, self.session.world, Metrics(), emu.world.clock.now)
+        self._reconciler = Reconciler(client, self.session.org_reader, Metrics(), emu.world.clock.now)
 
     def plan(self, only: Iterable[str] | None = None) -> Plan:
         scope = None if only is None else set(only)

@@ -34,7 +34,7 @@ def forced_desired(tmp_path: Path, emu: RunningEmulator, *, blast_agents: int | 
     target = tmp_path / "desired"
     shutil.copytree(ROOT / "desired", target)
     session = open_test_session(emu)
-    directory = session.world.directory(emu.control.now())
+    directory = session.org_reader.directory(emu.control.now())
     selected = select_agents(session.state, directory.agents).by_agent
     ids = sorted(
         (uid for uid, policy in selected.items() if policy.name == "customer-care-schedule"),

@@ -1,4 +1,4 @@
-"""Hypothesis strategies: small worlds of agents, policies, schedules and observations.
+"""Hypothesis strategies: small scenarios of agents, policies, schedules and observations.
 
 Every generated edge (window times, activities, overrides) sits on a quarter hour of UTC or of
 the policy's local time, and every zone offset used is a multiple of 15 minutes; so sampling
@@ -156,7 +156,7 @@ def observations(draw: st.DrawFn, agent: Agent, now: datetime) -> ObservedAgent:
 
 
 @dataclass(frozen=True)
-class World:
+class Scenario:
     state: DesiredState
     agents: list[Agent]
     observed: dict[str, ObservedAgent]
@@ -166,7 +166,7 @@ class World:
 
 
 @st.composite
-def worlds(draw: st.DrawFn, max_agents: int = 8) -> World:
+def scenarios(draw: st.DrawFn, max_agents: int = 8) -> Scenario:
     now = draw(instants())
     n = draw(st.integers(1, max_agents))
     agents = [
@@ -191,7 +191,7 @@ def worlds(draw: st.DrawFn, max_agents: int = 8) -> World:
         for a in agents
         if draw(st.integers(0, 3)) == 0
     }
-    return World(state, agents, observed, scheds, now, written)
+    return Scenario(state, agents, observed, scheds, now, written)
 
 
 def sample_points(start: datetime, end: datetime, limit: int = 800) -> list[datetime]:

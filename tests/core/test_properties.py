@@ -1,4 +1,4 @@
-"""Properties of the pure core over generated worlds (tests/core/strategies.py)."""
+"""Properties of the pure core over generated scenarios (tests/core/strategies.py)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,19 @@ from controller.core.timeline import desired_at, next_boundary, target_key
 from controller.core.timeline.levels import scan, scan_activities
 from controller.model.types import Mode, Safeguard
 from tests.core.builders import CATALOG, CODES
-from tests.core.strategies import World, instants, sample_points, schedules, worlds
+from tests.core.strategies import Scenario, instants, sample_points, scenarios, schedules
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _US = timedelta(microseconds=1)
 
 
-def plan_of(w: World) -> Plan:
+def plan_of(w: Scenario) -> Plan:
     return plan(
         w.state, w.agents, w.observed, w.schedules, CODES, CATALOG, w.now, last_written=w.last_written
     )
 
 
-def targets_at(w: World, t: datetime) -> dict[str, str | None]:
+def targets_at(w: Scenario, t: datetime) -> dict[str, str | None]:
     by_agent = select_agents(w.state, w.agents).by_agent
     return {
         a.id: target_key(desired_at(by_agent[a.id], a, w.schedules.get(a.id), CODES, CATALOG, t).target)
@@ -39,8 +39,8 @@ def targets_at(w: World, t: datetime) -> dict[str, str | None]:
 
 
 @FAST
-@given(worlds(), st.data())
-def test_decision_is_constant_over_its_interval(w: World, data: st.DataObject) -> None:
+@given(scenarios(), st.data())
+def test_decision_is_constant_over_its_interval(w: Scenario, data: st.DataObject) -> None:
     by_agent = select_agents(w.state, w.agents).by_agent
     for a in w.agents:
         if a.id not in by_agent:
@@ -57,8 +57,8 @@ def test_decision_is_constant_over_its_interval(w: World, data: st.DataObject) -
 
 
 @FAST
-@given(worlds(max_agents=5))
-def test_next_boundary_is_exact(w: World) -> None:
+@given(scenarios(max_agents=5))
+def test_next_boundary_is_exact(w: Scenario) -> None:
     by_agent = select_agents(w.state, w.agents).by_agent
     b = next_boundary(by_agent, w.agents, w.schedules, CODES, w.now, catalog=CATALOG)
     start = targets_at(w, w.now)
@@ -72,8 +72,8 @@ def test_next_boundary_is_exact(w: World) -> None:
 
 
 @FAST
-@given(worlds())
-def test_replanning_after_applying_a_plan_yields_no_enforce_actions(w: World) -> None:
+@given(scenarios())
+def test_replanning_after_applying_a_plan_yields_no_enforce_actions(w: Scenario) -> None:
     first = plan_of(w)
     if first.held:
         return
@@ -92,8 +92,8 @@ def test_replanning_after_applying_a_plan_yields_no_enforce_actions(w: World) ->
 
 
 @FAST
-@given(worlds(), st.randoms(use_true_random=False))
-def test_planning_is_deterministic_and_order_free(w: World, rnd: random.Random) -> None:
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_planning_is_deterministic_and_order_free(w: Scenario, rnd: random.Random) -> None:
     agents = list(w.agents)
     rnd.shuffle(agents)
     policies = list(w.state.policies)
@@ -113,8 +113,8 @@ def test_planning_is_deterministic_and_order_free(w: World, rnd: random.Random) 
 
 
 @FAST
-@given(worlds())
-def test_safety_properties(w: World) -> None:
+@given(scenarios())
+def test_safety_properties(w: Scenario) -> None:
     p = plan_of(w)
     managed = select_agents(w.state, w.agents).by_agent
     policies = {x.name: x for x in w.state.policies}
@@ -148,8 +148,8 @@ def test_safety_properties(w: World) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(worlds(max_agents=3), instants())
-def test_grace_never_shields_a_change_older_than_the_grace(w: World, now: datetime) -> None:
+@given(scenarios(max_agents=3), instants())
+def test_grace_never_shields_a_change_older_than_the_grace(w: Scenario, now: datetime) -> None:
     w = replace(w, now=now)
     for s in plan_of(w).skipped:
         if s.kind.value == "grace":

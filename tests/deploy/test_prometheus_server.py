@@ -154,7 +154,7 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
         emu.control.set_clock(datetime.combine(DAY, time(10), UTC))
         directory = desired_copy(tmp_path, grace_seconds=0)
         session = open_test_session(emu, directory)
-        probe = Reconciler(session.client, session.world, Metrics(), emulator_clock(emu))
+        probe = Reconciler(session.client, session.org_reader, Metrics(), emulator_clock(emu))
         boundary = probe.cycle(session.state, write=False).next_boundary
         assert boundary is not None
         port = free_port()
@@ -168,7 +168,7 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
                 http_bind=f"127.0.0.1:{port}",
                 resync_interval_seconds=RESYNC_SECONDS,
             )
-            session = Session(session.client, session.world, replace(session.state, config=config))
+            session = Session(session.client, session.org_reader, replace(session.state, config=config))
             daemon = Daemon(str(directory), session, clock=emulator_clock(emu))
             daemon.start()
             try:
@@ -191,7 +191,7 @@ def drift(running: Running) -> None:
         timeout=BOUNDARY_LEAD_SECONDS + 30,
         what="the boundary write",
     )
-    live = daemon.client.presence.observe(daemon.world.directory(daemon.now()).by_id)
+    live = daemon.client.presence.observe(daemon.org_reader.directory(daemon.now()).by_id)
     on_queue = sorted(u for u, a in live.items() if a.system_presence.value == "OnQueue")
     assert len(on_queue) >= HAND_CHANGES, "too few agents On Queue after the first resync"
     emu.control.faults(burst429={"count": 2, "retryAfter": 1})

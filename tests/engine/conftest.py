@@ -1,4 +1,4 @@
-"""Engine fixtures: a session (client + world + resolved desired/) against a running emulator."""
+"""Engine fixtures: a session (client + org reader + resolved desired/) against a running emulator."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ def test_a_boundary_reads_only_its_changing_agents_then_writes(
     session = open_test_session(emu)
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     full = reconciler.cycle(session.state)
     full_reads = emu.control.request_counts()[ACTIVITY]
     assert full.read > 200 and full_reads >= 3
@@ -83,7 +83,7 @@ def test_with_a_connected_stream_a_boundary_writes_without_any_read(
     session = open_test_session(emu)
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     result = reconciler.cycle(session.state)
     # What the daemon does while every channel is connected: no event named these agents since
     # their read (agents here stay logged in and nobody changes presence by hand).
@@ -123,7 +123,7 @@ def test_a_boundary_after_the_directory_and_schedule_ttls_reads_neither(
     session = open_test_session(emu)
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     full = reconciler.cycle(session.state)
     result, late = full, 0
     while late < 3:
@@ -153,7 +153,7 @@ def test_agents_read_just_before_their_boundary_are_written_at_it_without_a_read
     session = open_test_session(emu)
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     result = reconciler.cycle(session.state)
     at, changing = result.next_boundary, result.boundary_agents
     assert at is not None and changing
@@ -171,9 +171,9 @@ def test_agents_read_just_before_their_boundary_are_written_at_it_without_a_read
 
 
 def walked_from_scratch(session: Session, result: CycleResult) -> tuple[datetime | None, frozenset[str]]:
-    directory = session.world.directory(result.now)
+    directory = session.org_reader.directory(result.now)
     managed = select_agents(session.state, directory.agents).by_agent
-    schedules = session.world.schedules(directory, managed.keys(), result.now)
+    schedules = session.org_reader.schedules(directory, managed.keys(), result.now)
     args = (managed, directory.agents, schedules.by_agent, schedules.codes, result.now)
     at = next_boundary(*args, catalog=result.catalog)
     changes = agent_changes(*args, catalog=result.catalog)

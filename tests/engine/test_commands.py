@@ -23,9 +23,9 @@ def _overrides(emu: RunningEmulator, presence: str, count: int) -> str:
     """Override entries sending `count` customer-care agents to `presence`: corrections that do
     not depend on the time of day the test runs at (the CLI plans on the wall clock)."""
     session = open_test_session(emu)
-    selected = select_agents(session.state, session.world.directory(emu.control.now()).agents).by_agent
+    selected = select_agents(session.state, session.org_reader.directory(emu.control.now()).agents).by_agent
     emails = sorted(
-        session.world.directory(emu.control.now()).by_id[uid].email
+        session.org_reader.directory(emu.control.now()).by_id[uid].email
         for uid, policy in selected.items()
         if policy.name == "customer-care-schedule"
     )

@@ -64,7 +64,7 @@ def running(
         adherence_export_url=dashboard.url if dashboard is not None else None,
         adherence_export_interval_seconds=1,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     daemon.start()
     try:
@@ -80,7 +80,7 @@ def running(
 
 
 def _on_queue_agent(daemon: Daemon) -> str:
-    live = daemon.client.presence.observe(daemon.world.directory(daemon.now()).by_id)
+    live = daemon.client.presence.observe(daemon.org_reader.directory(daemon.now()).by_id)
     for user_id, agent in sorted(live.items()):
         if agent.system_presence.value == "OnQueue" and agent.routing_status.value == "IDLE":
             return user_id
@@ -184,7 +184,7 @@ def test_a_signed_external_wfm_state_sets_the_mapped_presence(
 ) -> None:
     daemon, _, _, _ = running
     user_id = _on_queue_agent(daemon)
-    email = daemon.world.directory(daemon.now()).by_id[user_id].email
+    email = daemon.org_reader.directory(daemon.now()).by_id[user_id].email
     body = json.dumps({"eventId": "evt-1", "email": email, "state": "WFM_BREAK"}).encode()
     url = f"http://127.0.0.1:{daemon.http_port}/webhooks/presence"
     headers = {**sign(SECRET, body, int(time.time())), "Content-Type": "application/json"}
@@ -251,7 +251,7 @@ def test_metrics_endpoint_exposes_cycles_and_api_calls_without_agent_labels(
     assert 'presencectl_reconcile_cycles_total{result="ok"}' in text
     assert 'endpoint="POST /api/v2/workforcemanagement/users/activity",status_class="2xx"' in text
     assert "presencectl_managed_agents " in text and "presencectl_next_boundary_timestamp_seconds " in text
-    agent_ids = {a.id for a in daemon.world.directory(daemon.now()).agents}
+    agent_ids = {a.id for a in daemon.org_reader.directory(daemon.now()).agents}
     assert not any(agent_id in text for agent_id in agent_ids), "a per-agent label leaked into /metrics"
     promtool = shutil.which("promtool")
     if promtool is not None:  # Debian's prometheus package ships it; CI machines may lack it

@@ -94,7 +94,7 @@ def idle_daemon(
         resync_interval_seconds=86_400,
         trigger_interval_seconds=86_400,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:

@@ -31,7 +31,7 @@ def test_stop_abandons_a_cycle_waiting_for_the_rate_budget(
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "test-webhook-secret-0123456789")
     session = open_test_session(day_emulator)
     config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon("desired", session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:

@@ -18,7 +18,7 @@ from controller.engine.session import Session, trigger_owner
 from controller.genesys import GenesysClient, Trigger
 from controller.model.types import BlastRadius
 from controller.subscriptions.apply import live_trigger
-from controller.subscriptions.plan import Action, is_owned, plan_triggers
+from controller.subscriptions.plan import TriggerAction, is_owned, plan_triggers
 from tests.engine.conftest import client_for, emulator_clock, open_test_session
 from tests.engine.test_daemon import SECRET, desired_copy, wait_for
 
@@ -51,7 +51,7 @@ def _start(
     settings = replace(
         session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0", **config
     )
-    session = Session(session.client, session.world, replace(session.state, config=settings))
+    session = Session(session.client, session.org_reader, replace(session.state, config=settings))
     daemon = Daemon(str(directory), session, clock=emulator_clock(emu), stream=False)
     daemon.start()
     return daemon, directory
@@ -78,7 +78,7 @@ def test_hand_deleted_and_edited_triggers_are_put_back_on_the_cadence(
         live = [live_trigger(t) for t in hand.triggers.list_triggers()]
         assert {
             s.action for s in plan_triggers(daemon.desired.subscriptions, live, trigger_owner()).steps
-        } == {Action.UNCHANGED}, "plan lists a change while the daemon runs"
+        } == {TriggerAction.UNCHANGED}, "plan lists a change while the daemon runs"
 
         first = _owned(hand)[NAME]
         hand.triggers.delete_trigger(first.id)

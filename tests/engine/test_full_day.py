@@ -28,7 +28,7 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
     metrics = Metrics()
     audit_path = tmp_path / "audit.jsonl"
     executor = Executor(session.client, AuditWriter(audit_path), metrics, clock)
-    reconciler = Reconciler(session.client, session.world, metrics, clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, metrics, clock, executor)
 
     start = clock()
     result = reconciler.cycle(session.state)

@@ -18,7 +18,7 @@ from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_sessio
 
 def _plan(emu: RunningEmulator) -> CycleResult:
     session = open_test_session(emu)
-    return Reconciler(session.client, session.world, Metrics(), emulator_clock(emu)).cycle(
+    return Reconciler(session.client, session.org_reader, Metrics(), emulator_clock(emu)).cycle(
         session.state, write=False
     )
 

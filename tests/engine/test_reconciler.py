@@ -22,7 +22,7 @@ def test_apply_converges_and_replanning_finds_nothing(day_emulator: RunningEmula
     clock = emulator_clock(emu)
     audit_path = tmp_path / "audit.jsonl"
     executor = Executor(session.client, AuditWriter(audit_path), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
 
     first = reconciler.cycle(session.state)
     assert first.plan.writable, "the demo org starts with agents out of their desired presence"
@@ -41,7 +41,7 @@ def test_a_resync_without_drift_reads_presence_in_bulk_only(day_emulator: Runnin
     emu = day_emulator
     session = open_test_session(emu)
     clock = emulator_clock(emu)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock)
     reconciler.cycle(session.state, write=False)  # warms the directory and schedule caches
     emu.control.clear_requests()
 
@@ -60,7 +60,7 @@ def test_observe_mode_plans_but_never_writes(day_emulator: RunningEmulator, tmp_
     )
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "a.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     emu.control.clear_requests()
 
     result = reconciler.cycle(observed_state)
@@ -84,7 +84,7 @@ def test_a_targeted_replan_of_three_hand_changes_is_not_held(
     state = replace(session.state.with_policies(no_grace), config=config)
     clock = emulator_clock(emu)
     executor = Executor(session.client, AuditWriter(tmp_path / "a.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     reconciler.cycle(state)
     settled = reconciler.cycle(state)
     in_desired = [

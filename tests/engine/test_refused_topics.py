@@ -46,7 +46,7 @@ def refusing(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Refusing
         http_bind="127.0.0.1:0",
         webhook_secret=None,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     cycles: list[CycleResult] = []
     lock = threading.Lock()
 

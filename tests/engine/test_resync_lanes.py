@@ -41,7 +41,7 @@ def started_daemon(emu: RunningEmulator, tmp_path: Path, full: list[CycleResult]
         webhook_secret=None,
         blast_radius=BlastRadius(percent=100, min_agents=1000),  # the first plan puts 300 agents right
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(
         str(DESIRED),
         session,

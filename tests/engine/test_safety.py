@@ -45,7 +45,7 @@ def apply_once(emu: RunningEmulator, directory: Path, tmp_path: Path) -> Run:
     metrics = Metrics()
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), metrics, clock)
     try:
-        result = Reconciler(session.client, session.world, metrics, clock, executor).cycle(session.state)
+        result = Reconciler(session.client, session.org_reader, metrics, clock, executor).cycle(session.state)
     finally:
         executor.close()
     return Run(result, metrics)
@@ -54,7 +54,7 @@ def apply_once(emu: RunningEmulator, directory: Path, tmp_path: Path) -> Run:
 def on_queue_now(emu: RunningEmulator, count: int) -> list[str]:
     """Customer Care agents the schedule wants On Queue now (a dry run of the example policy)."""
     session = open_test_session(emu)
-    result = Reconciler(session.client, session.world, Metrics(), emulator_clock(emu)).cycle(
+    result = Reconciler(session.client, session.org_reader, Metrics(), emulator_clock(emu)).cycle(
         session.state, write=False
     )
     wanted = [

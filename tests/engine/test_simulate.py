@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from controller.audit import AuditWriter, read_audit
-from controller.commands.simulate import read_world
+from controller.commands.simulate import read_org_snapshot
 from controller.core.simulate import simulate_day
 from controller.core.timeline import day_start
 from controller.emulator.generate import generate_org
@@ -61,14 +61,14 @@ def test_simulate_predicts_every_boundary_of_a_replayed_day(
     session = open_test_session(emu)
     start, end = day_start(DAY, ZONE), day_start(DAY + timedelta(days=1), ZONE)
     emu.control.clear_requests()
-    day = simulate_day(session.state, read_world(session, [session.state], start), start, end)
+    day = simulate_day(session.state, read_org_snapshot(session, [session.state], start), start, end)
     assert not [r for r in emu.control.requests_log() if r["method"] in ("PUT", "PATCH", "DELETE")]
     assert sum(s.writes for s in day.steps) > 50, "a weekday of the demo org has many writes"
 
     clock = emulator_clock(emu)
     audit = tmp_path / "audit.jsonl"
     executor = Executor(session.client, AuditWriter(audit), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.world, Metrics(), clock, executor)
+    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
     # Day start: everyone with a desired presence is put in it (simulate assumes they are).
     everyone = replace(session.state.config, blast_radius=BlastRadius(100.0, 1))
     result = reconciler.cycle(replace(session.state, config=everyone))

@@ -41,7 +41,7 @@ def over_capacity(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Ove
         http_bind="127.0.0.1:0",
         webhook_secret=None,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     cycles: list[CycleResult] = []
     lock = threading.Lock()
 

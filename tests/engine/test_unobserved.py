@@ -62,7 +62,7 @@ def test_agents_outside_wfm_are_observed_through_the_users_read(
     directory, ids = outside
     session = open_test_session(day_emulator, directory)
     metrics = Metrics()
-    result = Reconciler(session.client, session.world, metrics, emulator_clock(day_emulator)).cycle(
+    result = Reconciler(session.client, session.org_reader, metrics, emulator_clock(day_emulator)).cycle(
         session.state, write=False
     )
     assert set(ids) <= set(result.observed)
@@ -79,7 +79,7 @@ def test_agents_unread_twice_are_counted_and_named(
     # From now on the second read fails too: the two agents cannot be read at all.
     day_emulator.control.faults(errorRate=1.0, errorStatus=400, pathPattern="^/api/v2/users$")
     metrics = Metrics()
-    reconciler = Reconciler(session.client, session.world, metrics, emulator_clock(day_emulator))
+    reconciler = Reconciler(session.client, session.org_reader, metrics, emulator_clock(day_emulator))
     caplog.set_level(logging.WARNING, logger="controller.engine.reconciler")
 
     first = reconciler.cycle(session.state, write=False)
@@ -117,7 +117,7 @@ def test_the_daemon_stays_ready_with_agents_it_cannot_read(
         http_bind="127.0.0.1:0",
         webhook_secret=None,
     )
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     day_emulator.control.faults(errorRate=1.0, errorStatus=400, pathPattern="^/api/v2/users$")
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     daemon.start()

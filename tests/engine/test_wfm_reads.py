@@ -15,7 +15,7 @@ import pytest
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.engine.world import WorldReader
+from controller.engine.org_reader import OrgReader
 from tests.engine.conftest import DAY, DESIRED, client_for, open_test_session
 from tests.genesys.conftest import client_for as fast_client_for
 
@@ -44,7 +44,7 @@ def _wfm_calls(emu: RunningEmulator) -> dict[str, int]:
 
 def test_directory_reads_membership_once_per_business_unit(emu: RunningEmulator) -> None:
     with client_for(emu) as client:
-        directory = WorldReader(client).directory(emu.control.now())
+        directory = OrgReader(client).directory(emu.control.now())
     org = emu.org
     assert {a.id: a.management_unit_id for a in directory.agents} == {
         a.id: a.management_unit_id for a in org.agents
@@ -70,14 +70,14 @@ def test_directory_falls_back_when_the_listings_are_refused(
 ) -> None:
     emu.control.faults(errorRate=1.0, errorStatus=403, pathPattern=f"workforcemanagement/.*{refused}")
     with client_for(emu) as client:
-        directory = WorldReader(client).directory(emu.control.now())
+        directory = OrgReader(client).directory(emu.control.now())
     assert {a.id: a.management_unit_id for a in directory.agents} == {
         a.id: a.management_unit_id for a in emu.org.agents
     }
     assert expected in _wfm_calls(emu)
 
 
-def _schedules_of(reader: WorldReader) -> dict[str, int]:
+def _schedules_of(reader: OrgReader) -> dict[str, int]:
     now = datetime.combine(DAY, time(10, 7), UTC)  # one instant for every emulator compared
     directory = reader.directory(now)
     found = reader.schedules(directory, directory.business_unit_of.keys(), now)
@@ -86,9 +86,9 @@ def _schedules_of(reader: WorldReader) -> dict[str, int]:
 
 def test_schedule_search_is_chunked_and_a_refused_chunk_is_halved(emu: RunningEmulator) -> None:
     with client_for(emu) as client:
-        expected = _schedules_of(WorldReader(client))
+        expected = _schedules_of(OrgReader(client))
     with _emulator(schedule_search_max_users=10) as capped, client_for(capped) as client:
-        reader = WorldReader(client, schedule_chunk=40)
+        reader = OrgReader(client, schedule_chunk=40)
         assert _schedules_of(reader) == expected  # before: a 400 failed the cycle
         assert reader.schedule_chunk <= 10  # halved until accepted, and kept
         capped.control.clear_requests()
@@ -102,11 +102,11 @@ def test_a_silent_async_search_is_reported_and_retried_smaller(
     emu: RunningEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     with client_for(emu) as client:
-        expected = _schedules_of(WorldReader(client))
+        expected = _schedules_of(OrgReader(client))
     silent = _emulator(schedule_search_async_above_users=12, schedule_search_notifications=False)
     with silent, client_for(silent) as client:
-        reader = WorldReader(client, schedule_chunk=50, schedule_wait=timedelta(milliseconds=200))
-        caplog.set_level(logging.WARNING, logger="controller.engine.world")
+        reader = OrgReader(client, schedule_chunk=50, schedule_wait=timedelta(milliseconds=200))
+        caplog.set_level(logging.WARNING, logger="controller.engine.org_reader")
         assert _schedules_of(reader) == expected  # before: a 60 s silent time-out
     warned = [r.getMessage() for r in caplog.records if "no notification came" in r.getMessage()]
     assert warned and "searching again in chunks of" in warned[0]
@@ -135,12 +135,12 @@ def test_controller_config_sets_the_schedule_search_chunk_and_wait(
     config.write_text(config.read_text() + "  scheduleSearch: {chunkUsers: 7, waitSeconds: 5}\n")
     session = open_test_session(emu, directory)
     assert session.state.config.schedule_search_chunk == 7
-    assert session.world.schedule_chunk == 7
+    assert session.org_reader.schedule_chunk == 7
 
 
 def test_a_reload_keeps_the_learned_chunk_unless_the_setting_changes(emu: RunningEmulator) -> None:
     with client_for(emu) as client:
-        reader = WorldReader(client, schedule_chunk=500)
+        reader = OrgReader(client, schedule_chunk=500)
     reader.schedule_chunk = 125  # learned
     reader.tune_schedule_search(500, timedelta(seconds=60))
     assert reader.schedule_chunk == 125

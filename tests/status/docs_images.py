@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
-from controller.commands.simulate import read_world
+from controller.commands.simulate import read_org_snapshot
 from controller.commands.simulate_report import svg_chart
 from controller.core.simulate import simulate_day
 from controller.core.timeline import day_start
@@ -80,7 +80,7 @@ def main() -> int:
             http_bind="127.0.0.1:0",
             blast_radius=BlastRadius(100.0, 5),
         )
-        session = Session(session.client, session.world, replace(session.state, config=config))
+        session = Session(session.client, session.org_reader, replace(session.state, config=config))
         daemon = Daemon(str(DESIRED), session, clock=emu.world.clock.now)
         daemon.start()
         try:
@@ -90,7 +90,7 @@ def main() -> int:
             on_queue = [
                 uid
                 for uid, live in sorted(
-                    daemon.client.presence.observe(session.world.directory(daemon.now()).by_id).items()
+                    daemon.client.presence.observe(session.org_reader.directory(daemon.now()).by_id).items()
                 )
                 if live.system_presence.value == "OnQueue" and live.routing_status.value == "IDLE"
             ]
@@ -116,10 +116,10 @@ def main() -> int:
         )
         start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
         reader = _session(emu)  # the daemon closed its client on stop
-        theirs = load_live(str(other), reader.client, reader.world, emu.control.now())
-        world = read_world(reader, [reader.state, theirs], start)
-        days = [("desired/", simulate_day(reader.state, world, start, end))]
-        days.append(("with offShift: Available", simulate_day(theirs, world, start, end)))
+        theirs = load_live(str(other), reader.client, reader.org_reader, emu.control.now())
+        org = read_org_snapshot(reader, [reader.state, theirs], start)
+        days = [("desired/", simulate_day(reader.state, org, start, end))]
+        days.append(("with offShift: Available", simulate_day(theirs, org, start, end)))
         title = f"presencectl simulate desired/ --date {day:%Y-%m-%d} (a Tuesday, {ZONE}), 200 agents"
         (DOCS / "simulate.svg").write_text(svg_chart(days, ZONE, title))
     print(f"wrote {DOCS / 'status-page.png'} and {DOCS / 'simulate.svg'}")

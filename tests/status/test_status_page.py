@@ -42,7 +42,7 @@ def daemon(
     directory = desired_copy(tmp_path, GRACE)
     session = open_test_session(day_emulator, directory)
     config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
-    session = Session(session.client, session.world, replace(session.state, config=config))
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     running = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     running.start()
     try:
@@ -104,7 +104,7 @@ def _fits(d: Any) -> bool:
 
 def _on_queue_agent(daemon: Daemon) -> tuple[str, str]:
     """An agent On Queue and idle now (read live), and its email."""
-    directory = daemon.world.directory(daemon.now())
+    directory = daemon.org_reader.directory(daemon.now())
     for user_id, live in sorted(daemon.client.presence.observe(directory.by_id).items()):
         if live.system_presence.value == "OnQueue" and live.routing_status.value == "IDLE":
             return user_id, directory.by_id[user_id].email

@@ -11,7 +11,7 @@ from controller.emulator.server import RunningEmulator, start_emulator
 from controller.genesys import ClientConfig, GenesysClient, RateBudget, Trigger, Triggers
 from controller.model.types import EventSubscription, MatchCriterion, Mode
 from controller.subscriptions.apply import apply_triggers, live_trigger, trigger_spec
-from controller.subscriptions.plan import Action, is_owned
+from controller.subscriptions.plan import TriggerAction, is_owned
 
 OWNER = "prod"
 LIST = "GET /api/v2/processautomation/triggers"
@@ -67,7 +67,7 @@ def test_duplicate_applies_create_once(emu: RunningEmulator, client: GenesysClie
     for _ in range(3):
         again = apply_triggers(client.triggers, desired, OWNER)
         assert again.ok and again.outcomes == ()
-        assert {s.action for s in again.plan.steps} == {Action.UNCHANGED}
+        assert {s.action for s in again.plan.steps} == {TriggerAction.UNCHANGED}
     assert writes(emu) == {CREATE: 2}
     assert sorted(t.spec.name for t in owned(client)) == ["lunch-watch", "not-responding"]
 
@@ -82,7 +82,7 @@ def test_crash_between_create_and_record(emu: RunningEmulator, client: GenesysCl
     extra = client.triggers.create_trigger(trigger_spec(sub(), OWNER))
     emu.control.clear_requests()
     result = apply_triggers(client.triggers, [sub()], OWNER)
-    assert [(o.step.action, o.status) for o in result.outcomes] == [(Action.DELETE, "done")]
+    assert [(o.step.action, o.status) for o in result.outcomes] == [(TriggerAction.DELETE, "done")]
     assert [t.id for t in owned(client)] == [created.id]
     assert extra.id not in {t.id for t in client.triggers.list_triggers()}
     assert writes(emu) == {DELETE: 1}
@@ -103,7 +103,7 @@ def test_create_lists_with_topic_filter_first(emu: RunningEmulator, client: Gene
 
     racing = Racing(client.api)
     result = apply_triggers(racing, [sub()], OWNER)
-    assert [(o.step.action, o.status) for o in result.outcomes] == [(Action.CREATE, "skipped")]
+    assert [(o.step.action, o.status) for o in result.outcomes] == [(TriggerAction.CREATE, "skipped")]
     assert len(owned(client)) == 1
 
 
@@ -133,8 +133,8 @@ def test_hand_edit_is_reported_in_observe(emu: RunningEmulator, client: GenesysC
     result = apply_triggers(client.triggers, [sub(), sub("new-one")], OWNER, Mode.OBSERVE)
     assert result.outcomes == ()
     assert [(s.action, s.hand_edited, s.write) for s in result.plan.steps] == [
-        (Action.UPDATE, True, False),
-        (Action.CREATE, False, False),
+        (TriggerAction.UPDATE, True, False),
+        (TriggerAction.CREATE, False, False),
     ]
     assert writes(emu) == {}
     assert not owned(client)[0].spec.enabled
@@ -149,7 +149,7 @@ def test_prune_only_owned(emu: RunningEmulator, client: GenesysClient) -> None:
     emu.control.clear_requests()
     result = apply_triggers(client.triggers, [sub("keep")], OWNER)
     assert [(o.step.action, o.step.name, o.status) for o in result.outcomes] == [
-        (Action.DELETE, "drop", "done")
+        (TriggerAction.DELETE, "drop", "done")
     ]
     remaining = {t.id for t in client.triggers.list_triggers()}
     assert {staging.id, hand_made.id} <= remaining
@@ -163,7 +163,7 @@ def test_topic_change_replaces(emu: RunningEmulator, client: GenesysClient) -> N
     emu.control.clear_requests()
     result = apply_triggers(client.triggers, [sub(topic_name="v2.users.{id}.presence")], OWNER)
     (outcome,) = result.outcomes
-    assert outcome.step.action is Action.REPLACE and outcome.status == "done"
+    assert outcome.step.action is TriggerAction.REPLACE and outcome.status == "done"
     (new,) = owned(client)
     assert new.id != old.id and new.spec.topic_name == "v2.users.{id}.presence"
     assert writes(emu) == {CREATE: 1, DELETE: 1}

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from controller.model.types import EventSubscription, MatchCriterion, Mode
 from controller.subscriptions.plan import (
-    Action,
     LiveTrigger,
+    TriggerAction,
     TriggerStep,
     is_owned,
     marker_owner,
@@ -69,7 +69,7 @@ def test_create_when_missing_and_unchanged_when_equal() -> None:
 def test_desired_change_is_an_update_with_field_diff() -> None:
     plan = plan_triggers([sub(event_ttl_seconds=120)], [live_of(sub())], OWNER)
     (step,) = plan.steps
-    assert step.action is Action.UPDATE and not step.hand_edited
+    assert step.action is TriggerAction.UPDATE and not step.hand_edited
     assert [(d.field, d.live, d.desired) for d in step.diff] == [("eventTTLSeconds", "60", "120")]
     assert "desired state changed" in step.reason
     assert "eventTTLSeconds: 60 -> 120" in plan.table()
@@ -79,12 +79,12 @@ def test_hand_edit_is_detected_and_put_back_or_reported() -> None:
     edited = live_of(sub(), enabled=False, version=3)
     plan = plan_triggers([sub()], [edited], OWNER)
     (step,) = plan.steps
-    assert step.action is Action.UPDATE and step.hand_edited and step.write
+    assert step.action is TriggerAction.UPDATE and step.hand_edited and step.write
     assert "edited outside presencectl" in step.reason
     assert step.live is edited
     observe = plan_triggers([sub()], [edited], OWNER, Mode.OBSERVE)
     (step,) = observe.steps
-    assert step.action is Action.UPDATE and step.hand_edited and not step.write
+    assert step.action is TriggerAction.UPDATE and step.hand_edited and not step.write
     assert observe.writes() == () and len(observe.changes()) == 1
     assert "observe" in observe.table()
 
@@ -100,7 +100,7 @@ def test_topic_change_replaces_create_before_delete() -> None:
     old = live_of(sub())
     plan = plan_triggers([sub(topic_name="v2.users.{id}.presence")], [old], OWNER)
     (step,) = plan.steps
-    assert step.action is Action.REPLACE and step.live is old
+    assert step.action is TriggerAction.REPLACE and step.live is old
     assert step.diff[0].field == "topicName"
 
 
@@ -109,7 +109,7 @@ def test_prune_only_owned() -> None:
     other_owner = live_of(sub("gone-too"), owner="staging")
     unmarked = dataclasses.replace(live_of(sub("hand-made")), description="made in the UI")
     plan = plan_triggers([], [mine, other_owner, unmarked], OWNER)
-    assert [(s.action, s.live) for s in plan.steps] == [(Action.DELETE, mine)]
+    assert [(s.action, s.live) for s in plan.steps] == [(TriggerAction.DELETE, mine)]
 
 
 def test_same_name_unowned_trigger_is_ignored_and_ours_created() -> None:
@@ -122,9 +122,9 @@ def test_owned_duplicates_keep_oldest() -> None:
     first, second, third = live_of(sub()), live_of(sub()), live_of(sub())
     plan = plan_triggers([sub()], [first, second, third], OWNER)
     assert [(s.action, s.live) for s in plan.steps] == [
-        (Action.UNCHANGED, first),
-        (Action.DELETE, second),
-        (Action.DELETE, third),
+        (TriggerAction.UNCHANGED, first),
+        (TriggerAction.DELETE, second),
+        (TriggerAction.DELETE, third),
     ]
 
 
@@ -133,7 +133,10 @@ def test_half_done_replace_keeps_the_new_topic() -> None:
     new_sub = sub(topic_name="v2.users.{id}.presence")
     old, new = live_of(sub()), live_of(new_sub)
     plan = plan_triggers([new_sub], [old, new], OWNER)
-    assert [(s.action, s.live) for s in plan.steps] == [(Action.UNCHANGED, new), (Action.DELETE, old)]
+    assert [(s.action, s.live) for s in plan.steps] == [
+        (TriggerAction.UNCHANGED, new),
+        (TriggerAction.DELETE, old),
+    ]
 
 
 def test_invalid_subscriptions_are_errors_and_never_pruned() -> None:
@@ -181,14 +184,14 @@ def simulate(plan_steps: Sequence[TriggerStep], live: list[LiveTrigger]) -> list
     """What the org looks like after applying the steps (the API's effect, simplified)."""
     org = list(live)
     for s in plan_steps:
-        if s.action in (Action.CREATE, Action.REPLACE):
+        if s.action in (TriggerAction.CREATE, TriggerAction.REPLACE):
             assert s.desired is not None
             org.append(live_of(s.desired))
-        if s.action is Action.UPDATE:
+        if s.action is TriggerAction.UPDATE:
             assert s.desired is not None and s.live is not None
             new = dataclasses.replace(live_of(s.desired), id=s.live.id, version=s.live.version + 1)
             org[org.index(s.live)] = new
-        if s.action in (Action.REPLACE, Action.DELETE):
+        if s.action in (TriggerAction.REPLACE, TriggerAction.DELETE):
             assert s.live is not None
             org.remove(s.live)
     return org
@@ -216,8 +219,8 @@ def test_observe_plans_the_same_but_writes_nothing(
     observe = plan_triggers(desired, live, OWNER, Mode.OBSERVE)
     assert observe.writes() == ()
     assert actions(observe.steps) == actions(enforce.steps)
-    creates = [i for i, s in enumerate(enforce.steps) if s.action is not Action.DELETE]
-    deletes = [i for i, s in enumerate(enforce.steps) if s.action is Action.DELETE]
+    creates = [i for i, s in enumerate(enforce.steps) if s.action is not TriggerAction.DELETE]
+    deletes = [i for i, s in enumerate(enforce.steps) if s.action is TriggerAction.DELETE]
     assert not creates or not deletes or max(creates) < min(deletes)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from controller.subscriptions.apply import StepOutcome, TriggerApplyResult
-from controller.subscriptions.plan import Action, plan_triggers
+from controller.subscriptions.plan import TriggerAction, plan_triggers
 from tests.subscriptions.test_plan import OWNER, live_of, sub
 
 
@@ -16,7 +16,7 @@ def test_states_count_what_stands_after_the_pass() -> None:
     desired = [kept, edited, sub("new"), sub("new-too"), broken]
     plan = plan_triggers(desired, live, OWNER)
     by_name = {s.name: s for s in plan.steps}
-    assert by_name["gone"].action is Action.DELETE and by_name["edited"].action is Action.UPDATE
+    assert by_name["gone"].action is TriggerAction.DELETE and by_name["edited"].action is TriggerAction.UPDATE
     done = [
         StepOutcome(by_name["edited"], "failed", "HTTP 503"),
         StepOutcome(by_name["new"], "done", "created t-1", "t-1"),

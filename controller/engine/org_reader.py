@@ -63,7 +63,7 @@ class Schedules:
     agents: frozenset[str] = field(default_factory=frozenset)
 
 
-class WorldReader:
+class OrgReader:
     def __init__(
         self,
         client: GenesysClient,
