@@ -196,7 +196,7 @@ class Daemon:
 
     def _on_agents(self, agents: set[str], source: str) -> None:
         self.reconciler.observed.forget(agents)  # what we saw of them is not what they are now
-        self.wake(Wake(WakeReason.EVENT, frozenset(agents), datetime.now(UTC)))
+        self.wake(Wake(WakeReason.EVENT, frozenset(agents), self._clock()))
 
     def _on_connection(self, up: bool) -> None:
         self._stream_up = up
@@ -215,7 +215,7 @@ class Daemon:
             self.wake(Wake(WakeReason.POLL, newly))
 
     def _on_webhook(self, event: WebhookEvent) -> None:
-        received = datetime.now(UTC)
+        received = self._clock()  # one clock for every wake-up (the daemon's)
         if isinstance(event, RecheckAgent):
             self.reconciler.observed.forget({event.user_id})
             self.wake(Wake(WakeReason.WEBHOOK, frozenset({event.user_id}), received))
@@ -547,7 +547,7 @@ class Daemon:
             self._watch(result)
         self._schedule_boundary(result.next_boundary, result.boundary_agents)
         if wake.reason in _EVENTS and wake.at is not None and result.report is not None and result.report.ok:
-            lag = (datetime.now(UTC) - wake.at).total_seconds()
+            lag = (self._clock() - wake.at).total_seconds()
             self.metrics.event_to_correction_seconds.observe(max(0.0, lag))
         skipped = result.report is not None and result.report.audit_error is not None
         # Fail closed until the audit log can be written, then once more for the skipped writes.

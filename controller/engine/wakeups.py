@@ -25,7 +25,10 @@ class WakeReason(StrEnum):
 class Wake:
     reason: WakeReason
     agents: frozenset[str] | None = None  # None: every managed agent (a full resync); empty: none
-    at: datetime | None = None  # the boundary instant, or when the event was received
+    # The boundary instant, or when the event was received: always on the daemon's clock
+    # (Daemon.now(): the wall clock in production, the emulator's in time-travel tests), never
+    # the wall clock beside it, so wake-ups sort and coalesce on one time line.
+    at: datetime | None = None
     triggers: bool = False  # also reconcile the EventSubscription triggers
     # A full resync whose reads were made off the worker, into the observed cache, from this
     # instant on: plan everyone against those entries (None: read everyone now).

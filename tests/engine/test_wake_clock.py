@@ -1,0 +1,46 @@
+"""Wake-ups live on one clock, the daemon's: a boundary (planned on the daemon's clock) and an
+event or webhook (stamped when received) sort and coalesce on the same time line. The daemon's
+clock here follows the emulator's, days ahead of the wall clock, as in every time-travel test."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from controller.emulator.server import RunningEmulator
+from controller.engine.daemon import Daemon
+from controller.engine.session import Session
+from controller.engine.wakeups import Wake, WakeReason, coalesce
+from controller.webhook import RecheckAgent
+from tests.chaos.harness import wait_until
+from tests.engine.conftest import emulator_clock, open_test_session
+
+
+def test_event_and_webhook_wakes_are_stamped_on_the_daemons_clock(
+    day_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "test-webhook-secret-0123456789")
+    session = open_test_session(day_emulator)
+    config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
+    session = Session(session.client, session.org_reader, replace(session.state, config=config))
+    clock = emulator_clock(day_emulator)
+    daemon = Daemon("desired", session, clock=clock, stream=False)
+    daemon.start()
+    woken: list[Wake] = []
+    try:
+        wait_until(lambda: daemon.health().ready, "the first full resync")
+        daemon.wake = woken.append  # type: ignore[method-assign]  # keep them from the worker
+        before = clock()
+        daemon._on_agents({"agent-a"}, "stream")
+        daemon._on_webhook(RecheckAgent("event-1", "agent-b", "v2.users.agent-b.activity"))
+        after = clock()
+    finally:
+        daemon.stop()
+    assert [w.reason for w in woken] == [WakeReason.EVENT, WakeReason.WEBHOOK]
+    assert all(w.at is not None and before <= w.at <= after for w in woken), [w.at for w in woken]
+    # On one time line a recheck due before the event leads the coalesced wake.
+    recheck = Wake(WakeReason.RECHECK, frozenset({"agent-c"}), before - timedelta(seconds=1))
+    assert coalesce([woken[0], recheck]).reason is WakeReason.RECHECK
