@@ -20,6 +20,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && /opt/presencectl/bin/pip install --requirement requirements.txt
 # Then the code, as a wheel (only the controller package and its data; no tests, no bench).
 COPY README.md ./
+# controller/schemas links to the one copy of the JSON Schemas, the top-level schemas/; the wheel
+# holds them as files.
+COPY schemas ./schemas
 COPY controller ./controller
 RUN /opt/presencectl/bin/pip wheel --no-deps --wheel-dir /wheels . \
     && /opt/presencectl/bin/pip install --no-deps /wheels/presencectl-*.whl \

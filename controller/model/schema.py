@@ -1,7 +1,8 @@
 """JSON Schema validation of one document, with errors mapped to file:line:column.
 
-The schemas are package data (`controller/schemas/*.json`); the top-level `schemas/` holds the
-same files for readers and editors, and a test keeps the two identical.
+The schemas are written once, in the top-level `schemas/` (for readers and editors); the package
+reads them as package data through `controller/schemas`, a link to that directory, and wheels
+(hence the image) hold them as files.
 """
 
 from __future__ import annotations

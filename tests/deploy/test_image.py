@@ -55,6 +55,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_the_wheel_holds_only_what_runs(installed: Path) -> None:
     site = next((installed.parent / "lib").glob("python3*/site-packages"))
     assert (site / "controller" / "cli.py").exists()
+    schemas = site / "controller" / "schemas"  # a link in the checkout, files in the wheel
+    assert not schemas.is_symlink() and sorted(p.name for p in schemas.glob("*.json")) == sorted(
+        p.name for p in (ROOT / "schemas").glob("*.json")
+    )
     assert not (site / "tests").exists() and not (site / "bench").exists()
 
 
