@@ -78,8 +78,8 @@ def main(agents: int) -> None:
         print(f"  JSON                                 {json_s * 1000:8.1f} ms  ({len(body) / 1024:.0f} KiB)")
 
         start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
-        org = read_org_snapshot(session, [session.state], start)
-        sim_s, simulated = cpu(lambda: simulate_day(session.state, org, start, end), runs=1)
+        snapshot = read_org_snapshot(session, [session.state], start)
+        sim_s, simulated = cpu(lambda: simulate_day(session.state, snapshot, start, end), runs=1)
         steps = simulated.steps
         print(
             f"simulate {day} ({ZONE}): {len(steps)} boundaries, {sum(s.writes for s in steps):,} writes, "

@@ -32,7 +32,7 @@ def test_event_and_webhook_wakes_are_stamped_on_the_daemons_clock(
     woken: list[Wake] = []
     try:
         wait_until(lambda: daemon.health().ready, "the first full resync")
-        daemon.wake = woken.append  # type: ignore[method-assign]  # keep them from the worker
+        monkeypatch.setattr(daemon, "wake", woken.append)  # keep them from the worker
         before = clock()
         daemon._on_agents({"agent-a"}, "stream")
         daemon._on_webhook(RecheckAgent("event-1", "agent-b", "v2.users.agent-b.activity"))

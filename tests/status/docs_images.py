@@ -117,9 +117,9 @@ def main() -> int:
         start, end = day_start(day, ZONE), day_start(day + timedelta(days=1), ZONE)
         reader = _session(emu)  # the daemon closed its client on stop
         theirs = load_live(str(other), reader.client, reader.org_reader, emu.control.now())
-        org = read_org_snapshot(reader, [reader.state, theirs], start)
-        days = [("desired/", simulate_day(reader.state, org, start, end))]
-        days.append(("with offShift: Available", simulate_day(theirs, org, start, end)))
+        snapshot = read_org_snapshot(reader, [reader.state, theirs], start)
+        days = [("desired/", simulate_day(reader.state, snapshot, start, end))]
+        days.append(("with offShift: Available", simulate_day(theirs, snapshot, start, end)))
         title = f"presencectl simulate desired/ --date {day:%Y-%m-%d} (a Tuesday, {ZONE}), 200 agents"
         (DOCS / "simulate.svg").write_text(svg_chart(days, ZONE, title))
     print(f"wrote {DOCS / 'status-page.png'} and {DOCS / 'simulate.svg'}")
