@@ -4,11 +4,15 @@
    started after each kill). Printed: the time from the kill to the standby's /healthz saying
    `leader` (p50, max) and the write gap: kill -> an agent disturbed at the kill is Available again.
    Expect at most the lease TTL plus one renewal interval (TTL/3) plus a cycle.
-2. Rebalance: two sharded members over an org; a third joins. Printed: the time from its
-   start until every member's view has three members, and from then until every agent moved to
-   it (disturbed at that moment) is corrected by it.
+2. Rebalance: two sharded members over an org; a third joins. Printed: its process start ->
+   its member key in etcd (start-up: imports, directory and schedule reads), registration -> every
+   member's view has three members, registration -> its first full cycle (/readyz) and its
+   notification channels subscribed, and the agents moved to it (disturbed then) -> corrected by it.
+3. Shard kill: the sharding test's scenario (tests/coordination/sharding.py) at the org size
+   given: three members, ownership sampled, a member SIGKILLed mid-cycle, no double writes.
 
     python -m bench ha_takeover [--kills 20] [--lease 3] [--agents 30000] [--takeover-agents 30]
+                                [--skip-takeover] [--skip-rebalance] [--skip-shard-kill]
 
 Needs the etcd binary (apt-get install -y etcd-server).
 """
@@ -16,15 +20,19 @@ Needs the etcd binary (apt-get install -y etcd-server).
 from __future__ import annotations
 
 import argparse
+import base64
 import signal
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 from controller.coordination import rendezvous_owner
 from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
+from tests.coordination import sharding
 from tests.coordination.etcd_cluster import EtcdCluster
 from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, wait_for
 
@@ -78,33 +86,49 @@ def takeover(kills: int, lease: int, agents: int) -> None:
     )
 
 
+def registered(etcd: EtcdCluster, identity: str) -> bool:
+    key = base64.b64encode(f"/presencectl/default/members/{identity}".encode()).decode()
+    answer = requests.post(f"{etcd.client_urls[0]}/v3/kv/range", json={"key": key}, timeout=5).json()
+    return int(answer.get("count", 0)) == 1
+
+
 def rebalance(lease: int, agents: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-shard-"))
     etcd = EtcdCluster(root, members=1)
+    patience = 60 + agents / 50
     with ha_emulator(agents, clients=3) as emu:
         directory = desired_dir(root, emu, etcd.client_urls, "sharded", lease)
         ids = [a.id for a in emu.org.agents]
         members = [Replica(0, emu, directory, root), Replica(1, emu, directory, root)]
         try:
+            wait_for(lambda: all(len(r.health().get("members", [])) == 2 for r in members), "2", patience)
+            wait_for(lambda: all(r.ready() for r in members), "both ready", patience)
+            wait_for(lambda: available(emu, ids), "a settled org", patience)
+            started = time.monotonic()
+            joiner = Replica(2, emu, directory, root)
+            members.append(joiner)
+            wait_for(lambda: registered(etcd, joiner.name), "its registration", patience)
+            joined = time.monotonic()
             wait_for(
-                lambda: all(len(r.health().get("members", [])) == 2 for r in members), "two members", 600
+                lambda: all(len(r.health().get("members", [])) == 3 for r in members), "3 views", patience
             )
-            wait_for(lambda: all(r.ready() for r in members), "both ready", 600)
-            wait_for(lambda: available(emu, ids), "a settled org", 600)
-            members.append(Replica(2, emu, directory, root))
-            views = wait_for(
-                lambda: all(len(r.health().get("members", [])) == 3 for r in members), "3 views", 600
-            )
+            views = time.monotonic() - joined
+            wait_for(joiner.ready, "its first full cycle", patience)
+            ready = time.monotonic() - joined
             names = sorted(r.name for r in members)
-            moved = [a for a in ids if rendezvous_owner(a, names) == members[2].name]
+            moved = [a for a in ids if rendezvous_owner(a, names) == joiner.name]
+            wait_for(lambda: sharding.subscribed(joiner, len(moved)), "its notification channels", patience)
+            streaming = time.monotonic() - joined
             for agent in moved:
                 emu.control.set_presence(agent, "Away")
-            corrected = wait_for(lambda: available(emu, moved), "moved agents corrected", 600)
+            corrected = wait_for(lambda: available(emu, moved), "moved agents corrected", patience)
             print(
-                f"rebalance, {agents} agents, lease {lease} s: a joining member is in every view "
-                f"{views:.2f} s after its start (process start and first reads included); the "
-                f"{len(moved)} agents moved to it ({100 * len(moved) / len(ids):.0f} %) corrected "
-                f"{corrected:.2f} s after that (disturbed then, written by the new member)"
+                f"rebalance, {agents} agents, lease {lease} s: the joining member registered "
+                f"{joined - started:.2f} s after its process started; every view had it "
+                f"{views:.2f} s after it registered; its first full cycle over its "
+                f"{len(moved)} agents ({100 * len(moved) / len(ids):.0f} %) done {ready:.2f} s and its "
+                f"channels subscribed to them {streaming:.2f} s after it registered; those agents, "
+                f"disturbed then, corrected by it {corrected:.2f} s after the last was disturbed"
             )
         finally:
             for r in members:
@@ -112,17 +136,33 @@ def rebalance(lease: int, agents: int) -> None:
             etcd.stop()
 
 
+def shard_kill(lease: int, agents: int) -> None:
+    root = Path(tempfile.mkdtemp(prefix="bench-shard-kill-"))
+    etcd = EtcdCluster(root, members=1)
+    try:
+        with ha_emulator(agents, clients=sharding.MEMBERS) as emu:
+            figures = sharding.run(emu, etcd.client_urls, root, lease)
+        print("shard kill: " + "\n  ".join(figures.lines()))
+    finally:
+        etcd.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--lease", type=int, default=3)
-    parser.add_argument("--agents", type=int, default=30_000, help="org size for the rebalance")
+    parser.add_argument("--agents", type=int, default=30_000, help="org size for rebalance and shard kill")
     parser.add_argument("--takeover-agents", type=int, default=30)
+    parser.add_argument("--skip-takeover", action="store_true")
     parser.add_argument("--skip-rebalance", action="store_true")
+    parser.add_argument("--skip-shard-kill", action="store_true")
     args = parser.parse_args()
-    takeover(args.kills, args.lease, args.takeover_agents)
+    if not args.skip_takeover:
+        takeover(args.kills, args.lease, args.takeover_agents)
     if not args.skip_rebalance:
         rebalance(args.lease, args.agents)
+    if not args.skip_shard_kill:
+        shard_kill(args.lease, args.agents)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """`make lint` for deploy/ and examples/: each file checked offline by the tool that consumes it.
 
 - Dockerfile: hadolint.
-- deploy/kubernetes/: every core manifest against the Kubernetes API schemas (kubernetes-validate,
-  strict); the Prometheus Operator resources by shape, and the PrometheusRule's groups equal to
+- deploy/kubernetes/ (the base) and deploy/kubernetes-sharded/ (the StatefulSet overlay): every
+  core manifest against the Kubernetes API schemas (kubernetes-validate, strict); the Prometheus
+  Operator resources by shape, and the PrometheusRule's groups equal to
   deploy/prometheus/alerts.yaml and passing `promtool check rules`; kustomization.yaml lists
-  exactly the manifests there; the root kustomization.yaml lists every desired/ file; and
-  `kubectl kustomize` renders both (its output validated too) where kubectl is installed.
+  exactly the manifests there; the root kustomization.yaml lists every desired/ file; the
+  workloads' ServiceAccount bound to the Lease verbs coordination needs; and `kubectl kustomize`
+  renders the base, the sharded overlay and the root (its output validated too) where kubectl is
+  installed.
 - deploy/systemd/presencectl.service: `systemd-analyze verify` where installed, and the hardening
   settings present.
 - examples/github-actions/: GitHub's workflow schema (check-jsonschema's bundled copy).
@@ -31,11 +34,14 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent  # the virtualenv's bin/: hadolint, kubernetes-validate, ...
 KUBERNETES = ROOT / "deploy" / "kubernetes"
+SHARDED = ROOT / "deploy" / "kubernetes-sharded"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yaml"
 PROMETHEUSRULE = KUBERNETES / "prometheusrule.yaml"
 UNIT = ROOT / "deploy" / "systemd" / "presencectl.service"
 WORKFLOWS = ROOT / "examples" / "github-actions"
 OPERATOR_GROUP = "monitoring.coreos.com/v1"
+# What the coordination engine does with Leases (controller/coordination/kube.py, kube_members.py).
+LEASE_VERBS = {"get", "list", "watch", "create", "update", "patch"}
 # The kind of ExecStart hardening a VM install must keep (deploy/systemd/).
 UNIT_HARDENING = {
     "DynamicUser": "yes",
@@ -79,8 +85,8 @@ def documents(path: Path) -> Iterator[dict[str, Any]]:
             yield doc
 
 
-def manifests() -> list[Path]:
-    return sorted(p for p in KUBERNETES.glob("*.yaml") if p.name != "kustomization.yaml")
+def manifests(directory: Path | None = None) -> list[Path]:
+    return sorted(p for p in (directory or KUBERNETES).glob("*.yaml") if p.name != "kustomization.yaml")
 
 
 def alert_groups() -> list[Any]:
@@ -171,17 +177,59 @@ def check_kustomizations(findings: Findings) -> None:
     if kubectl is None:
         findings.skip("kubectl not found: `kubectl kustomize` not run (resources lists checked above)")
         return
-    for directory in (KUBERNETES, ROOT):
+    for directory in (KUBERNETES, SHARDED, ROOT):
         rendered = run(findings, f"kubectl kustomize {directory}", [kubectl, "kustomize", str(directory)])
         if rendered:
-            validate_core(
-                findings, f"kubectl kustomize {directory} (rendered)", list(yaml.safe_load_all(rendered))
+            where = f"kubectl kustomize {directory} (rendered)"
+            docs = [d for d in yaml.safe_load_all(rendered) if d]
+            validate_core(findings, where, docs)
+            check_lease_rbac(findings, where, docs)
+
+
+def _granted_verbs(role: dict[str, Any]) -> set[str]:
+    verbs: set[str] = set()
+    for rule in role.get("rules", []):
+        if "coordination.k8s.io" in rule.get("apiGroups", []) and "leases" in rule.get("resources", []):
+            verbs |= set(rule.get("verbs", []))
+    return verbs
+
+
+def check_lease_rbac(findings: Findings, where: str, docs: list[dict[str, Any]]) -> None:
+    """Each workload's ServiceAccount is bound (RoleBinding -> Role, same namespace) to the Lease
+    verbs coordination needs; a manifest without a namespace takes the kustomization's."""
+    roles = {
+        (d["metadata"].get("namespace"), d["metadata"]["name"]): d for d in docs if d.get("kind") == "Role"
+    }
+    bindings = [d for d in docs if d.get("kind") == "RoleBinding"]
+    for workload in (d for d in docs if d.get("kind") in ("Deployment", "StatefulSet")):
+        namespace = workload["metadata"].get("namespace")
+        account = workload["spec"]["template"]["spec"].get("serviceAccountName", "default")
+        verbs: set[str] = set()
+        for binding in bindings:
+            bound = any(
+                s.get("kind") == "ServiceAccount"
+                and s.get("name") == account
+                and (namespace is None or s.get("namespace") in (None, namespace))
+                for s in binding.get("subjects", [])
+            )
+            ref = binding.get("roleRef", {})
+            role = roles.get((binding["metadata"].get("namespace"), ref.get("name")))
+            if bound and ref.get("kind") == "Role" and role is not None:
+                verbs |= _granted_verbs(role)
+        if not verbs >= LEASE_VERBS:
+            findings.fail(
+                where,
+                f"{workload['kind']} {workload['metadata']['name']}: ServiceAccount {account} lacks "
+                f"{sorted(LEASE_VERBS - verbs)} on coordination.k8s.io leases (role.yaml, rolebinding.yaml)",
             )
 
 
 def check_kubernetes(findings: Findings) -> None:
     docs = [d for path in manifests() for d in documents(path)]
     validate_core(findings, "deploy/kubernetes", docs)
+    check_lease_rbac(findings, "deploy/kubernetes", docs)
+    sharded = [d for path in manifests(SHARDED) for d in documents(path)]
+    validate_core(findings, "deploy/kubernetes-sharded", sharded)
     check_operator_resources(findings)
     check_kustomizations(findings)
 

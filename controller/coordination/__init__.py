@@ -114,10 +114,6 @@ def build_coordinator(config: Coordination, metrics: Metrics, identity: str | No
 
         backend = EtcdBackend(config, me)
     else:
-        if config.mode == "sharded":
-            raise LocalConfigError(
-                "coordination mode sharded needs backend etcd (Kubernetes: one Lease, active-standby)"
-            )
         from controller.coordination.kube import LeaseBackend
 
         try:

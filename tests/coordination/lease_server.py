@@ -1,7 +1,8 @@
 """A Lease endpoint (coordination.k8s.io/v1) for testing the Kubernetes engine where no
 kube-apiserver is on PATH: it keeps one resource per name with the API server's rules that
 leader election relies on (404 for an absent Lease, 409 AlreadyExists on a second create, 409
-Conflict on a stale resourceVersion, a new resourceVersion per write). Every request body is
+Conflict on a stale resourceVersion, a new resourceVersion per write, lists filtered by an
+equality label selector). Every request body is
 parsed into the official client's V1Lease model and every answer is produced from one, so what
 the engine sends and reads is checked against the client's own schema."""
 
@@ -11,6 +12,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from kubernetes import client
 
@@ -78,6 +80,8 @@ class LeaseServer:
         namespace, _, rest = path[len(PREFIX) :].partition("/leases")
         name = rest.strip("/").split("?")[0]
         with self.lock:
+            if method == "GET" and not name:
+                return 200, self.listing(namespace, path)
             if method == "GET":
                 lease = self.leases.get((namespace, name))
                 if lease is None:
@@ -101,6 +105,23 @@ class LeaseServer:
             lease.metadata.namespace = namespace
             self.leases[key] = lease
             return (201 if method == "POST" else 200), self.api.sanitize_for_serialization(lease)
+
+    def listing(self, namespace: str, path: str) -> Any:
+        """A LeaseList of the namespace, filtered by an equality `labelSelector` (key=value,...)."""
+        query = parse_qs(urlsplit(path).query).get("labelSelector", [""])[0]
+        wanted = dict(term.split("=", 1) for term in query.split(",") if term)
+        items = [
+            lease
+            for (ns, _), lease in sorted(self.leases.items())
+            if ns == namespace and all((lease.metadata.labels or {}).get(k) == v for k, v in wanted.items())
+        ]
+        listed = client.V1LeaseList(
+            api_version="coordination.k8s.io/v1",
+            kind="LeaseList",
+            items=items,
+            metadata=client.V1ListMeta(resource_version=str(self.version)),
+        )
+        return self.api.sanitize_for_serialization(listed)
 
     def coordination_api(self) -> Any:
         config = client.Configuration()

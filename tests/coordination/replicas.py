@@ -19,6 +19,7 @@ from controller.core.presence import SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 
+POLICY_AGENTS = 10_000  # user ids per policy file (the loader refuses files over 1 MiB)
 # Presence writes (docs/genesys-api.md#bulk-presence) by route template.
 WRITES = frozenset({"PUT /api/v2/users/presences/bulk", "PATCH /api/v2/users/{userId}/presences/purecloud"})
 
@@ -28,7 +29,7 @@ kind: ControllerConfig
 metadata: {{name: controller}}
 spec:
   ratePerMinute: 6000
-  resync: {{intervalSeconds: 60}}
+  resync: {{intervalSeconds: {resync}}}
   blastRadius: {{percent: 100, minAgents: 5}}
   audit: {{path: audit/audit.jsonl}}
   http: {{bind: "127.0.0.1:0"}}
@@ -42,7 +43,7 @@ spec:
 POLICY = """\
 apiVersion: presencectl.io/v1
 kind: PresencePolicy
-metadata: {{name: everyone-available}}
+metadata: {{name: everyone-available-{part}}}
 spec:
   agents: {{userIds: [{ids}]}}
   timezone: UTC
@@ -69,14 +70,18 @@ def ha_emulator(agents: int, clients: int) -> RunningEmulator:
     return start_emulator(org=org, rate_limit=100_000, extra_clients=extra)
 
 
-def desired_dir(root: Path, emu: RunningEmulator, endpoints: Iterable[str], mode: str, lease: int) -> Path:
+def desired_dir(
+    root: Path, emu: RunningEmulator, endpoints: Iterable[str], mode: str, lease: int, resync: int = 60
+) -> Path:
     directory = root / "desired"
     directory.mkdir()
-    ids = ", ".join(a.id for a in emu.org.agents)
     (directory / "controller.yaml").write_text(
-        CONTROLLER.format(mode=mode, lease=lease, endpoints=", ".join(endpoints))
+        CONTROLLER.format(mode=mode, lease=lease, endpoints=", ".join(endpoints), resync=resync)
     )
-    (directory / "policy.yaml").write_text(POLICY.format(ids=ids))
+    ids = [a.id for a in emu.org.agents]
+    for part, start in enumerate(range(0, len(ids), POLICY_AGENTS)):  # a file stays under 1 MiB
+        chosen = ", ".join(ids[start : start + POLICY_AGENTS])
+        (directory / f"policy-{part:02d}.yaml").write_text(POLICY.format(part=part, ids=chosen))
     return directory
 
 

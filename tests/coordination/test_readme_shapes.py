@@ -17,8 +17,13 @@ EXAMPLES = [textwrap.dedent(b) for b in re.findall(r"```yaml\n(.*?)```", SECTION
 
 
 def test_there_is_one_example_per_coordinated_shape() -> None:
-    backends = [re.findall(r"backend: (\w+)", b)[0] for b in EXAMPLES]
-    assert backends == ["kubernetes", "etcd", "etcd"]
+    shapes = [(re.findall(r"backend: (\w+)", b)[0], re.findall(r"mode: ([\w-]+)", b)[0]) for b in EXAMPLES]
+    assert shapes == [
+        ("kubernetes", "active-standby"),
+        ("kubernetes", "sharded"),
+        ("etcd", "sharded"),
+        ("etcd", "active-standby"),
+    ]
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

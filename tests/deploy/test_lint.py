@@ -32,6 +32,7 @@ def lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     module = _load_lint()
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "KUBERNETES", tmp_path / "deploy" / "kubernetes")
+    monkeypatch.setattr(module, "SHARDED", tmp_path / "deploy" / "kubernetes-sharded")
     monkeypatch.setattr(module, "ALERTS", tmp_path / "deploy" / "prometheus" / "alerts.yaml")
     monkeypatch.setattr(module, "PROMETHEUSRULE", tmp_path / "deploy" / "kubernetes" / "prometheusrule.yaml")
     monkeypatch.setattr(module, "UNIT", tmp_path / "deploy" / "systemd" / "presencectl.service")
@@ -76,6 +77,25 @@ MISTAKES: dict[str, tuple[str, Callable[[Path], None], str]] = {
         "check_kubernetes",
         lambda root: shutil.copy(root / "desired/mapping-wfm.yaml", root / "desired/mapping-more.yaml"),
         "lacks desired/mapping-more.yaml",
+    ),
+    "a RoleBinding to another service account": (
+        "check_kubernetes",
+        lambda root: _edit(
+            root / "deploy/kubernetes/rolebinding.yaml", "name: presencectl\n", "name: other\n"
+        ),
+        "ServiceAccount presencectl lacks",
+    ),
+    "a Lease Role without list and watch": (
+        "check_kubernetes",
+        lambda root: _edit(root / "deploy/kubernetes/role.yaml", "get, list, watch, create", "get, create"),
+        "lacks ['list', 'watch'] on coordination.k8s.io leases",
+    ),
+    "a misspelt field in the sharded StatefulSet": (
+        "check_kubernetes",
+        lambda root: _edit(
+            root / "deploy/kubernetes-sharded/statefulset.yaml", "podManagementPolicy", "podManagement"
+        ),
+        "podManagement",
     ),
     "a PrometheusRule behind alerts.yaml": (
         "check_kubernetes",
