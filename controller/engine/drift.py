@@ -21,7 +21,10 @@ turns them into the set of managed agents it cannot watch (`unwatched`, passed t
 refused topic set (never again on a reconnect that refuses the same topics).
 
 Level-triggered: an event is only a hint. Each presence/routing/activity event of a managed agent
-calls `on_agents({user_id}, "event")` so the loop re-reads and re-plans just that agent. The
+calls `on_agents({user_id}, "event")` so the loop re-reads and re-plans just that agent. Agents
+added to a running stream (a sharded member taking over a share) are named once as `subscribed`
+when the platform confirms their channel's new subscription: a change between the caller's last
+read of them and that moment reached no event. The
 stream (controller.genesys.streaming.NotificationStream) reconnects and resubscribes by itself;
 this class turns its per-shard status into one signal: `on_connection(False)` when any channel
 loses its socket (events may be missed: poll in bulk), `on_connection(True)` once every channel
@@ -139,6 +142,9 @@ class DriftWatcher:
         self._warned: set[str] = set()  # refused topics already in a warning
         self._unwatched: frozenset[str] = frozenset()
         self._overflow: frozenset[str] = frozenset()  # managed agents beyond the client's capacity
+        # shard -> (its topic count, agents added to it while the stream ran) until the platform
+        # confirms that shard's subscription: their drift before then reaches no event.
+        self._joining: dict[int, tuple[int, set[str]]] = {}
 
     @property
     def channel_count(self) -> int:
@@ -172,6 +178,7 @@ class DriftWatcher:
         with self._lock:
             if self._stream is not None and wanted == self._managed | self._overflow:
                 return
+            before = self._managed
             self._order = sticky_order(self._order, wanted)[: self.capacity]
             self._managed = frozenset(self._order)
             overflow = frozenset(wanted - self._managed)
@@ -183,9 +190,12 @@ class DriftWatcher:
                     "resync (within its budget share) and at their boundaries, so they are still corrected",
                     extra={"agents": len(wanted), "streamed": self.capacity, "overflow": len(overflow)},
                 )
+            added = self._managed - before if self._stream is not None else frozenset()
             self._overflow = overflow
             topics = topics_for(self._order, self._kind)
-            shards = len(shard_topics(topics, self._per_channel, self._channels))
+            sharded = shard_topics(topics, self._per_channel, self._channels)
+            self._await_subscription(sharded, added)
+            shards = len(sharded)
             previous, self._shards = self._shards, shards
             self._up &= set(range(shards))
             for gone in [k for k in self._refused if k >= shards]:
@@ -206,6 +216,18 @@ class DriftWatcher:
             self._set_health(True, "every remaining channel is connected")  # nothing left to miss
         self._refusals_changed()  # agents no longer managed are no longer unwatched
         log.info("drift watch", extra={"agents": len(wanted), "channels": shards, "topic_kind": self._kind})
+
+    def _await_subscription(self, sharded: list[list[str]], added: frozenset[str]) -> None:
+        """Remember, per shard, the agents a running stream is adding (lock held): once the
+        platform confirms that shard's new subscription they are handed to `on_agents` as
+        `subscribed`, to be read once, for a drift between the caller's last read of them (e.g. the
+        full cycle after a sharded membership change) and their first event would go unseen."""
+        self._joining = {k: v for k, v in self._joining.items() if k < len(sharded)}
+        for shard, topics in enumerate(sharded):
+            users = {u for u in map(topic_user, topics) if u in added}
+            if users or shard in self._joining:
+                waiting = self._joining.get(shard, (0, set()))[1]
+                self._joining[shard] = (len(topics), waiting | users)
 
     def _stream_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"per_channel": self._per_channel, "max_channels": self._channels}
@@ -290,7 +312,14 @@ class DriftWatcher:
                 return  # a channel being retired after the managed set shrank
             self._refused[report.shard] = report.rejected
             self._permitted[report.shard] = report.permitted
+            size, waiting = self._joining.get(report.shard, (-1, set()))
+            joined: set[str] = set()
+            if report.permitted + len(report.rejected) == size:  # (not an older PUT's answer)
+                del self._joining[report.shard]
+                joined = waiting & self._managed
         self._refusals_changed()
+        if joined:
+            self._on_agents(joined, "subscribed")
 
     def _refusals_changed(self) -> None:
         """Recount refused topics and unwatched agents; warn about newly refused topics once."""

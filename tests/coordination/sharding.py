@@ -7,9 +7,10 @@ etcd, each with its own OAuth client of one emulator org.
 2. Every agent is disturbed again and a member is SIGKILLed right after its first write (mid-cycle):
    the survivors drop it from their views once its lease expires, and its agents are corrected by
    their new owners: the full cycle a membership change starts finds those disturbed before it,
-   and those disturbed while the new owners were still subscribing to them wait for the next
-   periodic resync (`resync` seconds; the issue's bound is TTL + one resync). Per agent, the
-   victim's writes all come before the survivors', and no agent is written by two survivors.
+   and those disturbed while the new owners were still subscribing to them are read again once
+   the subscription is confirmed (the periodic resync, `resync` seconds, is the safety net; the
+   issue's bound is TTL + one resync). Per agent, the victim's writes all come before the
+   survivors', and no agent is written by two survivors.
 
 Meanwhile a sampler reads every member's /healthz (role and membership view) over and over: in no
 sample is an agent claimed by two members, and whenever the live members' views agree, every agent

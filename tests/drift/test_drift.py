@@ -150,6 +150,29 @@ def test_watch_change_resubscribes_new_agents(
     assert recorder.wait_agent(managed[0], after=sent, timeout=0.2) is None
 
 
+def test_agents_added_to_a_running_stream_are_handed_over_once_their_subscription_is_confirmed(
+    emu: RunningEmulator, watched: tuple[DriftWatcher, Recorder, Metrics, list[str]]
+) -> None:
+    """A sharded member taking over agents reads them in a full cycle, then watches them: a drift
+    between that read and the subscription reaches no event, so the watcher names them once the
+    platform confirmed the new subscription (`subscribed`), for one more read."""
+    watcher, recorder, _, managed = watched
+    newcomers = [a.id for a in emu.org.agents[12:15]]
+    emu.control.clear_requests()
+    watcher.watch([*managed[1:], *newcomers])
+    with recorder.cond:
+        assert recorder.cond.wait_for(lambda: any(w == "subscribed" for _, _, w in recorder.agents), 5)
+    subscribed = [u for _, u, why in recorder.agents if why == "subscribed"]
+    assert sorted(subscribed) == sorted(newcomers)  # not the agents it already watched, each once
+    routes = [f"{r['method']} {r['route']}" for r in emu.control.requests_log()]
+    assert "PUT /api/v2/notifications/channels/{channelId}/subscriptions" in routes  # confirmed first
+    watcher.watch([*managed[2:], *newcomers])  # a shrink adds nobody
+    sent = time.monotonic()
+    emu.control.set_presence(newcomers[0], "Meal")
+    assert recorder.wait_agent(newcomers[0], after=sent) is not None
+    assert [u for _, u, why in recorder.agents if why == "subscribed"] == subscribed
+
+
 def test_more_than_1000_agents_use_two_channels() -> None:
     with start_emulator(agents=1005, seed=1, rate_limit=100_000) as big:
         recorder = Recorder()
