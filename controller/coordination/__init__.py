@@ -67,6 +67,10 @@ class Coordinator(Protocol):
         """Proof, now, that this replica is the elected one for cluster-wide work (triggers)."""
         ...
 
+    def holds(self) -> bool:
+        """The local part of the proof alone (no I/O), asked again right before a request is sent."""
+        ...
+
     def owns(self, user_id: str) -> bool:
         """Whether this replica writes `user_id` (always, except in sharded mode)."""
         ...
@@ -92,6 +96,9 @@ class Solo:
         return True
 
     def may_write_cluster(self) -> bool:
+        return True
+
+    def holds(self) -> bool:
         return True
 
     def owns(self, user_id: str) -> bool:

@@ -180,6 +180,15 @@ class Elector:
     def may_write_cluster(self) -> bool:
         return self._confirm(leadership=True)
 
+    def holds(self) -> bool:
+        """The deadline of the last renewal has not passed: a process paused since its last
+        check (SIGSTOP, a long GC or swap) wakes past it before anyone else can have taken over."""
+        if self._valid() is not None:
+            return True
+        self._metrics.fenced_writes_total.inc()
+        self._publish()
+        return False
+
     def owns(self, user_id: str) -> bool:
         if not self._sharded:
             return True

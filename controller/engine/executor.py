@@ -231,9 +231,13 @@ class Executor:
         workers: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         fence: Callable[[], bool] = lambda: True,
+        holds: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
         self._fence = fence  # proof of the coordination lease, asked before every write batch
+        # Its local part (no I/O), asked again right before a request goes out: a process paused
+        # between the fence and the send (the intents' fsync lies between) wakes past it.
+        self._holds = holds
         self._audit = audit
         self._metrics = metrics
         self._clock = clock
@@ -455,7 +459,7 @@ class Executor:
         target = action.to.definition_id
         assert target is not None, "the planner only emits resolved targets"
         try:
-            if not self._fence():
+            if not (self._fence() and self._holds()):
                 raise fenced()
             attempt.answer = self._client.presence.set_presence(
                 action.user_id, target, action.message or None
@@ -470,6 +474,11 @@ class Executor:
         if isinstance(ids, str):
             return [_Attempt(a, "bulk", not_sent=ids) for a in chunk]
         started = self._monotonic()
+        if not self._holds():
+            return [
+                _Attempt(a, "bulk", started, self._clock(), None, fenced(), write_id=ids[a.user_id])
+                for a in chunk
+            ]
         updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
         try:
             answers = self._client.presence.set_presences(updates)

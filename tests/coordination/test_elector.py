@@ -81,6 +81,17 @@ def test_a_leader_past_its_deadline_writes_nothing_without_asking_anyone(etcd: E
     assert metric(a, "presencectl_fenced_writes_total") == 1
 
 
+def test_the_local_proof_alone_lapses_with_the_deadline(etcd: EtcdCluster) -> None:
+    clock = Clock()
+    a = elector(etcd, "a", clock)
+    a.tick()
+    clock.now += 1.9
+    assert a.holds() and metric(a, "presencectl_fenced_writes_total") == 0
+    clock.now += 0.1  # woken from a pause past the renewal's send time + TTL: no engine asked
+    assert not a.holds() and metric(a, "presencectl_fenced_writes_total") == 1
+    assert a.status().role is Role.FENCED
+
+
 def test_a_paused_leader_that_wakes_after_a_takeover_writes_nothing(etcd: EtcdCluster) -> None:
     clock_a, clock_b = Clock(), Clock()
     a, b = elector(etcd, "a", clock_a), elector(etcd, "b", clock_b)

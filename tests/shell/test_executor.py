@@ -349,6 +349,36 @@ def test_every_write_has_an_intent_before_its_outcome_with_the_same_write_id(env
     assert len(list(read_audit(env.audit_path))) == 4  # the default view: one record per write
 
 
+def test_a_replica_paused_between_its_lease_check_and_the_send_sends_nothing(env: Env) -> None:
+    """The engine confirmed the lease before the batch; the process was then paused (SIGSTOP)
+    while the intents were fsync'd and woke past its local deadline: nothing goes out, and every
+    intent gets its outcome (failed, fenced), bulk and single alike."""
+    checks: list[str] = []
+
+    def holds() -> bool:
+        checks.append("holds")
+        return False
+
+    executor = Executor(
+        env.client, AuditWriter(env.audit_path), env.metrics, env.clock, fence=lambda: True, holds=holds
+    )
+    try:
+        ids = env.ids(3)
+        plan = plan_of(
+            [*(env.action(i, "Break") for i in ids[:2]), env.action(ids[2], "Meal", message="lunch")]
+        )
+        report = executor.execute(plan, "cycle-paused")
+    finally:
+        executor.close()
+    assert report.ok == () and sorted(report.failed) == sorted(ids)
+    assert PUT_BULK not in env.counts() and PATCH_ONE not in env.counts()
+    assert checks == ["holds", "holds"]  # the bulk chunk and the lone agent with a message
+    lines = list(read_audit(env.audit_path, intents=True))
+    outcomes = [r for r in lines if r["phase"] == "outcome"]
+    assert len(outcomes) == 3 and {r["result"]["error_code"] for r in outcomes} == {"fenced"}
+    assert pending_intents(env.audit_path) == []
+
+
 def test_a_full_disk_stops_every_write_and_writing_resumes_when_there_is_room(tmp_path: Path) -> None:
     with small_filesystem(tmp_path / "fs", 512) as fs:
         env = make_env(tmp_path, audit_dir=fs)
