@@ -52,6 +52,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from controller.core.timestamps import parse_iso
 from controller.log import scrub
 
 _log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ class AuditRecord:
         reason = doc.get("reason") or {}
         result = doc["result"]
         return cls(
-            time=parse_time(doc["time"]),
+            time=parse_iso(doc["time"]),
             agent_id=doc["agent"]["id"],
             agent_email=doc["agent"].get("email"),
             policy=doc["policy"],
@@ -234,7 +235,7 @@ class TriggerAuditRecord:
         reason = doc.get("reason") or {}
         result = doc["result"]
         return cls(
-            time=parse_time(doc["time"]),
+            time=parse_iso(doc["time"]),
             trigger=doc["trigger"]["name"],
             trigger_id=doc["trigger"].get("id"),
             action=doc["action"],
@@ -452,17 +453,11 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def parse_time(text: str) -> datetime:
-    """An ISO-8601 time as the log writes it (`Z` or an offset; naive means UTC)."""
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def decode_line(raw: bytes) -> tuple[dict[str, Any], datetime]:
     """One line of the log and its time; ValueError when it is torn or corrupt."""
     try:
         record = json.loads(raw)
-        return record, parse_time(record["time"])
+        return record, parse_iso(record["time"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(str(exc)) from None
 

@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from controller.audit import Phase, decode_line, existing_audit_files, matches_agent, parse_time, read_audit
+from controller.audit import Phase, decode_line, existing_audit_files, matches_agent, read_audit
+from controller.core.timestamps import parse_iso
 
 AUDIT_PATH_ENV = "PRESENCECTL_AUDIT_PATH"
 DEFAULT_AUDIT_PATH = "audit/audit.jsonl"
@@ -116,7 +117,7 @@ def _cli_time(text: str | None, flag: str) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_time(text)
+        return parse_iso(text)
     except ValueError:
         hint = "an ISO-8601 time (e.g. 2026-11-24T09:00Z)"
         raise ValueError(f"presencectl audit: {flag} {text!r} is not {hint}") from None
@@ -136,8 +137,8 @@ def history(path: Path, filters: Filters, on_problem: Callable[[str], None]) -> 
     """The matching records of the log and its rotations, sorted by time (stable: records of
     one instant keep the order they were written in)."""
     records = read_audit(path, on_problem=on_problem, intents=True)
-    kept = [r for r in records if filters.keep(r, parse_time(r["time"]))]
-    return sorted(kept, key=lambda r: parse_time(r["time"]))
+    kept = [r for r in records if filters.keep(r, parse_iso(r["time"]))]
+    return sorted(kept, key=lambda r: parse_iso(r["time"]))
 
 
 # ---- --follow ----

@@ -12,4 +12,5 @@ the HTTP servers, the audit writer); `make lint` enforces it with import-linter
     planner     plan(desired, observed, schedules, now) -> actions, skips, guard
     batches     how a plan's writes group into API calls
     simulate    a day of boundaries without the org
+    timestamps  UTC timestamps in the API's form: iso() and parse_iso()
 """
