@@ -12,9 +12,12 @@ Fencing: a replica writes only while it can *prove* it holds the lease. The loca
 monotonic deadline, the send time of the last successful renewal plus the lease TTL (the engine
 expires the lease no earlier than that, so the deadline passes before anyone else can take
 over); each write batch additionally asks the engine (etcd: a transaction comparing the
-leadership key's create revision). A process paused past its deadline (SIGSTOP) fails both
-checks on waking, before it writes. The remaining window is one request already on the wire
-when the pause hits: Genesys Cloud takes no fencing token, so no client can close it.
+leadership key's create revision), and the deadline is checked once more right before every
+write attempt goes on the wire (`holds`, the client's write guard), after the waits that
+can follow the batch's check (the rate budget, a 429 pause, a 5xx retry). A process paused past
+its deadline (SIGSTOP) therefore sends nothing on waking. The remaining window is the instant
+between that check and the socket write, and a request already on the wire when the pause hits:
+Genesys Cloud takes no fencing token, so no client can close it.
 """
 
 from __future__ import annotations
@@ -68,7 +71,9 @@ class Coordinator(Protocol):
         ...
 
     def holds(self) -> bool:
-        """The local part of the proof alone (no I/O), asked again right before a request is sent."""
+        """The local part of the proof alone (no I/O): the client's write guard, asked right
+        before each presence or trigger write attempt goes on the wire
+        (GenesysClient.set_write_guard), after the budget's wait and any retry pause."""
         ...
 
     def owns(self, user_id: str) -> bool:

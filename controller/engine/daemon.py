@@ -133,9 +133,8 @@ class Daemon:
         self.coordinator = coordinator or build_coordinator(cfg.coordination, self.metrics)
         self.coordinator.on_change = lambda: self.wake(Wake(WakeReason.RESYNC, triggers=True))
         fence = self.coordinator
-        self.executor = Executor(
-            self.client, self._audit, self.metrics, clock, fence=fence.may_write, holds=fence.holds
-        )
+        self.client.set_write_guard(fence.holds)  # asked again at each write's send instant
+        self.executor = Executor(self.client, self._audit, self.metrics, clock, fence=fence.may_write)
         self.reconciler = Reconciler(
             self.client, self.org_reader, self.metrics, clock, self.executor, self.recorder, fence.owns
         )

@@ -67,6 +67,7 @@ from controller.core.planner import Action, Plan
 from controller.core.presence import SystemPresence
 from controller.genesys import (
     Backoff,
+    Fenced,
     GenesysClient,
     GenesysError,
     PresenceUpdate,
@@ -86,7 +87,7 @@ WRITE_BACKOFF = Backoff(base_seconds=5.0, cap_seconds=BACKOFF_CAP_SECONDS, low=0
 
 def fenced() -> GenesysError:
     """A write refused because the coordination lease could not be proven (never sent)."""
-    return GenesysError("not written: this replica cannot prove it holds the coordination lease", code=FENCED)
+    return Fenced("not written: this replica cannot prove it holds the coordination lease", code=FENCED)
 
 
 # Failures every agent of a bulk chunk would share: retrying one by one only burns the budget.
@@ -231,13 +232,9 @@ class Executor:
         workers: int = 4,
         monotonic: Callable[[], float] = time.monotonic,
         fence: Callable[[], bool] = lambda: True,
-        holds: Callable[[], bool] = lambda: True,
     ) -> None:
         self._client = client
         self._fence = fence  # proof of the coordination lease, asked before every write batch
-        # Its local part (no I/O), asked again right before a request goes out: a process paused
-        # between the fence and the send (the intents' fsync lies between) wakes past it.
-        self._holds = holds
         self._audit = audit
         self._metrics = metrics
         self._clock = clock
@@ -459,7 +456,7 @@ class Executor:
         target = action.to.definition_id
         assert target is not None, "the planner only emits resolved targets"
         try:
-            if not (self._fence() and self._holds()):
+            if not self._fence():
                 raise fenced()
             attempt.answer = self._client.presence.set_presence(
                 action.user_id, target, action.message or None
@@ -474,16 +471,11 @@ class Executor:
         if isinstance(ids, str):
             return [_Attempt(a, "bulk", not_sent=ids) for a in chunk]
         started = self._monotonic()
-        if not self._holds():
-            return [
-                _Attempt(a, "bulk", started, self._clock(), None, fenced(), write_id=ids[a.user_id])
-                for a in chunk
-            ]
         updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
         try:
             answers = self._client.presence.set_presences(updates)
         except GenesysError as error:
-            if error.status in _SHARED_FAILURES or isinstance(error, WriteAbandoned):
+            if error.status in _SHARED_FAILURES or isinstance(error, (WriteAbandoned, Fenced)):
                 return [
                     _Attempt(a, "bulk", started, self._clock(), None, error, write_id=ids[a.user_id])
                     for a in chunk

@@ -14,6 +14,7 @@ and the two public submodules `controller.genesys.errors` and `controller.genesy
     client.stats.add_listener(fn)                     # fn(method, route, status, seconds, retries, 429s)
                                                       # after each call: the daemon's presencectl_api_*
     client.budget.snapshot() -> BudgetSnapshot
+    client.set_write_guard(fn)                        # presence/trigger writes sent only while fn()
     client.abandon_reads(); client.close()            # or `with GenesysClient(...) as client:`
 
 The endpoints, by resource (one module each, sharing one transport, budget and thread pool):
@@ -74,6 +75,7 @@ from controller.genesys.errors import (
     BadRequest,
     Conflict,
     ConnectionFailed,
+    Fenced,
     Forbidden,
     GenesysError,
     NotFound,
@@ -124,6 +126,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "ConnectionFailed",
+    "Fenced",
     "Forbidden",
     "GenesysClient",
     "GenesysError",

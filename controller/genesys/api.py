@@ -68,6 +68,11 @@ class GenesysClient:
         self.wfm = Wfm(self.api, self.notifications)
         self.triggers = Triggers(self.api)
 
+    def set_write_guard(self, guard: Callable[[], bool]) -> None:
+        """Presence and trigger writes are sent only while `guard()` holds, asked right before
+        each attempt goes on the wire (else Fenced, never retried): the coordination lease."""
+        self.transport.write_guard = guard
+
     def abandon_reads(self) -> None:
         """Shutdown: reads in progress or to come raise ReadsAbandoned at once; writes finish."""
         self.transport.abandon_reads()

@@ -88,6 +88,11 @@ class ScheduleSearchPending(GenesysError):
     """The schedule search answered Processing and no notification arrived within the wait."""
 
 
+class Fenced(GenesysError):
+    """A write not sent: the write guard (the coordination lease, checked at the instant of each
+    send, after any wait for the budget or a retry) no longer holds. Never retried."""
+
+
 class WriteAbandoned(GenesysError):
     """The client is shutting down and this write was still waiting (for the rate budget, a 429
     pause or a retry): it is not sent (again). `maybe_applied`: an earlier attempt got no answer

@@ -92,6 +92,7 @@ class Presence:
             path_params={"userId": user_id},
             json=body,
             idempotent=True,
+            fenced=True,
         )
         return replace(parse_user_presence(resp.body, user_id), correlation_id=resp.correlation_id)
 
@@ -115,7 +116,9 @@ class Presence:
         echoes: dict[str, UserPresence] = {}
         correlation_ids: dict[str, str] = {}
         for batch in chunks(entries, BULK_PRESENCE_MAX):
-            resp = self._api.call("PUT", "/api/v2/users/presences/bulk", json=[bulk_entry(u) for u in batch])
+            resp = self._api.call(
+                "PUT", "/api/v2/users/presences/bulk", json=[bulk_entry(u) for u in batch], fenced=True
+            )
             user_ids = [u.user_id for u in batch]
             answer = resp.body if isinstance(resp.body, list) else []
             for user_id, entry in match_bulk_answer(user_ids, answer).items():
@@ -135,6 +138,7 @@ class Presence:
             "/api/v2/users/{userId}/routingstatus",
             path_params={"userId": user_id},
             json={"userId": user_id, "status": status.value},
+            fenced=True,
         )
         return parse_routing_state(body, user_id)
 

@@ -38,6 +38,7 @@ from controller.genesys.budget import RateBudget, interruptible_sleep
 from controller.genesys.config import ClientConfig
 from controller.genesys.errors import (
     ConnectionFailed,
+    Fenced,
     GenesysError,
     RateLimited,
     ReadsAbandoned,
@@ -111,6 +112,7 @@ class Transport:
         self._clock = clock
         self._api_host = urlsplit(config.api_base).netloc
         self.reads_abandoned = threading.Event()
+        self.write_guard: Callable[[], bool] = lambda: True  # the coordination lease (set_write_guard)
 
     def abandon_reads(self) -> None:
         """Shutdown: every read from now on (and any waiting) raises ReadsAbandoned at once."""
@@ -142,12 +144,15 @@ class Transport:
         params: Params | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        fenced: bool = False,
         url: str | None = None,
     ) -> ApiResponse:
         """Send one logical call; `route` is the path template used in logs and metrics.
 
         `url` overrides the target (a nextUri or a downloadUrl); the bearer token and the budget
-        apply only when it points at the API host.
+        apply only when it points at the API host. `fenced`: a presence or trigger write, sent
+        only while `write_guard()` holds, asked right before each attempt goes on the wire (after
+        the budget's wait and any retry pause, either of which can outlast a lease).
         """
         method = method.upper()
         target = url if url is not None else self.config.api_base + fill_route(route, path_params)
@@ -173,6 +178,14 @@ class Transport:
             token = self.auth.token() if on_api_host else None
             if token is not None:
                 headers["Authorization"] = token.header
+            if fenced and not self.write_guard():
+                self._log(method, route, 0, started, retries, "", rate_limited)
+                raise Fenced(
+                    "not sent: this replica cannot prove it holds the coordination lease",
+                    code="fenced",
+                    method=method,
+                    path=route,
+                )
             sent = self._clock()
             try:
                 resp = self.session.request(

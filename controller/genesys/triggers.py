@@ -35,7 +35,7 @@ class Triggers:
 
     def create_trigger(self, spec: TriggerSpec) -> Trigger:
         return parse_trigger(
-            self._api.body("POST", "/api/v2/processautomation/triggers", json=spec.to_json())
+            self._api.body("POST", "/api/v2/processautomation/triggers", json=spec.to_json(), fenced=True)
         )
 
     def update_trigger(self, trigger_id: str, spec: TriggerSpec, version: int) -> Trigger:
@@ -46,10 +46,14 @@ class Triggers:
                 "/api/v2/processautomation/triggers/{triggerId}",
                 path_params={"triggerId": trigger_id},
                 json=body,
+                fenced=True,
             )
         )
 
     def delete_trigger(self, trigger_id: str) -> None:
         self._api.call(
-            "DELETE", "/api/v2/processautomation/triggers/{triggerId}", path_params={"triggerId": trigger_id}
+            "DELETE",
+            "/api/v2/processautomation/triggers/{triggerId}",
+            path_params={"triggerId": trigger_id},
+            fenced=True,
         )

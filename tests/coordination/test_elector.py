@@ -4,37 +4,14 @@ and by the engine's transaction, takeover, sharded membership views."""
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.coordination import Elector, Role, rendezvous_owner
-from controller.coordination.etcd import EtcdBackend
-from controller.metrics import Metrics
-from controller.model.types import Coordination
+from controller.coordination import Role, rendezvous_owner
+from tests.coordination.electors import Clock, elector, metric
 from tests.coordination.etcd_cluster import EtcdCluster
-
-METRICS: dict[str, Metrics] = {}  # each replica's metrics, by identity
-
-
-class Clock:
-    """An injected monotonic clock: a paused process is one whose clock jumped."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def elector(etcd: EtcdCluster, name: str, clock: Clock, mode: str = "active-standby") -> Elector:
-    config = replace(
-        Coordination(), backend="etcd", mode=mode, lease_seconds=2, etcd_endpoints=tuple(etcd.client_urls)
-    )
-    METRICS[name] = Metrics()
-    return Elector(EtcdBackend(config, name), mode, 2, name, METRICS[name], monotonic=clock)
 
 
 def leader_key(etcd: EtcdCluster) -> dict[str, str]:
@@ -45,10 +22,6 @@ def leader_key(etcd: EtcdCluster) -> dict[str, str]:
         .get("kvs", [])
     )
     return dict(kvs[0]) if kvs else {}
-
-
-def metric(e: Elector, name: str) -> float:
-    return METRICS[e.identity].registry.get_sample_value(name) or 0.0
 
 
 def test_one_leader_and_the_standby_takes_over_when_it_releases(etcd: EtcdCluster) -> None:

@@ -17,8 +17,8 @@ from controller.coordination import Elector, Role
 from controller.coordination.kube import LeaseBackend
 from controller.metrics import Metrics
 from controller.model.types import Coordination
+from tests.coordination.electors import Clock
 from tests.coordination.lease_server import LeaseServer
-from tests.coordination.test_elector import Clock
 
 CONFIG = replace(
     Coordination(),

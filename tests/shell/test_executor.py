@@ -359,9 +359,8 @@ def test_a_replica_paused_between_its_lease_check_and_the_send_sends_nothing(env
         checks.append("holds")
         return False
 
-    executor = Executor(
-        env.client, AuditWriter(env.audit_path), env.metrics, env.clock, fence=lambda: True, holds=holds
-    )
+    env.client.set_write_guard(holds)  # the coordinator's `holds`, as the daemon sets it
+    executor = Executor(env.client, AuditWriter(env.audit_path), env.metrics, env.clock, fence=lambda: True)
     try:
         ids = env.ids(3)
         plan = plan_of(
