@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from controller.audit import Phase, decode_line, existing_audit_files, matches_agent, read_audit
 from controller.core.timestamps import parse_iso
@@ -155,7 +155,7 @@ class Tail:
         self._partial = b""
 
     @staticmethod
-    def _open(path: Path, at_end: bool) -> Any:
+    def _open(path: Path, at_end: bool) -> BinaryIO | None:
         try:
             handle = open(path, "rb")  # noqa: SIM115 - held open across polls on purpose
         except FileNotFoundError:

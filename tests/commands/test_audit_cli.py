@@ -13,7 +13,7 @@ from pathlib import Path
 from controller.audit import AuditWriter
 from controller.cli import build_parser
 from controller.commands.audit import run
-from tests.shell.test_audit import record
+from tests.shell.audit_records import record
 
 
 def _audit(path: Path, *flags: str) -> tuple[int, str, str]:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from controller.audit import (
     AuditMode,
-    AuditRecord,
     AuditResult,
     AuditUnavailable,
     AuditWriter,
     Outcome,
     Phase,
-    PresenceRef,
     encode,
     existing_audit_files,
     pending_intents,
@@ -28,32 +25,8 @@ from controller.audit import (
 from controller.commands.audit import run as run_cli
 from controller.log import register_secret
 from controller.status.audit_tail import audit_tail
+from tests.shell.audit_records import T0, cli_args, record
 from tests.smallfs import fill, free_bytes, small_filesystem
-
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-def record(i: int, agent: str = "u-1", email: str | None = "a@example.com", **kw: object) -> AuditRecord:
-    fields: dict[str, object] = {
-        "time": T0 + timedelta(seconds=i),
-        "agent_id": agent,
-        "agent_email": email,
-        "policy": "front-line",
-        "mode": AuditMode.ENFORCED,
-        "result": AuditResult.OK,
-        "reason": f"schedule activity {i}",
-        "reason_kind": "schedule",
-        "reason_source": "desired/policies.yaml:4:3",
-        "cycle_id": f"c{i}",
-        "desired": PresenceRef("On Queue", "def-oq"),
-        "before": PresenceRef("Break", "def-br", "OFF_QUEUE"),
-        "after": PresenceRef("On Queue", "def-oq"),
-        "correlation_id": f"corr-{i}",
-        "latency_ms": 12.5,
-        "digest": "sha256:abc",
-    }
-    fields.update(kw)
-    return AuditRecord(**fields)  # type: ignore[arg-type]
 
 
 def test_record_has_every_field_and_roundtrips(tmp_path: Path) -> None:
@@ -160,20 +133,13 @@ def test_filters_by_agent_id_or_email_and_time(tmp_path: Path) -> None:
     assert list(read_audit(path, agent="nobody")) == []
 
 
-def _args(path: Path, **kw: object) -> argparse.Namespace:
-    base: dict[str, object] = {"path": str(path), "agent": None, "since": None, "until": None}
-    base.update(output="text", policy=None, limit=None, follow=False, intents=False)
-    base.update(kw)
-    return argparse.Namespace(**base)
-
-
 def test_cli_text_and_json(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     w = AuditWriter(path)
     held = record(2, agent="u-9", email=None, mode=AuditMode.HELD, result=AuditResult.SKIPPED)
     w.write_batch([record(1), held])
     out, err = io.StringIO(), io.StringIO()
-    assert run_cli(_args(path), out, err) == 0
+    assert run_cli(cli_args(path), out, err) == 0
     lines = out.getvalue().splitlines()
     assert lines[0].split() == ["TIME", "AGENT", "BEFORE", "->", "AFTER", "MODE", "REASON"]
     assert "a@example.com" in lines[1] and "enforced" in lines[1]
@@ -181,7 +147,7 @@ def test_cli_text_and_json(tmp_path: Path) -> None:
     assert "u-9" in lines[2] and "held/skipped" in lines[2]
 
     out = io.StringIO()
-    assert run_cli(_args(path, output="json", agent="u-9", since="2026-11-24T09:00:00Z"), out, err) == 0
+    assert run_cli(cli_args(path, output="json", agent="u-9", since="2026-11-24T09:00:00Z"), out, err) == 0
     (only,) = [json.loads(x) for x in out.getvalue().splitlines()]
     assert only["agent"]["id"] == "u-9"
 
@@ -191,13 +157,13 @@ def test_cli_rejects_bad_time(tmp_path: Path, kw: dict[str, object]) -> None:
     path = tmp_path / "audit.jsonl"
     AuditWriter(path).write_batch([record(1)])
     err = io.StringIO()
-    assert run_cli(_args(path, **kw), io.StringIO(), err) == 2
+    assert run_cli(cli_args(path, **kw), io.StringIO(), err) == 2
     assert "not an ISO-8601 time" in err.getvalue()
 
 
 def test_cli_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     err = io.StringIO()
-    assert run_cli(_args(tmp_path / "none.jsonl"), io.StringIO(), err) == 2
+    assert run_cli(cli_args(tmp_path / "none.jsonl"), io.StringIO(), err) == 2
     assert "no audit log at" in err.getvalue()
 
 
@@ -205,7 +171,7 @@ def test_cli_says_when_nothing_matches(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     AuditWriter(path).write_batch([record(1)])
     out, err = io.StringIO(), io.StringIO()
-    assert run_cli(_args(path, agent="someone-else"), out, err) == 0
+    assert run_cli(cli_args(path, agent="someone-else"), out, err) == 0
     assert out.getvalue().split() == ["TIME", "AGENT", "BEFORE", "->", "AFTER", "MODE", "REASON"]
     assert "no audit records match" in err.getvalue()
 
@@ -265,7 +231,7 @@ def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path
     (pending,) = pending_intents(path)
     assert pending == record(2, write_id="w2", **intent)  # read back exactly as written
     out = io.StringIO()
-    args = _args(path, output="json", intents=True)
+    args = cli_args(path, output="json", intents=True)
     assert run_cli(args, out=out, err=io.StringIO()) == 0
     phases = [json.loads(line).get("phase") for line in out.getvalue().splitlines()]
     assert phases == ["intent", "intent", "outcome", None]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from controller.audit import AuditMode, AuditResult, AuditWriter, TriggerAuditRecord, read_audit
 from controller.commands.audit import run as run_cli
-from tests.shell.test_audit import T0, _args, record
+from tests.shell.audit_records import T0, cli_args, record
 
 
 def test_a_trigger_record_shares_the_envelope_and_is_listed_next_to_presence_records(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_a_trigger_record_shares_the_envelope_and_is_listed_next_to_presence_rec
     assert list(read_audit(path, agent="a@example.com")) == [presence]  # an agent filter leaves triggers out
 
     out, err = io.StringIO(), io.StringIO()
-    assert run_cli(_args(path), out, err) == 0
+    assert run_cli(cli_args(path), out, err) == 0
     row = out.getvalue().splitlines()[1]  # sorted by time: the trigger change (T0) comes first
     assert "trigger:not-responding-alert" in row and "update trigger (enabled)" in row
     assert "enforced/failed (http.503)" in row
