@@ -169,7 +169,13 @@ def _saved(
 
 
 def _text(result: CycleResult, triggers: TriggerPlan | None, style: Style, policy: str | None) -> str:
-    lines = [plan_table(result, style)]
+    changes = trigger_changes(triggers.steps) if triggers is not None else ()
+    also = (
+        [f"triggers: {len(changes)} change(s): " + ", ".join(f"{a} {n}" for a, n in changes)]
+        if changes
+        else []
+    )
+    lines = [plan_table(result, style, also)]
     if triggers is not None and (triggers.steps or triggers.errors):
         lines += ["", triggers.table()]
     if policy is not None:

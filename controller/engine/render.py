@@ -185,9 +185,10 @@ def _summary(result: CycleResult, style: Style) -> list[str]:
     return lines
 
 
-def plan_table(result: CycleResult, style: Style = Style()) -> str:
+def plan_table(result: CycleResult, style: Style = Style(), also: Sequence[str] = ()) -> str:
+    """The diff of `plan`/`apply`; `also`: more summary lines (e.g. the trigger changes)."""
     p = result.plan
-    lines = _summary(result, style)
+    lines = _summary(result, style) + [f"  {line}" for line in also]
     rows = sorted(
         (_row(result, a) for a in p.actions), key=lambda r: (r["policy"], r["live"], r["desired"], r["agent"])
     )

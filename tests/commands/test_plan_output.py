@@ -32,6 +32,7 @@ def test_summary_first_then_rows_grouped_by_policy_and_transition(
     assert "\x1b[" not in out  # not a terminal: no colour
     summary = lines[: lines.index("")]
     assert any(line.startswith("  customer-care-schedule: ") for line in summary)
+    assert "  triggers: 1 change(s): create not-responding-alert" in summary  # the example's subscription
     training = [line for line in summary if line.startswith("    ") and "-> Training" in line]
     assert sum(int(line.split()[-2]) for line in training) == len(forced.emails)
     assert all(line.split()[-1] == "enforce" for line in training)
