@@ -31,7 +31,7 @@ def test_a_reload_keeps_the_placement_and_registers_inline_secrets(
     session = open_test_session(day_emulator, directory)
     placed = tmp_path / "placed"
     where = Placement("127.0.0.1:0", str(placed / "audit.jsonl"), str(placed / "timeline.sqlite"))
-    session = Session(session.client, session.world, where.apply(session.state), where)
+    session = Session(session.client, session.org_reader, where.apply(session.state), where)
     daemon = Daemon(
         str(directory), session, clock=emulator_clock(day_emulator)
     )  # not started: reloads by hand
