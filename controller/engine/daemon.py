@@ -88,6 +88,7 @@ WEDGED_AFTER = timedelta(minutes=5)  # /healthz fails when the worker has not lo
 AUDIT_RETRY = timedelta(seconds=10)  # while the audit log cannot be written, try again this often
 RESYNC_CHUNK = 1000  # agents a background resync read hands to the cache at a time
 PREFETCH_LEAD = timedelta(seconds=10)  # before a boundary, read its unstreamed agents (fresh 30 s)
+SIGNAL_POLL_SECONDS = 0.2  # how soon the main thread runs a signal handler another thread received
 WORKER_GRACE_SECONDS = 2.0  # after the writes drained, how long stop() waits for the worker to end
 _TIMED = frozenset({WakeReason.BOUNDARY, WakeReason.RECHECK, WakeReason.BACKOFF})  # `at` = planned instant
 _EVENTS = frozenset({WakeReason.EVENT, WakeReason.WEBHOOK})  # `at` = when the event was received
@@ -689,9 +690,17 @@ class Daemon:
     def run_until_stopped(self, stop: threading.Event) -> None:
         self.start()
         try:
-            stop.wait()
+            wait_in_main_thread(stop)
         finally:
             self.stop()
+
+
+def wait_in_main_thread(stop: threading.Event) -> None:
+    """Wait for `stop`, waking every SIGNAL_POLL_SECONDS: Python runs a signal's handler in the
+    main thread only, and a signal the kernel delivers to another thread does not interrupt the
+    main thread's wait, so `stop.wait()` alone could sleep through SIGTERM for ever."""
+    while not stop.wait(SIGNAL_POLL_SECONDS):
+        pass
 
 
 def run_forever(args: argparse.Namespace) -> int:
