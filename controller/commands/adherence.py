@@ -18,8 +18,9 @@ from controller.adherence.report import (
     render_table,
 )
 from controller.adherence.store import TimelineStore
+from controller.commands.connection import open_session_from_args
 from controller.core.timeline import day_start
-from controller.engine.session import Session, open_session, utc_now
+from controller.engine.session import Session, utc_now
 from controller.failures import LocalConfigError
 from controller.genesys import GenesysClient
 from controller.metrics import Metrics
@@ -71,7 +72,7 @@ def render(days: Sequence[AgentDay], comparisons: Sequence[Comparison], output: 
 
 def run(args: argparse.Namespace) -> int:
     query = parse_query(args)  # a bad range fails before any call
-    session = open_session(args)
+    session = open_session_from_args(args)
     database = args.database or session.state.config.adherence_database
     days = compute_days(session, query, database, utc_now())
     comparisons = (

@@ -1,14 +1,18 @@
-"""The CLI's connection flags (controller.cli.add_connection_options) -> ClientConfig.
+"""The CLI's connection and placement flags (controller.cli) -> the engine's plain settings.
 
-argparse stays in the command layer: the client takes plain settings (ClientConfig.from_settings).
+argparse stays in the command layer: the client takes plain settings (ClientConfig.from_settings),
+the session a Connection and a Placement.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
+from controller.engine.session import Connection, Placement, Session, open_session, placement, utc_now
 from controller.genesys import ClientConfig
+from controller.model.types import DesiredState
 
 
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientConfig:
@@ -21,4 +25,37 @@ def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = N
         client_secret_file=getattr(args, "client_secret_file", None),
         rate_per_minute=getattr(args, "rate_per_minute", None),
         env=env,
+    )
+
+
+def connection_from_args(args: argparse.Namespace) -> Connection:
+    return Connection(
+        region=getattr(args, "region", None),
+        api_base=getattr(args, "api_base", None),
+        login_base=getattr(args, "login_base", None),
+        client_id_file=getattr(args, "client_id_file", None),
+        client_secret_file=getattr(args, "client_secret_file", None),
+        rate_per_minute=getattr(args, "rate_per_minute", None),
+    )
+
+
+def placement_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Placement:
+    """`--http-bind`, `--audit-path`, `--database` over their PRESENCECTL_* variables."""
+    given = (
+        getattr(args, "http_bind", None),
+        getattr(args, "audit_path", None),
+        getattr(args, "database", None),
+    )
+    return placement(*given) if environ is None else placement(*given, environ=environ)
+
+
+def open_session_from_args(
+    args: argparse.Namespace,
+    clock: Callable[[], datetime] = utc_now,
+    check: Callable[[DesiredState], None] | None = None,
+    on_call: Callable[[str, str, int, float, int, int], None] | None = None,
+) -> Session:
+    """controller.engine.session.open_session with the command's flags."""
+    return open_session(
+        args.directory, connection_from_args(args), placement_from_args(args), clock, check, on_call
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.audit import AuditWriter
+from controller.commands.connection import open_session_from_args
 from controller.commands.progress import Progress
 from controller.commands.saved_plan import (
     PlanRefused,
@@ -34,7 +35,7 @@ from controller.engine.executor import Executor
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.render import Style, plan_json, plan_markdown, plan_table
-from controller.engine.session import Session, open_session, trigger_owner, utc_now
+from controller.engine.session import Session, trigger_owner, utc_now
 from controller.engine.triggers import TriggerReconciler
 from controller.failures import LocalConfigError
 from controller.metrics import Metrics
@@ -108,7 +109,7 @@ def _progress(args: argparse.Namespace, command: str) -> Progress:
 def _open(args: argparse.Namespace, progress: Progress, *, apply: bool) -> Session:
     progress.phase("loading desired/ and reading the org")
     check = (lambda offline: check_local(offline.config, daemon=False)) if apply else None
-    return open_session(args, check=check, on_call=progress.on_call)
+    return open_session_from_args(args, check=check, on_call=progress.on_call)
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -325,4 +326,5 @@ def run_apply(args: argparse.Namespace) -> int:
 def run_daemon(args: argparse.Namespace) -> int:
     from controller.engine.daemon import run_forever
 
-    return run_forever(args)
+    session = open_session_from_args(args, check=lambda offline: check_local(offline.config, daemon=True))
+    return run_forever(args.directory, session)

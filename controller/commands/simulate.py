@@ -11,11 +11,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from controller.commands.connection import open_session_from_args
 from controller.commands.simulate_report import day_json, difference_lines, differences, svg_chart, table
 from controller.core.selection import select_agents
 from controller.core.simulate import Day, OrgSnapshot, simulate_day
 from controller.core.timeline import day_start
-from controller.engine.session import Session, load_live, open_session, utc_now
+from controller.engine.session import Session, load_live, utc_now
 from controller.failures import LocalConfigError
 from controller.model.types import DesiredState
 
@@ -59,7 +60,7 @@ def read_org_snapshot(session: Session, states: list[DesiredState], start: datet
 def simulate(args: argparse.Namespace) -> tuple[Day, Day | None, str]:
     """(this set's day, the other set's day or None, time zone) for the parsed arguments."""
     day = _day(args.date)
-    session = open_session(args)
+    session = open_session_from_args(args)
     states = [session.state]
     if args.compare:
         states.append(load_live(args.compare, session.client, session.org_reader, utc_now()))

@@ -27,7 +27,6 @@ retries every AUDIT_RETRY until a batch is written again.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import queue
 import signal
@@ -52,9 +51,8 @@ from controller.engine.desired_watch import DesiredWatch
 from controller.engine.drift import DriftWatcher
 from controller.engine.executor import Executor
 from controller.engine.expiry import expiry_records
-from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
-from controller.engine.session import Session, load_live, open_session, trigger_owner, utc_now
+from controller.engine.session import Session, load_live, trigger_owner, utc_now
 from controller.engine.triggers import TriggerReconciler
 from controller.engine.wakeups import Wake, WakeReason, coalesce, triggers_wake
 from controller.genesys import GenesysError, resync_lane
@@ -703,9 +701,10 @@ def wait_in_main_thread(stop: threading.Event) -> None:
         pass
 
 
-def run_forever(args: argparse.Namespace) -> int:
-    session = open_session(args, check=lambda offline: check_local(offline.config, daemon=True))
-    daemon = Daemon(args.directory, session)
+def run_forever(directory: str, session: Session) -> int:
+    """`presencectl run`: the daemon until SIGTERM or SIGINT, after which it finishes in-flight
+    writes and exits 0."""
+    daemon = Daemon(directory, session)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -8,7 +8,6 @@ agents are reported with file:line before anything is planned.
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -58,21 +57,51 @@ class Placement:
         return state if moved == cfg else replace(state, config=moved)
 
 
-def placement(args: argparse.Namespace | None = None, environ: Mapping[str, str] = os.environ) -> Placement:
-    """Flags (`--http-bind`, `--audit-path`, `--database`) win over the environment."""
+def placement(
+    http_bind: str | None = None,
+    audit_path: str | None = None,
+    database: str | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Placement:
+    """The given values (the CLI's `--http-bind`, `--audit-path`, `--database`) win over the
+    environment (`PRESENCECTL_HTTP_BIND`, `_AUDIT_PATH`, `_DATABASE`)."""
 
-    def pick(flag: str, variable: str) -> str | None:
-        given = getattr(args, flag, None) if args is not None else None
+    def pick(given: str | None, variable: str) -> str | None:
         return (given or environ.get(variable, "")).strip() or None
 
     return Placement(
-        pick("http_bind", HTTP_BIND_ENV), pick("audit_path", AUDIT_PATH_ENV), pick("database", DATABASE_ENV)
+        pick(http_bind, HTTP_BIND_ENV), pick(audit_path, AUDIT_PATH_ENV), pick(database, DATABASE_ENV)
     )
 
 
 def with_environment(state: DesiredState, environ: Mapping[str, str] = os.environ) -> DesiredState:
     """`state` placed by the environment alone (no flags)."""
-    return placement(None, environ).apply(state)
+    return placement(environ=environ).apply(state)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Connection settings given on the command line; each unset one falls back to the
+    environment (ClientConfig.from_settings), then to desired/'s ControllerConfig."""
+
+    region: str | None = None
+    api_base: str | None = None
+    login_base: str | None = None
+    client_id_file: str | None = None
+    client_secret_file: str | None = None
+    rate_per_minute: int | None = None
+
+    def client_for(self, state: DesiredState) -> GenesysClient:
+        cfg = state.config
+        config = ClientConfig.from_settings(
+            region=self.region or cfg.region,
+            api_base=self.api_base or cfg.api_base,
+            login_base=self.login_base or cfg.login_base,
+            client_id_file=self.client_id_file,
+            client_secret_file=self.client_secret_file,
+            rate_per_minute=self.rate_per_minute or cfg.rate_per_minute,
+        )
+        return GenesysClient(config)
 
 
 @dataclass
@@ -81,19 +110,6 @@ class Session:
     org_reader: OrgReader
     state: DesiredState  # resolved against the live catalog
     placement: Placement = Placement()  # applied to `state`, and to every reload of the daemon
-
-
-def client_for(args: argparse.Namespace, state: DesiredState) -> GenesysClient:
-    cfg = state.config
-    config = ClientConfig.from_settings(
-        region=args.region or cfg.region,
-        api_base=args.api_base or cfg.api_base,
-        login_base=args.login_base or cfg.login_base,
-        client_id_file=args.client_id_file,
-        client_secret_file=args.client_secret_file,
-        rate_per_minute=args.rate_per_minute or cfg.rate_per_minute,
-    )
-    return GenesysClient(config)
 
 
 def load_live(directory: str, client: GenesysClient, org_reader: OrgReader, now: datetime) -> DesiredState:
@@ -138,7 +154,9 @@ def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:
 
 
 def open_session(
-    args: argparse.Namespace,
+    directory: str,
+    connection: Connection,
+    where: Placement,
     clock: Callable[[], datetime] = utc_now,
     check: Callable[[DesiredState], None] | None = None,
     on_call: Callable[[str, str, int, float, int, int], None] | None = None,
@@ -146,14 +164,13 @@ def open_session(
     """`check` sees the offline-valid state before anything reaches the network (local
     configuration: paths, ports, secrets) and raises to stop there; `on_call` hears every API
     call from the first (e.g. progress)."""
-    where = placement(args)
-    offline = where.apply(load_desired(args.directory, now=clock()))
+    offline = where.apply(load_desired(directory, now=clock()))
     if check is not None:
         check(offline)
-    client = client_for(args, offline)
+    client = connection.client_for(offline)
     if on_call is not None:
         client.stats.add_listener(on_call)
-    session = session_on(client, args.directory, clock())
+    session = session_on(client, directory, clock())
     session.state = where.apply(session.state)
     session.placement = where
     return session

@@ -11,6 +11,7 @@ import pytest
 
 from controller.audit import read_audit
 from controller.cli import main
+from controller.commands.connection import placement_from_args
 from controller.emulator.server import RunningEmulator
 from controller.engine.session import Placement, placement
 from controller.model.types import ControllerConfig, DesiredState
@@ -25,16 +26,16 @@ def test_flags_win_over_the_environment_which_wins_over_desired() -> None:
         "PRESENCECTL_AUDIT_PATH": "/var/lib/presencectl/audit.jsonl",
         "PRESENCECTL_DATABASE": "/var/lib/presencectl/adherence.sqlite",
     }
-    from_env = placement(argparse.Namespace(), env).apply(STATE).config
+    from_env = placement_from_args(argparse.Namespace(), env).apply(STATE).config
     assert from_env.http_bind == "0.0.0.0:9464"
     assert from_env.audit_path == "/var/lib/presencectl/audit.jsonl"
     assert from_env.adherence_database == "/var/lib/presencectl/adherence.sqlite"
     flags = argparse.Namespace(http_bind="127.0.0.1:0", audit_path="a.jsonl", database=None)
-    mixed = placement(flags, env).apply(STATE).config
+    mixed = placement_from_args(flags, env).apply(STATE).config
     assert (mixed.http_bind, mixed.audit_path) == ("127.0.0.1:0", "a.jsonl")
     assert mixed.adherence_database == "/var/lib/presencectl/adherence.sqlite"
     assert Placement().apply(STATE) is STATE
-    assert placement(None, {}).apply(STATE).config.adherence_database == "audit/adherence.sqlite"
+    assert placement(environ={}).apply(STATE).config.adherence_database == "audit/adherence.sqlite"
 
 
 def test_apply_writes_the_audit_log_where_the_flag_says(
