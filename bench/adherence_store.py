@@ -119,9 +119,9 @@ def main() -> None:
             if label != "a day" and args.days == 1:
                 continue
             t0 = time.perf_counter()
-            a = datetime(days[0].year, days[0].month, days[0].day, tzinfo=UTC)
+            first = datetime(days[0].year, days[0].month, days[0].day, tzinfo=UTC)
             spans = store.spans(
-                a - timedelta(days=1),
+                first - timedelta(days=1),
                 datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=2),
                 managed,
             )

@@ -34,7 +34,8 @@ from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
 from tests.coordination import sharding
 from tests.coordination.etcd_cluster import EtcdCluster
-from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, wait_for
+from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence
+from tests.support.waiting import after, wait_for
 
 
 def available(emu: RunningEmulator, agents: list[str]) -> bool:
@@ -44,15 +45,15 @@ def available(emu: RunningEmulator, agents: list[str]) -> bool:
 def one_kill(emu: RunningEmulator, live: list[Replica], victim: str) -> tuple[float, float, Replica, Replica]:
     """SIGKILL the leader, disturb `victim` at once: (takeover s, write gap s, new leader, killed)."""
     ids = [a.id for a in emu.org.agents]
-    wait_for(lambda: sorted(r.role() for r in live) == ["leader", "standby"], "leader + standby", 120)
-    wait_for(lambda: available(emu, ids), "a settled org", 120)
+    wait_for(lambda: sorted(r.role() for r in live) == ["leader", "standby"], "leader + standby", after(120))
+    wait_for(lambda: available(emu, ids), "a settled org", after(120))
     leader = next(r for r in live if r.role() == "leader")
     standby = next(r for r in live if r is not leader)
     killed = time.monotonic()
     leader.signal(signal.SIGKILL)
     emu.control.set_presence(victim, "Away")
-    took = wait_for(lambda: standby.role() == "leader", "takeover", 120)
-    wait_for(lambda: available(emu, [victim]), "the disturbed agent corrected", 120)
+    took = wait_for(lambda: standby.role() == "leader", "takeover", after(120))
+    wait_for(lambda: available(emu, [victim]), "the disturbed agent corrected", after(120))
     return took, time.monotonic() - killed, standby, leader
 
 
@@ -101,27 +102,33 @@ def rebalance(lease: int, agents: int) -> None:
         ids = [a.id for a in emu.org.agents]
         members = [Replica(0, emu, directory, root), Replica(1, emu, directory, root)]
         try:
-            wait_for(lambda: all(len(r.health().get("members", [])) == 2 for r in members), "2", patience)
-            wait_for(lambda: all(r.ready() for r in members), "both ready", patience)
-            wait_for(lambda: available(emu, ids), "a settled org", patience)
+            wait_for(
+                lambda: all(len(r.health().get("members", [])) == 2 for r in members), "2", after(patience)
+            )
+            wait_for(lambda: all(r.ready() for r in members), "both ready", after(patience))
+            wait_for(lambda: available(emu, ids), "a settled org", after(patience))
             started = time.monotonic()
             joiner = Replica(2, emu, directory, root)
             members.append(joiner)
-            wait_for(lambda: registered(etcd, joiner.name), "its registration", patience)
+            wait_for(lambda: registered(etcd, joiner.name), "its registration", after(patience))
             joined = time.monotonic()
             wait_for(
-                lambda: all(len(r.health().get("members", [])) == 3 for r in members), "3 views", patience
+                lambda: all(len(r.health().get("members", [])) == 3 for r in members),
+                "3 views",
+                after(patience),
             )
             views = time.monotonic() - joined
-            wait_for(joiner.ready, "its first full cycle", patience)
+            wait_for(joiner.ready, "its first full cycle", after(patience))
             ready = time.monotonic() - joined
             names = sorted(r.name for r in members)
             moved = [a for a in ids if rendezvous_owner(a, names) == joiner.name]
-            wait_for(lambda: sharding.subscribed(joiner, len(moved)), "its notification channels", patience)
+            wait_for(
+                lambda: sharding.subscribed(joiner, len(moved)), "its notification channels", after(patience)
+            )
             streaming = time.monotonic() - joined
             for agent in moved:
                 emu.control.set_presence(agent, "Away")
-            corrected = wait_for(lambda: available(emu, moved), "moved agents corrected", patience)
+            corrected = wait_for(lambda: available(emu, moved), "moved agents corrected", after(patience))
             print(
                 f"rebalance, {agents} agents, lease {lease} s: the joining member registered "
                 f"{joined - started:.2f} s after its process started; every view had it "

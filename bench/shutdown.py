@@ -24,6 +24,7 @@ from pathlib import Path
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
+from tests.support.waiting import after, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 READS = r"/users/activity$|/adherence$|/presences/purecloud/bulk$"
@@ -42,14 +43,6 @@ def daemon_desired(tmp: Path) -> Path:
 
 def _count(emu: RunningEmulator, pattern: str) -> int:
     return sum(1 for r in emu.control.requests_log() if re.search(pattern, str(r["path"])))
-
-
-def _wait(condition: object, cap: float = 600.0) -> None:
-    deadline = time.monotonic() + cap
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise SystemExit("the daemon never reached the point to signal")
-        time.sleep(0.02)
 
 
 def case(name: str, agents: int, rate: int, latency_path: str, signal_after: str, at: int) -> None:
@@ -71,9 +64,9 @@ def case(name: str, agents: int, rate: int, latency_path: str, signal_after: str
             command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         try:
-            _wait(lambda: _count(emu, r"/api/v2/users$") > 0)  # connected and loading
+            wait_for(lambda: _count(emu, r"/api/v2/users$") > 0, "connected and loading", after(600))
             emu.control.faults(latencyMs=2000, pathPattern=latency_path)
-            _wait(lambda: _count(emu, signal_after) >= at)
+            wait_for(lambda: _count(emu, signal_after) >= at, "the point to signal", after(600))
             reads_before = _count(emu, READS)
             sent = time.monotonic()
             process.send_signal(signal.SIGTERM)

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import TypeVar
 
+from bench._timing import cpu
 from controller.commands.simulate import read_org_snapshot
 from controller.core.simulate import simulate_day
 from controller.core.timeline import day_start
@@ -31,19 +29,8 @@ from controller.status.page import render_page
 from controller.status.tracker import StatusTracker
 from controller.status.view import AgentFilter, build_status, select_agents_page, status_json
 
-_T = TypeVar("_T")
 DESIRED = Path(__file__).resolve().parents[1] / "desired"
 ZONE = "America/New_York"
-
-
-def cpu(fn: Callable[[], _T], runs: int = 3) -> tuple[float, _T]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        began = time.process_time()
-        result = fn()
-        best = min(best, time.process_time() - began)
-    assert result is not None
-    return best, result
 
 
 def main(agents: int) -> None:
@@ -60,7 +47,7 @@ def main(agents: int) -> None:
             session.state, write=False
         )
         tracker = StatusTracker()
-        record_s, _ = cpu(lambda: tracker.record(result, session.state) or True)
+        record_s, _ = cpu(lambda: tracker.record(result, session.state))
         facts_s, facts = cpu(
             lambda: tracker.facts(
                 session.state, loaded_at=None, desired_error="", stream_connected=True, held_reason=""

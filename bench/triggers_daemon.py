@@ -17,7 +17,6 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -30,6 +29,7 @@ from controller.engine.session import Session, connect, session_on, trigger_owne
 from controller.genesys import RateBudget
 from controller.model.types import ControllerConfig
 from controller.subscriptions.plan import marker_owner
+from tests.support.waiting import after, wait_for
 
 DESIRED = Path(__file__).resolve().parents[1] / "desired"
 NAME = "not-responding-alert"
@@ -47,14 +47,6 @@ def _owned_ids(emu: RunningEmulator) -> list[str]:
 
 def _trigger_calls(emu: RunningEmulator) -> int:
     return sum(n for k, n in emu.control.request_counts().items() if "/processautomation/triggers" in k)
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        time.sleep(0.005)
 
 
 def main() -> None:
@@ -95,7 +87,7 @@ def main() -> None:
         )
         daemon.start()
         try:
-            _wait(lambda: bool(_owned_ids(emu)), 30)
+            wait_for(lambda: bool(_owned_ids(emu)), "the triggers created", after(30))
             time.sleep(args.interval)  # let the start's pass finish
             emu.control.clear_requests()
             started = time.monotonic()
@@ -122,7 +114,9 @@ def main() -> None:
                 (trigger_id,) = _owned_ids(emu)
                 deleted = time.monotonic()
                 client.triggers.delete_trigger(trigger_id)
-                _wait(lambda: bool(_owned_ids(emu)), 10 * args.interval + 10)
+                wait_for(
+                    lambda: bool(_owned_ids(emu)), "the trigger recreated", after(10 * args.interval + 10)
+                )
                 units.append((time.monotonic() - deleted) / args.interval)
             units.sort()
             print(

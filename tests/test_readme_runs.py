@@ -65,7 +65,7 @@ def _comment(line: str) -> str:
 
 def blocks(text: str) -> list[Block]:
     found = list(re.finditer(r"```(\w*)\n(.*?)```\n", text, re.S))
-    out = []
+    out: list[Block] = []
     for n, match in enumerate(found):
         if match.group(1) != "sh":
             continue
@@ -224,10 +224,10 @@ def test_every_sh_block_of_the_readme_runs_as_written(tmp_path: Path) -> None:
         )
     assert process.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
-    printed = dict(re.findall(r"^__block (\d+)\n(.*?)(?=^__block )", out, re.M | re.S))
+    by_block = dict(re.findall(r"^__block (\d+)\n(.*?)(?=^__block )", out, re.M | re.S))
     for block in all_blocks:
         if block.output is not None:
-            missing = _appears_in_order(_with_ports(block.output, ports), printed.get(str(block.index), ""))
+            missing = _appears_in_order(_with_ports(block.output, ports), by_block.get(str(block.index), ""))
             assert not missing, f"README block {block.index} did not print:\n" + "\n".join(missing)
 
 

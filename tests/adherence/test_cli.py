@@ -11,7 +11,7 @@ import pytest
 
 from controller.adherence.report import AgentDay, render_csv, render_json, render_table
 from controller.cli import main
-from tests.adherence.test_compute import AGENT, DAY, FOLLOWS, fixture_figures
+from tests.adherence.fixture_day import AGENT, DAY, FOLLOWS, fixture_figures
 
 DESIRED = Path(__file__).parent / "desired"
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from controller.adherence.compute import AgentAdherence
 from controller.adherence.export import Exporter, ExportSettings, batches
@@ -18,41 +16,14 @@ from controller.adherence.report import AgentDay
 from controller.adherence.store import TimelineStore
 from controller.core.domain import Agent
 from controller.genesys import Backoff
-from controller.http import HealthStatus, HttpServer
 from controller.metrics import Metrics
 from controller.webhook import verify_signature
 from tests.core.builders import policy
+from tests.support.dashboard import Receiver, unique
 
 FIRST = date(2026, 11, 24)
 NOW = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
 QUICK = Backoff(base_seconds=0.001, cap_seconds=0.01)
-
-
-class Receiver:
-    """A real HTTP dashboard: answers each POST with the next scripted status (then 204)."""
-
-    def __init__(self, port: int = 0) -> None:
-        self.received: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-        self.script: list[int] = []
-        self.lock = threading.Lock()
-        self.server = HttpServer(
-            f"127.0.0.1:{port}",
-            Metrics(),
-            lambda: HealthStatus(alive=True, ready=True),
-            [web.post("/adherence", self._handle)],
-        )
-        self.port = self.server.start()
-        self.url = f"http://127.0.0.1:{self.port}/adherence"
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        with self.lock:
-            status = self.script.pop(0) if self.script else 204
-            self.received.append(
-                (request.headers["Idempotency-Key"], json.loads(body), dict(request.headers))
-            )
-        headers = {"Retry-After": "0"} if status == 429 else {}
-        return web.Response(status=status, headers=headers)
 
 
 def agent_days(n: int) -> list[AgentDay]:
@@ -67,19 +38,6 @@ def agent_days(n: int) -> list[AgentDay]:
         )
         for i in range(n)
     ]
-
-
-def unique(
-    received: list[tuple[str, dict[str, Any], dict[str, str]]], accepted: set[str]
-) -> list[tuple[str, Any]]:
-    """What a dashboard keeps: the first copy of each key it accepted, in arrival order."""
-    seen: set[str] = set()
-    out = []
-    for key, body, _ in received:
-        if key in accepted and key not in seen:
-            seen.add(key)
-            out.append((key, body))
-    return out
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from controller.engine.reconciler import Reconciler
 from controller.engine.session import Session
 from controller.failures import LocalConfigError
 from controller.metrics import Metrics
-from tests.adherence.test_export import Receiver
 from tests.engine.conftest import emulator_clock, open_test_session
+from tests.support.dashboard import Receiver
 
 
 def test_export_on_demand_delivers_the_range_or_names_the_missing_url(

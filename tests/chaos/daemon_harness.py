@@ -1,7 +1,7 @@
 """The chaos suite's parts: the daemon as a real subprocess, an independent convergence oracle,
 readers of the emulator's request log and of the audit log, and the deadline-free poll helper.
 
-Nothing here waits on wall-clock time: `until` polls a condition and fails only when a
+Nothing here waits on wall-clock time: `wait_for` polls a condition and fails only when a
 `give_up` condition (a count the daemon or the emulator reports) says the wait is hopeless;
 pytest-timeout bounds a hung run.
 """
@@ -13,8 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -27,20 +26,11 @@ from controller.engine.reconciler import Reconciler
 from controller.engine.session import connect, session_on
 from controller.genesys import RateBudget
 from controller.metrics import Metrics
+from tests.support.waiting import wait_for
 
-POLL_SECONDS = 0.1  # how often a condition is looked at (not a synchronisation delay)
 ORACLE_CLIENT = ("chaos-oracle", "chaos-oracle-secret-0123456789")
 ORACLE_RATE = 600  # the oracle's own client budget: it never spends the daemon's
 WEBHOOK_SECRET = "chaos-webhook-secret-0123456789"
-
-
-def until(condition: Callable[[], bool], what: str, give_up: Callable[[], str | None] = lambda: None) -> None:
-    """Poll `condition` until true; fail with `give_up()`'s message as soon as it returns one."""
-    while not condition():
-        reason = give_up()
-        if reason:
-            raise AssertionError(f"gave up waiting for {what}: {reason}")
-        time.sleep(POLL_SECONDS)
 
 
 class DaemonProcess:
@@ -108,7 +98,7 @@ class DaemonProcess:
         return self.proc.poll() is None
 
     def death(self) -> str | None:
-        """Why waiting on this daemon is hopeless (it exited), for `until(give_up=...)`."""
+        """Why waiting on this daemon is hopeless (it exited), for `wait_for(give_up=...)`."""
         if self.alive():
             return None
         self.refresh()
@@ -118,7 +108,7 @@ class DaemonProcess:
     @property
     def http_port(self) -> int:
         if self._port is None:
-            until(lambda: self.count("daemon started") > 0, "the daemon to start", self.death)
+            wait_for(lambda: self.count("daemon started") > 0, "the daemon to start", self.death)
             started = next(r for r in self.records if r.get("message") == "daemon started")
             self._port = int(started["http_port"])
         return self._port

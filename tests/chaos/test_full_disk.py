@@ -18,9 +18,10 @@ import requests
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import session_on
-from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, kill_rounds, wait_until
+from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, kill_rounds
 from tests.engine.conftest import client_for
 from tests.smallfs import grow, small_filesystem
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.chaos
 
@@ -43,7 +44,7 @@ def test_the_daemon_fails_closed_on_a_full_disk_and_resumes_when_there_is_room(
         daemon.start()
         try:
             health = f"http://127.0.0.1:{daemon.http_port}/healthz"
-            wait_until(lambda: requests.get(health, timeout=5).status_code == 503, "/healthz failing")
+            wait_for(lambda: requests.get(health, timeout=5).status_code == 503, "/healthz failing")
             body = requests.get(health, timeout=5).json()
             assert "No space left" in body["reason"] and "presence writes stopped" in body["reason"]
             metrics = daemon.metrics.registry
@@ -51,7 +52,7 @@ def test_the_daemon_fails_closed_on_a_full_disk_and_resumes_when_there_is_room(
             failures = metrics.get_sample_value("presencectl_audit_write_failures_total") or 0
             assert failures >= 1
             # It keeps retrying, and every write Genesys accepted meanwhile has its intent on disk.
-            wait_until(
+            wait_for(
                 lambda: (metrics.get_sample_value("presencectl_audit_write_failures_total") or 0) > failures,
                 "a retry",
             )
@@ -60,9 +61,9 @@ def test_the_daemon_fails_closed_on_a_full_disk_and_resumes_when_there_is_room(
             written_while_full = harness.writes_seen()
 
             grow(fs, 16 * 1024)  # the operator frees space
-            wait_until(lambda: requests.get(health, timeout=5).status_code == 200, "/healthz ok again")
-            wait_until(lambda: harness.pending() == 0, "every intent completed by its outcome")
-            wait_until(lambda: harness.writes_seen() > written_while_full, "writing resumed")
+            wait_for(lambda: requests.get(health, timeout=5).status_code == 200, "/healthz ok again")
+            wait_for(lambda: harness.pending() == 0, "every intent completed by its outcome")
+            wait_for(lambda: harness.writes_seen() > written_while_full, "writing resumed")
             assert metrics.get_sample_value("presencectl_audit_writable") == 1
         finally:
             daemon.stop()

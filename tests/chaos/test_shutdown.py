@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, wait_until
+from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos
+from tests.support.waiting import wait_for
 
 OBSERVE = "POST /api/v2/workforcemanagement/users/activity"
 IN_FLIGHT_MAX = 8  # the client's 4 read workers, twice: some may start while the signal travels
@@ -34,7 +35,7 @@ def test_sigterm_during_a_full_read_abandons_the_reads_and_exits_zero(harness: H
     harness.emu.control.faults(latencyMs=300, pathPattern=r"/users/activity$")  # 30 batches of 100
     process = harness.start("run")
     try:
-        wait_until(lambda: observe_calls(harness) >= 2, "the daemon's full read under way")
+        wait_for(lambda: observe_calls(harness) >= 2, "the daemon's full read under way")
         at_signal = observe_calls(harness)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate()

@@ -6,11 +6,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.support.waiting import wait_for
 
 INSTALL = "install it with `apt-get install -y etcd-server` (.ci/run does it on CI)"
 
@@ -61,16 +62,14 @@ class EtcdCluster:
             self.wait_healthy(url)
 
     @staticmethod
-    def wait_healthy(url: str, timeout: float = 30.0) -> None:
-        give_up = time.monotonic() + timeout
-        while time.monotonic() < give_up:
+    def wait_healthy(url: str) -> None:
+        def healthy() -> bool:
             try:
-                if requests.get(f"{url}/health", timeout=1).json().get("health") == "true":
-                    return
+                return bool(requests.get(f"{url}/health", timeout=1).json().get("health") == "true")
             except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"etcd at {url} did not become healthy within {timeout}s")
+                return False
+
+        wait_for(healthy, f"etcd at {url} healthy")
 
     def kill(self, index: int) -> None:
         self.procs[index].kill()

@@ -86,7 +86,7 @@ class LeaseServer:
                 lease = self.leases.get((namespace, name))
                 if lease is None:
                     return 404, _status(404, "NotFound", f'leases.coordination.k8s.io "{name}" not found')
-                return 200, self.api.sanitize_for_serialization(lease)
+                return 200, self.api.sanitize_for_serialization(lease)  # type: ignore[no-untyped-call]
             lease = self.api.deserialize(
                 json.dumps(body), "V1Lease", "application/json"
             )  # the client's model, or it fails
@@ -104,7 +104,8 @@ class LeaseServer:
             lease.metadata.resource_version = str(self.version)
             lease.metadata.namespace = namespace
             self.leases[key] = lease
-            return (201 if method == "POST" else 200), self.api.sanitize_for_serialization(lease)
+            body = self.api.sanitize_for_serialization(lease)  # type: ignore[no-untyped-call]
+            return (201 if method == "POST" else 200), body
 
     def listing(self, namespace: str, path: str) -> Any:
         """A LeaseList of the namespace, filtered by an equality `labelSelector` (key=value,...)."""
@@ -121,7 +122,7 @@ class LeaseServer:
             items=items,
             metadata=client.V1ListMeta(resource_version=str(self.version)),
         )
-        return self.api.sanitize_for_serialization(listed)
+        return self.api.sanitize_for_serialization(listed)  # type: ignore[no-untyped-call]
 
     def coordination_api(self) -> Any:
         config = client.Configuration()

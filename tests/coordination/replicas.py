@@ -8,8 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +51,6 @@ spec:
     - {{days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], from: "00:00", to: "23:59", presence: Available}}
   rules: {{graceSeconds: 0, respectActiveInteractions: false}}
 """
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> float:
-    """Wait on a condition (never a fixed sleep); the timeout only turns a hang into a failure."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def ha_emulator(agents: int, clients: int) -> RunningEmulator:

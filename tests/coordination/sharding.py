@@ -34,7 +34,8 @@ from controller.coordination import rendezvous_owner
 from controller.core.presence import SystemPresence
 from controller.emulator.control import EmulatorControl
 from controller.emulator.server import RunningEmulator
-from tests.coordination.replicas import Replica, desired_dir, presence, wait_for, writers, writes
+from tests.coordination.replicas import Replica, desired_dir, presence, writers, writes
+from tests.support.waiting import wait_for
 
 MEMBERS = 3
 WRITING_ROLES = ("leader", "member")
@@ -150,37 +151,33 @@ def run(emu: RunningEmulator, etcd_urls: list[str], root: Path, lease: int = 2, 
     """The scenario above; raises AssertionError at the first broken promise."""
     ids = [a.id for a in emu.org.agents]
     everyone = set(ids)
-    patience = 60 + len(ids) / 100  # turns a hang into a failure; never a pass/fail on time
     figures = Figures(len(ids), lease)
     directory = desired_dir(root, emu, etcd_urls, "sharded", lease, resync)
     replicas = [Replica(i, emu, directory, root) for i in range(MEMBERS)]
     names = sorted(r.name for r in replicas)
     try:
-        wait_for(lambda: all(r.health().get("members") == names for r in replicas), "three members", patience)
-        wait_for(lambda: all(r.ready() for r in replicas), "every member ready", patience)
-        wait_for(lambda: available(emu, ids), "the first corrections", patience)
+        wait_for(lambda: all(r.health().get("members") == names for r in replicas), "three members")
+        wait_for(lambda: all(r.ready() for r in replicas), "every member ready")
+        wait_for(lambda: available(emu, ids), "the first corrections")
         assert sorted(r.role() for r in replicas) == ["leader", "member", "member"]
         owner = {a: rendezvous_owner(a, names) for a in ids}
         figures.shares = {n: sum(o == n for o in owner.values()) for n in names}
         assert min(figures.shares.values()) > len(ids) // (2 * MEMBERS)  # each member has a real share
         # A member that started alone watched everyone at first: drift during its re-subscription
         # would only be seen by the next resync, so the first pass starts once the streams settled.
-        wait_for(
-            lambda: all(subscribed(r, figures.shares[r.name]) for r in replicas), "the streams", patience
-        )
+        wait_for(lambda: all(subscribed(r, figures.shares[r.name]) for r in replicas), "the streams")
         with OwnershipSampler(replicas, ids, figures):
             # (A member alone at first owned everything: only writes with all three count from here.)
             emu.control.clear_requests()
             marks = {r.name: len(r.audit()) for r in replicas}
             started = time.monotonic()
             disturb(emu, ids)
-            wait_for(lambda: available(emu, ids), "every agent corrected by its owner", patience)
+            wait_for(lambda: available(emu, ids), "every agent corrected by its owner")
             figures.first_pass_seconds = time.monotonic() - started
             assert {a: set(c) for a, c in writers(emu).items()} == {a: {o} for a, o in owner.items()}
             wait_for(
                 lambda: set().union(*(audited(r, marks[r.name]) for r in replicas)) == everyone,
                 "the audit records of those writes",
-                patience,
             )
             for replica in replicas:  # the audit logs say the same
                 assert audited(replica, marks[replica.name]) == {
@@ -198,13 +195,9 @@ def run(emu: RunningEmulator, etcd_urls: list[str], root: Path, lease: int = 2, 
             killer.start()
             disturb(emu, ids)
             killer.join()
-            wait_for(
-                lambda: all(r.health().get("members") == rest for r in survivors),
-                "the member to leave",
-                patience,
-            )
+            wait_for(lambda: all(r.health().get("members") == rest for r in survivors), "the member to leave")
             figures.views_seconds = time.monotonic() - kill[0]
-            wait_for(lambda: available(emu, ids), "every agent reconciled by the remaining members", patience)
+            wait_for(lambda: available(emu, ids), "every agent reconciled by the remaining members")
             figures.reconciled_seconds = time.monotonic() - kill[0]
         assert figures.double_claims == 0 and figures.unclaimed_when_agreed == 0, figures
         check_handover(emu, owner, victim, rest, mine, figures)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,8 @@ import pytest
 from controller.core.presence import SystemPresence
 from controller.emulator.server import RunningEmulator
 from tests.coordination.etcd_cluster import EtcdCluster, etcd_binary
-from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, wait_for, writes
+from tests.coordination.replicas import Replica, desired_dir, ha_emulator, presence, writes
+from tests.support.waiting import wait_for
 
 AGENTS = 30
 LEASE = 2
@@ -62,6 +64,24 @@ def disturb(emu: RunningEmulator) -> None:
         emu.control.set_presence(agent.id, "Away")
 
 
+def _says_fenced_by_etcd(replica: Replica) -> bool:
+    return any(
+        x.get("role") == "fenced" and "no etcd endpoint answered" in x.get("reason", "")
+        for x in replica.logs()
+    )
+
+
+def take_over(emu: RunningEmulator, leader: Replica, standby: Replica, how: signal.Signals) -> None:
+    """Mid-apply (the leader has written), the leader gets `how`; the standby takes over and
+    corrects every agent."""
+    emu.control.clear_requests()
+    disturb(emu)
+    wait_for(lambda: leader.client_id in writes(emu), "the leader's first write")
+    leader.signal(how)
+    wait_for(lambda: standby.role() == "leader", "the standby to take over")
+    wait_for(lambda: all_available(emu), "every agent corrected by the new leader")
+
+
 def never_interleaved(order: list[str], first: str, second: str) -> None:
     """Once `second` has written, `first` never writes again."""
     if second in order:
@@ -72,12 +92,7 @@ def test_sigkill_of_the_leader_mid_apply_the_standby_takes_over_alone(
     emu: RunningEmulator, replicas: tuple[Replica, Replica]
 ) -> None:
     leader, standby = replicas
-    emu.control.clear_requests()
-    disturb(emu)
-    wait_for(lambda: leader.client_id in writes(emu), "the leader's first write")
-    leader.signal(signal.SIGKILL)
-    wait_for(lambda: standby.role() == "leader", "the standby to take over")
-    wait_for(lambda: all_available(emu), "every agent corrected")
+    take_over(emu, leader, standby, signal.SIGKILL)
     disturb(emu)  # and the new leader keeps correcting
     wait_for(lambda: all_available(emu), "every agent corrected again")
     order = writes(emu)
@@ -94,12 +109,7 @@ def test_a_sigstopped_leader_writes_nothing_after_it_wakes(
     emu: RunningEmulator, replicas: tuple[Replica, Replica]
 ) -> None:
     leader, standby = replicas
-    emu.control.clear_requests()
-    disturb(emu)
-    wait_for(lambda: leader.client_id in writes(emu), "the leader's first write")
-    leader.signal(signal.SIGSTOP)
-    wait_for(lambda: standby.role() == "leader", "the standby to take over")
-    wait_for(lambda: all_available(emu), "every agent corrected by the new leader")
+    take_over(emu, leader, standby, signal.SIGSTOP)
     leader.signal(signal.SIGCONT)
     wait_for(lambda: leader.role() == "standby", "the woken leader to see it lost the lease")
     disturb(emu)  # both hear of it on their streams; only the leader may write
@@ -119,9 +129,7 @@ def test_etcd_member_loss_keeps_the_leader_and_quorum_loss_stops_every_writer(
         assert leader.role() == "leader" and standby.role() == "standby"
         assert leader.metric("presencectl_leader_transitions_total") == transitions
         etcd3.kill(1)  # quorum lost
-        wait_for(
-            lambda: leader.role() == standby.role() == "fenced", "every replica to stop writing", timeout=30
-        )
+        wait_for(lambda: leader.role() == standby.role() == "fenced", "every replica to stop writing")
         for replica in (leader, standby):
             assert "cannot prove this replica holds its lease" in replica.health()["reason"]
             assert not replica.ready()
@@ -132,10 +140,4 @@ def test_etcd_member_loss_keeps_the_leader_and_quorum_loss_stops_every_writer(
         assert writes(emu) == []
         assert not any(presence(emu, a.id) is SystemPresence.AVAILABLE for a in emu.org.agents)
         for replica in (leader, standby):  # each says why it stopped writing
-            wait_for(
-                lambda r=replica: any(
-                    x.get("role") == "fenced" and "no etcd endpoint answered" in x.get("reason", "")
-                    for x in r.logs()
-                ),
-                "the log line saying why",
-            )
+            wait_for(partial(_says_fenced_by_etcd, replica), "the log line saying why")

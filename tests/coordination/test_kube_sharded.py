@@ -19,8 +19,8 @@ from controller.coordination.kube import LeaseBackend
 from controller.coordination.kube_members import MEMBER_LABEL, member_lease_name
 from controller.metrics import Metrics
 from controller.model.types import Coordination
+from tests.coordination.electors import Clock
 from tests.coordination.lease_server import LeaseServer
-from tests.coordination.test_elector import Clock
 
 CONFIG = replace(
     Coordination(),

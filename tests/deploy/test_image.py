@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import venv
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +22,15 @@ from controller import __version__
 from controller.emulator.org import agent_id
 from controller.emulator.server import RunningEmulator
 from tests.deploy.conftest import ROOT
-from tests.deploy.test_prometheus_server import free_port
 from tests.engine.conftest import desired_copy
-from tests.engine.test_daemon import wait_for
+from tests.support.net import free_port
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """bin/ of a fresh virtualenv holding only the project's wheel and its dependencies."""
     work = tmp_path_factory.mktemp("image")
     wheels = work / "wheels"
@@ -49,7 +48,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     pip = [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     install = subprocess.run([*pip, str(wheel)], capture_output=True, text=True, check=False)
     assert install.returncode == 0, install.stderr[-3000:]
-    yield target / "bin"
+    return target / "bin"
 
 
 def test_the_wheel_holds_only_what_runs(installed: Path) -> None:
@@ -119,12 +118,12 @@ def test_runs_as_the_image_runs_it(installed: Path, day_emulator: RunningEmulato
                 assert proc.poll() is None, "presencectl exited"
                 return False
 
-        wait_for(ready, timeout=60, what="/readyz on $PRESENCECTL_HTTP_BIND")
+        wait_for(ready, what="/readyz on $PRESENCECTL_HTTP_BIND")
         code = _healthcheck_code().replace("127.0.0.1:9464", f"127.0.0.1:{port}")
         probe = subprocess.run(["python", "-c", code], env=env, capture_output=True, text=True, check=False)
         assert probe.returncode == 0, probe.stderr
         audit = state / "audit" / "audit.jsonl"
-        wait_for(lambda: audit.exists() and audit.stat().st_size > 0, timeout=30, what="audit records")
+        wait_for(lambda: audit.exists() and audit.stat().st_size > 0, what="audit records")
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)

@@ -53,7 +53,7 @@ def _problems(lint: ModuleType, check: str) -> list[str]:
 
 
 UNIT = "deploy/systemd/presencectl.service"
-MISTAKES: dict[str, tuple[str, Callable[[Path], None], str]] = {
+MISTAKES: dict[str, tuple[str, Callable[[Path], object], str]] = {
     "the image runs as root": (
         "check_dockerfile",
         lambda root: _edit(root / "Dockerfile", "USER 10001:10001", "USER root"),

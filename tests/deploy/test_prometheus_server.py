@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -33,7 +32,8 @@ from controller.engine.session import Session
 from controller.metrics import Metrics
 from tests.deploy.conftest import ALERTS, DASHBOARD, require_binary
 from tests.engine.conftest import DAY, desired_copy, emulator_clock, open_test_session
-from tests.engine.test_daemon import wait_for
+from tests.support.net import free_port
+from tests.support.waiting import wait_for
 
 JOB = "presencectl"
 # What Grafana would put in place of its variables: every instance and policy, and a range that
@@ -71,12 +71,6 @@ def dashboard_panels() -> list[dict[str, Any]]:
 def rule_expressions() -> dict[str, str]:
     groups = yaml.safe_load(ALERTS.read_text())["groups"]
     return {rule.get("alert") or rule["record"]: rule["expr"] for g in groups for rule in g["rules"]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Prometheus:
@@ -160,7 +154,7 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
         port = free_port()
         prometheus = Prometheus(binary, port, tmp_path)
         try:
-            wait_for(prometheus.ready, timeout=60, what="prometheus /-/ready")
+            wait_for(prometheus.ready, what="prometheus /-/ready")
             emu.control.set_clock(boundary - timedelta(seconds=BOUNDARY_LEAD_SECONDS))
             config = replace(
                 session.state.config,
@@ -172,8 +166,8 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
             daemon = Daemon(str(directory), session, clock=emulator_clock(emu))
             daemon.start()
             try:
-                wait_for(lambda: daemon.health().ready, timeout=30, what="the first full resync")
-                assert daemon.wait_streaming(30), "the notification stream did not connect"
+                wait_for(lambda: daemon.health().ready, what="the first full resync")
+                wait_for(lambda: daemon.wait_streaming(0), "the notification stream")
                 yield Running(daemon, emu, prometheus)
             finally:
                 daemon.stop()
@@ -188,7 +182,6 @@ def drift(running: Running) -> None:
     daemon, emu, _ = running
     wait_for(
         lambda: sample(daemon, "presencectl_boundary_to_write_seconds_count") >= 1,
-        timeout=BOUNDARY_LEAD_SECONDS + 30,
         what="the boundary write",
     )
     live = daemon.client.presence.observe(daemon.org_reader.directory(daemon.now()).by_id)
@@ -199,7 +192,6 @@ def drift(running: Running) -> None:
         emu.control.set_presence(user_id, "Away")
     wait_for(
         lambda: sample(daemon, "presencectl_event_to_correction_seconds_count") >= 1,
-        timeout=30,
         what="a stream-driven correction",
     )
 
@@ -210,7 +202,7 @@ def sample(daemon: Daemon, name: str) -> float:
 
 def test_prometheus_scrapes_the_daemon_and_every_rule_and_panel_evaluates(running: Running) -> None:
     prometheus = running.prometheus
-    wait_for(prometheus.scraped_twice, timeout=60, what="two scrapes of the daemon")
+    wait_for(prometheus.scraped_twice, what="two scrapes of the daemon")
     assert sample(running.daemon, "presencectl_boundary_to_write_seconds_count") == 0, (
         "the boundary came before Prometheus scraped: raise BOUNDARY_LEAD_SECONDS"
     )
@@ -233,13 +225,13 @@ def check_everything(prometheus: Prometheus, daemon: Daemon) -> None:
         return not missing
 
     try:
-        wait_for(all_panels_have_data, timeout=90, what="data in every dashboard panel")
+        wait_for(all_panels_have_data, what="data in every dashboard panel")
     except AssertionError as exc:
         raise AssertionError(f"{exc}; panels without data: {missing}") from None
 
     for expr in rule_expressions().values():  # parses and evaluates (an alert may be empty)
         prometheus.api("query", query=expr)
-    wait_for(rules_evaluated(prometheus), timeout=30, what="every rule evaluated once")
+    wait_for(rules_evaluated(prometheus), what="every rule evaluated once")
     for group in prometheus.api("rules")["groups"]:
         for rule in group["rules"]:
             assert rule["health"] == "ok", f"{rule['name']}: {rule.get('lastError')}"

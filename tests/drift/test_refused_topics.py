@@ -18,7 +18,8 @@ from controller.genesys import ChannelTopic, ClientConfig, GenesysClient, Notifi
 from controller.genesys.errors import Forbidden
 from controller.genesys.streaming import NotificationStream
 from controller.metrics import Metrics
-from tests.drift.test_drift import FAST, Recorder, client_for
+from tests.drift.recorder import FAST, Recorder, client_for
+from tests.support.waiting import wait_for
 
 CHANNELS = "POST /api/v2/notifications/channels"
 SUBSCRIBE = "PUT /api/v2/notifications/channels/{channelId}/subscriptions"
@@ -72,7 +73,7 @@ def test_refused_agents_are_unwatched_reported_once_and_the_rest_streams(
     )
     try:
         watcher.watch(managed)
-        assert recorder.wait_connection([True])
+        recorder.wait_connection([True])
         refused = refused_ids(emu)
         assert watcher.unwatched == refused and handed_over == [frozenset(refused)]
         topics = metrics.registry.get_sample_value
@@ -86,12 +87,12 @@ def test_refused_agents_are_unwatched_reported_once_and_the_rest_streams(
         sent = time.monotonic()
         emu.control.set_presence(managed[2], "Break")  # refused
         emu.control.set_presence(managed[3], "Break")  # permitted: bounds the wait
-        assert recorder.wait_agent(managed[3], after=sent) is not None
-        assert recorder.wait_agent(managed[2], after=sent, timeout=0.2) is None
+        recorder.wait_agent(managed[3], after=sent)
+        assert recorder.arrival(managed[2], after=sent) is None
 
         # A reconnect that is refused the same topics neither warns again nor hands over again.
         assert emu.control.drop_websockets() == 1
-        assert recorder.wait_connection([False, True])
+        recorder.wait_connection([False, True])
         counts = emu.control.request_counts()
         assert (counts[CHANNELS], counts[SUBSCRIBE]) == (2, 2)
         assert len(warnings(caplog)) == 1 and handed_over == [frozenset(refused)]
@@ -134,10 +135,7 @@ def test_without_ignore_errors_one_refused_topic_fails_the_put_and_the_shard_loo
     stream = NotificationStream(OldNotifications(old.api), topics, lambda event: None, backoff=FAST)
     try:
         stream.start()
-        deadline = time.monotonic() + 10
-        while emu.control.request_counts().get(CHANNELS, 0) < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert emu.control.request_counts().get(CHANNELS, 0) >= 5, "the old shard stopped retrying"
+        wait_for(lambda: emu.control.request_counts().get(CHANNELS, 0) >= 5, "the old shard retrying")
         assert not stream.is_connected()
     finally:
         stream.stop()

@@ -37,7 +37,7 @@ def test_emulator_command_prints_urls_first_and_stops_on_sigterm() -> None:
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         assert requests.get(f"{api_base}/api/v2/users", headers=headers, timeout=10).json()["total"] == 10
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        assert process.wait() == 0
     finally:
         process.kill()
         process.communicate()

@@ -7,7 +7,6 @@ SHAPES maps a model to its allowed fields; a field naming another model is check
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from websockets.sync.client import connect
 
 from controller.emulator.world import iso
 from tests.conftest import Api
+from tests.support.waiting import wait_for
 
 Shape = dict[str, str | None]
 
@@ -433,11 +433,13 @@ def test_every_response_uses_only_documented_fields(api: Api) -> None:
         query = {**window, "endDate": iso(now), "includeExceptions": True}
         job = api.post(f"{wfm}/managementunits/{mu_id}/historicaladherencequery", json=query).json()
         check(job, "WfmHistoricalAdherenceResponse")
-        for _ in range(50):
-            polled = api.get(f"{wfm}/adherence/historical/jobs/{job['id']}").json()
-            if polled["queryState"] == "Complete":
-                break
-            time.sleep(0.02)
+        wait_for(
+            lambda: (
+                api.get(f"{wfm}/adherence/historical/jobs/{job['id']}").json()["queryState"] == "Complete"
+            ),
+            "the historical adherence job",
+        )
+        polled = api.get(f"{wfm}/adherence/historical/jobs/{job['id']}").json()
         check(polled, "WfmHistoricalAdherenceResponse")
         check(
             requests.get(polled["downloadUrls"][0], timeout=10).json(), "WfmHistoricalAdherenceResultWrapper"

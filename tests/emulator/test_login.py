@@ -17,7 +17,7 @@ from controller.emulator.org import Org, agent_id
 from controller.emulator.orgfile import dump_org, org_from_dict
 from controller.emulator.server import RunningEmulator, start_emulator
 from tests.conftest import Api
-from tests.emulator.test_notifications import _channel, _event
+from tests.emulator.streams import next_event, subscribed_channel
 
 ON_QUEUE = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]
 START = date(2026, 11, 23)  # a Monday
@@ -90,10 +90,10 @@ def test_a_logged_out_agent_put_on_queue_is_accepted_and_rings_unanswered(
 
 def test_out_of_office_is_in_every_answer_and_event(emulator: RunningEmulator, api: Api) -> None:
     user_id = agent_id(3)
-    channel = _channel(api, [f"v2.users.{user_id}.activity"])
+    channel = subscribed_channel(api, [f"v2.users.{user_id}.activity"])
     with connect(channel["connectUri"]) as ws:
         emulator.control.set_out_of_office(user_id, True)
-        event = _event(ws, f"v2.users.{user_id}.activity")
+        event = next_event(ws, f"v2.users.{user_id}.activity")
     assert event["eventBody"]["outOfOffice"]["active"] is True
     assert set(event["eventBody"]["outOfOffice"]) == {"active", "modifiedDate"}  # UserActivityOutOfOffice
     assert _reads(api, user_id)["outOfOffice"] == {True}
@@ -114,10 +114,10 @@ def test_out_of_office_is_in_every_answer_and_event(emulator: RunningEmulator, a
 def test_a_logout_is_announced_on_the_activity_topic(emulator: RunningEmulator, api: Api) -> None:
     user_id = agent_id(4)
     emulator.control.set_logged_in(user_id, True)
-    channel = _channel(api, [f"v2.users.{user_id}.activity"])
+    channel = subscribed_channel(api, [f"v2.users.{user_id}.activity"])
     with connect(channel["connectUri"]) as ws:
         emulator.control.set_logged_in(user_id, False)
-        body = _event(ws, f"v2.users.{user_id}.activity")["eventBody"]
+        body = next_event(ws, f"v2.users.{user_id}.activity")["eventBody"]
     assert body["presence"]["presenceDefinition"]["systemPresence"] == "OFFLINE"
     assert body["routingStatus"]["status"] == "OFF_QUEUE"
 

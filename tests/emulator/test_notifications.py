@@ -5,41 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
 from controller.emulator.orgfile import load_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from tests.conftest import Api
+from tests.emulator.streams import next_event, receive, subscribed_channel
 
 ON_QUEUE = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]
-
-
-def _receive(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
-    return message
-
-
-def _event(ws: ClientConnection, topic: str) -> dict[str, Any]:
-    """The next message on `topic`, skipping heartbeats and other topics."""
-    for _ in range(20):
-        message = _receive(ws)
-        if message["topicName"] == topic:
-            return message
-    raise AssertionError(f"no {topic} event")
-
-
-def _channel(api: Api, topics: list[str]) -> dict[str, Any]:
-    channel: dict[str, Any] = api.post("/api/v2/notifications/channels").json()
-    response = api.put(
-        f"/api/v2/notifications/channels/{channel['id']}/subscriptions", json=[{"id": t} for t in topics]
-    )
-    assert response.status_code == 200, response.text
-    return channel
 
 
 @pytest.fixture
@@ -73,7 +50,7 @@ def test_21st_channel_removes_the_oldest_unconnected(api: Api) -> None:
 
 def test_subscriptions_put_post_get_delete(api: Api) -> None:
     users = [a.id for a in api.emulator.org.agents[:2]]
-    channel = _channel(api, [f"v2.users.{users[0]}.presence"])
+    channel = subscribed_channel(api, [f"v2.users.{users[0]}.presence"])
     base = f"/api/v2/notifications/channels/{channel['id']}/subscriptions"
     added = api.post(base, json=[{"id": f"v2.users.{users[1]}.routingStatus"}]).json()
     assert [t["id"] for t in added["entities"]] == [
@@ -161,50 +138,50 @@ def test_refused_topics_per_client_with_and_without_ignore_errors(tmp_path: Path
         with connect(channel["connectUri"]) as ws:
             emu.control.set_presence(a0, "Break")  # refused: no event
             emu.control.set_presence(a1, "Break")
-            assert _receive(ws)["topicName"] == f"v2.users.{a1}.activity"
+            assert receive(ws)["topicName"] == f"v2.users.{a1}.activity"
 
 
 def test_patch_pushes_presence_routing_and_activity_events(api: Api) -> None:
     user = api.emulator.org.agents[0].id
-    channel = _channel(
+    channel = subscribed_channel(
         api, [f"v2.users.{user}.presence", f"v2.users.{user}.routingStatus", f"v2.users.{user}.activity"]
     )
     with connect(channel["connectUri"]) as ws:
         api.patch(f"/api/v2/users/{user}/presences/purecloud", json={"presenceDefinition": {"id": ON_QUEUE}})
-        presence = _event(ws, f"v2.users.{user}.presence")
+        presence = next_event(ws, f"v2.users.{user}.presence")
         assert presence["version"] == "2" and presence["metadata"]["CorrelationId"]
         assert presence["eventBody"]["presenceDefinition"] == {"id": ON_QUEUE, "systemPresence": "ON_QUEUE"}
         assert presence["eventBody"]["source"] == "PURECLOUD"
-        routing = _event(ws, f"v2.users.{user}.routingStatus")
+        routing = next_event(ws, f"v2.users.{user}.routingStatus")
         assert (
             routing["eventBody"]["id"] == user and routing["eventBody"]["routingStatus"]["status"] == "IDLE"
         )
-        activity = _event(ws, f"v2.users.{user}.activity")
+        activity = next_event(ws, f"v2.users.{user}.activity")
         assert activity["eventBody"]["presence"]["presenceDefinition"]["systemPresence"] == "ON_QUEUE"
         assert activity["eventBody"]["routingStatus"]["status"] == "IDLE"
 
 
 def test_combined_topic_delivers_each_part(api: Api) -> None:
     user = api.emulator.org.agents[0].id
-    channel = _channel(api, [f"v2.users.{user}?presence&routingStatus"])
+    channel = subscribed_channel(api, [f"v2.users.{user}?presence&routingStatus"])
     with connect(channel["connectUri"]) as ws:
         api.emulator.control.set_presence(user, "On Queue")
-        assert _receive(ws)["topicName"] == f"v2.users.{user}.presence"
-        assert _receive(ws)["topicName"] == f"v2.users.{user}.routingStatus"
+        assert receive(ws)["topicName"] == f"v2.users.{user}.presence"
+        assert receive(ws)["topicName"] == f"v2.users.{user}.routingStatus"
 
 
 def test_heartbeat_and_ping_pong(fast_emulator: RunningEmulator) -> None:
     api = Api(fast_emulator)
     channel = api.post("/api/v2/notifications/channels").json()
     with connect(channel["connectUri"]) as ws:
-        assert _receive(ws) == {
+        assert receive(ws) == {
             "topicName": "channel.metadata",
             "eventBody": {"message": "WebSocket Heartbeat"},
         }
         ws.send(json.dumps({"message": "ping"}))
-        assert _event(ws, "channel.metadata")["eventBody"]["message"] in ("pong", "WebSocket Heartbeat")
+        assert next_event(ws, "channel.metadata")["eventBody"]["message"] in ("pong", "WebSocket Heartbeat")
         ws.send(json.dumps({"message": "ping"}))
-        messages = [_receive(ws)["eventBody"]["message"] for _ in range(2)]
+        messages = [receive(ws)["eventBody"]["message"] for _ in range(2)]
         assert "pong" in messages
 
 
@@ -212,7 +189,7 @@ def test_drop_sends_socket_closing_then_closes(api: Api) -> None:
     channel = api.post("/api/v2/notifications/channels").json()
     with connect(channel["connectUri"]) as ws:
         assert api.emulator.control.drop_websockets() == 1
-        closing = _receive(ws)
+        closing = receive(ws)
         assert closing["topicName"] == "v2.system.socket_closing"
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
@@ -225,21 +202,21 @@ def test_drop_sends_socket_closing_then_closes(api: Api) -> None:
             json=[{"id": f"v2.users.{user}.presence"}],
         )
         api.emulator.control.set_presence(user, "Break")
-        assert _receive(ws)["topicName"] == f"v2.users.{user}.presence"
+        assert receive(ws)["topicName"] == f"v2.users.{user}.presence"
 
 
 def test_second_connection_disconnects_the_first(api: Api) -> None:
     user = api.emulator.org.agents[0].id
-    channel = _channel(api, [f"v2.users.{user}.presence"])
+    channel = subscribed_channel(api, [f"v2.users.{user}.presence"])
     with connect(channel["connectUri"]) as first, connect(channel["connectUri"]) as second:
         with pytest.raises(ConnectionClosed):
             first.recv(timeout=5)
         api.emulator.control.set_presence(user, "Meal")
-        assert _receive(second)["topicName"] == f"v2.users.{user}.presence"
+        assert receive(second)["topicName"] == f"v2.users.{user}.presence"
 
 
 def test_channel_expires_after_24_hours_unless_resubscribed(api: Api) -> None:
-    kept = _channel(api, ["v2.users.a.presence"])
+    kept = subscribed_channel(api, ["v2.users.a.presence"])
     lapsed = api.post("/api/v2/notifications/channels").json()
     with connect(lapsed["connectUri"]) as ws:
         api.emulator.control.advance_clock(23 * 3600)
@@ -261,7 +238,7 @@ def test_expire_channels_and_restart(api: Api) -> None:
     channel = api.post("/api/v2/notifications/channels").json()
     with connect(channel["connectUri"]) as ws:
         api.emulator.control.restart()
-        assert _receive(ws)["topicName"] == "v2.system.socket_closing"
+        assert receive(ws)["topicName"] == "v2.system.socket_closing"
         with pytest.raises(ConnectionClosed):
             ws.recv(timeout=5)
     api.authenticate()

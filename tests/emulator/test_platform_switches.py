@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,10 +24,10 @@ WFM = "/api/v2/workforcemanagement"
 BREAK = WELL_KNOWN_DEFINITION_IDS[SystemPresence.BREAK]
 
 
-def _org(agents: int = 60, **options: object) -> Org:
+def _org(**options: Any) -> Org:
     """60 agents: the generated org then has two in no management unit."""
-    org = generate_org(agents=agents, seed=1)
-    org.platform = PlatformOptions(**options)  # type: ignore[arg-type]
+    org = generate_org(agents=60, seed=1)
+    org.platform = PlatformOptions(**options)
     return org
 
 
@@ -34,7 +35,7 @@ def _org(agents: int = 60, **options: object) -> Org:
 def make_api() -> Iterator[object]:
     running: list[tuple[RunningEmulator, Api]] = []
 
-    def make(**options: object) -> Api:
+    def make(**options: Any) -> Api:
         emu = start_emulator(org=_org(**options), rate_limit=100_000)
         api = Api(emu)
         running.append((emu, api))

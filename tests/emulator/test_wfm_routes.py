@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import requests
@@ -12,6 +11,7 @@ from websockets.sync.client import connect
 from controller.emulator.server import start_emulator
 from controller.emulator.world import iso
 from tests.conftest import Api
+from tests.support.waiting import wait_for
 
 WFM = "/api/v2/workforcemanagement"
 
@@ -144,11 +144,11 @@ def test_historical_adherence_query_and_limits(api: Api) -> None:
     assert started.status_code == 202
     job = started.json()
     assert job["queryState"] == "Processing" and set(job) == {"id", "queryState"}
-    for _ in range(50):
-        polled = api.get(f"{WFM}/adherence/historical/jobs/{job['id']}").json()
-        if polled["queryState"] == "Complete":
-            break
-        time.sleep(0.02)
+    wait_for(
+        lambda: api.get(f"{WFM}/adherence/historical/jobs/{job['id']}").json()["queryState"] == "Complete",
+        "the historical adherence job",
+    )
+    polled = api.get(f"{WFM}/adherence/historical/jobs/{job['id']}").json()
     assert polled["queryState"] == "Complete"
     result = requests.get(polled["downloadUrls"][0], timeout=10).json()
     assert [d["userId"] for d in result["data"]] == [user]

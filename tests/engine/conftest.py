@@ -16,16 +16,14 @@ from controller.engine.session import Session, connect, session_on
 from controller.genesys import GenesysClient, RateBudget
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
+SECRET = "test-webhook-secret-0123456789"  # the daemon tests' webhook secret
 
 
-def _a_future_tuesday() -> date:
-    """A Tuesday at least a week ahead: time travel then only moves the emulator clock forward,
-    so the agents' initial presence timestamps lie in the past, as in a real org."""
-    today = datetime.now(UTC).date()
-    return today + timedelta(days=7 + (1 - today.weekday()) % 7)
-
-
-DAY = _a_future_tuesday()
+# The test day, pinned so a failing run is reproducible: a winter Tuesday (New York on EST, London
+# on GMT) ahead of the wall clock, so time travel only moves the emulator clock forward and the
+# agents' initial presence timestamps lie in the past, as in a real org; before the example
+# desired/'s override ends (2030-01-01) and away from its holidays.
+DAY = date(2029, 1, 16)
 
 
 def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClient:
@@ -63,6 +61,7 @@ def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int
 @pytest.fixture
 def day_emulator() -> Iterator[RunningEmulator]:
     """60 agents with published schedules around DAY, the clock at 10:00 UTC (05:00 New York)."""
+    assert datetime.now(UTC).date() < DAY, f"the pinned test day {DAY} is past: move it ahead"
     org = generate_org(agents=60, seed=1, start=DAY - timedelta(days=1), days=3)
     with start_emulator(org=org, rate_limit=100_000) as emu:
         emu.control.set_clock(datetime.combine(DAY, time(10), UTC))

@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -39,14 +40,25 @@ def org_of_300() -> Iterator[RunningEmulator]:
         yield emu
 
 
-def test_a_boundary_reads_only_its_changing_agents_then_writes(
-    org_of_300: RunningEmulator, tmp_path: Path
-) -> None:
-    emu = org_of_300
-    session = open_test_session(emu)
-    clock = emulator_clock(emu)
+class Rig(NamedTuple):
+    emu: RunningEmulator
+    session: Session
+    reconciler: Reconciler  # writing through an executor, on the emulator's clock
+
+
+@pytest.fixture
+def rig(org_of_300: RunningEmulator, tmp_path: Path) -> Iterator[Rig]:
+    session = open_test_session(org_of_300)
+    clock = emulator_clock(org_of_300)
     executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
+    yield Rig(org_of_300, session, Reconciler(session.client, session.org_reader, Metrics(), clock, executor))
+    executor.close()
+
+
+def test_a_boundary_reads_only_its_changing_agents_then_writes(
+    rig: Rig,
+) -> None:
+    emu, session, reconciler = rig
     full = reconciler.cycle(session.state)
     full_reads = emu.control.request_counts()[ACTIVITY]
     assert full.read > 200 and full_reads >= 3
@@ -73,17 +85,12 @@ def test_a_boundary_reads_only_its_changing_agents_then_writes(
         # The heap, re-walked only for the agents whose change passed, agrees with a full walk.
         assert (result.next_boundary, result.boundary_agents) == walked_from_scratch(session, result)
     assert writes > 0, "some boundary of the day needed a correction"
-    executor.close()
 
 
 def test_with_a_connected_stream_a_boundary_writes_without_any_read(
-    org_of_300: RunningEmulator, tmp_path: Path
+    rig: Rig,
 ) -> None:
-    emu = org_of_300
-    session = open_test_session(emu)
-    clock = emulator_clock(emu)
-    executor = Executor(session.client, AuditWriter(tmp_path / "audit.jsonl"), Metrics(), clock)
-    reconciler = Reconciler(session.client, session.org_reader, Metrics(), clock, executor)
+    emu, session, reconciler = rig
     result = reconciler.cycle(session.state)
     # What the daemon does while every channel is connected: no event named these agents since
     # their read (agents here stay logged in and nobody changes presence by hand).
@@ -107,10 +114,9 @@ def test_with_a_connected_stream_a_boundary_writes_without_any_read(
     # The confirmed writes fed the cache: what it holds for them is what the org shows.
     written = list(result.report.ok) if result.report is not None else []
     live = session.client.presence.observe(written)
-    cached, stale = reconciler.observed.split(written, clock())
+    cached, stale = reconciler.observed.split(written, emulator_clock(emu)())
     assert not stale
     assert {a: o.presence_id for a, o in cached.items()} == {a: o.presence_id for a, o in live.items()}
-    executor.close()
 
 
 def test_a_boundary_after_the_directory_and_schedule_ttls_reads_neither(

@@ -24,8 +24,8 @@ from controller.engine.desired_watch import DesiredWatch
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
 from controller.metrics import TRIGGER_STATES
-from tests.engine.conftest import DAY, emulator_clock, open_test_session
-from tests.engine.test_daemon import SECRET, desired_copy, wait_for
+from tests.engine.conftest import DAY, SECRET, desired_copy, emulator_clock, open_test_session
+from tests.support.waiting import wait_for
 
 
 class Barrier(FileSystemEventHandler):

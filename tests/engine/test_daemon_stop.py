@@ -18,8 +18,8 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon, wait_in_main_thread
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
-from tests.chaos.harness import wait_until
 from tests.engine.conftest import emulator_clock, open_test_session
+from tests.support.waiting import wait_for
 
 
 def waiting_for_budget(thread: threading.Thread) -> bool:
@@ -37,14 +37,14 @@ def test_stop_abandons_a_cycle_waiting_for_the_rate_budget(
     daemon = Daemon("desired", session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:
-        wait_until(lambda: daemon.health().ready, "the first full resync")
+        wait_for(lambda: daemon.health().ready, "the first full resync")
         budget = daemon.client.budget
         budget.set_rate(1)  # one request a minute from now on: the next cycle waits at once
         while budget.try_acquire() == 0:
             pass
         daemon.wake(Wake(WakeReason.RESYNC))
         worker = daemon._worker
-        wait_until(lambda: waiting_for_budget(worker), "the worker waiting for the budget")
+        wait_for(lambda: waiting_for_budget(worker), "the worker waiting for the budget")
     finally:
         daemon.stop()
     assert not worker.is_alive(), "the reconcile worker was still waiting for the budget after stop()"

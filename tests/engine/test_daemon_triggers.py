@@ -19,8 +19,8 @@ from controller.genesys import GenesysClient, Trigger
 from controller.model.types import BlastRadius
 from controller.subscriptions.apply import live_trigger
 from controller.subscriptions.plan import TriggerAction, is_owned, plan_triggers
-from tests.engine.conftest import client_for, emulator_clock, open_test_session
-from tests.engine.test_daemon import SECRET, desired_copy, wait_for
+from tests.engine.conftest import SECRET, client_for, desired_copy, emulator_clock, open_test_session
+from tests.support.waiting import wait_for
 
 NAME = "not-responding-alert"  # the example desired/'s subscription
 EXTRA = """apiVersion: presencectl.io/v1

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from controller.engine.desired_watch import DesiredWatch
+from tests.support.waiting import wait_for
 
 
 def _configmap_volume(root: Path, version: str, text: str) -> None:
@@ -30,7 +31,7 @@ def test_a_configmap_update_by_symlink_swap_is_a_change(tmp_path: Path) -> None:
     watch.start()
     try:
         _configmap_volume(tmp_path, "2026_12_05_v2", "a: 2\n")
-        assert changed.wait(10), "the ConfigMap's new content was not reported"
+        wait_for(changed.is_set, "the ConfigMap's new content reported")
         assert (tmp_path / "policy.yaml").read_text() == "a: 2\n"
     finally:
         watch.stop()
@@ -44,6 +45,6 @@ def test_an_edited_yaml_file_is_a_change_and_other_files_are_not(tmp_path: Path)
         (tmp_path / "notes.txt").write_text("not desired state")
         assert not changed.wait(0.5)
         (tmp_path / "policy.yaml").write_text("a: 1\n")
-        assert changed.wait(10)
+        wait_for(changed.is_set, "the edit reported")
     finally:
         watch.stop()

@@ -17,8 +17,8 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
 from controller.engine.session import Session
-from tests.engine.conftest import emulator_clock, open_test_session
-from tests.engine.test_daemon import desired_copy, wait_for
+from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
+from tests.support.waiting import wait_for
 
 LONDON_SUPPORT = "554d324a-7d92-51af-8c34-d582559158bd"  # On Queue at 10:00 on a weekday
 WARNING = "notification topics refused by the platform; polling their agents instead"
@@ -64,7 +64,7 @@ def refusing(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Refusing
     daemon.start()
     try:
         wait_for(lambda: daemon.health().ready, what="the first full resync")
-        assert daemon.wait_streaming(10), "the notification stream did not connect"
+        wait_for(lambda: daemon.wait_streaming(0), "the notification stream")
         yield Refusing(daemon, day_emulator, refused, cycles)
     finally:
         daemon.stop()

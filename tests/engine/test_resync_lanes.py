@@ -5,6 +5,7 @@ while the resync is still reading; the resync then plans everyone against what i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from controller.engine.reconciler import CycleResult
 from controller.engine.session import Session
 from controller.model.types import BlastRadius
 from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_session
-from tests.engine.test_daemon import wait_for
+from tests.support.waiting import wait_for
 
 ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"
 
@@ -53,51 +54,55 @@ def started_daemon(emu: RunningEmulator, tmp_path: Path, full: list[CycleResult]
     return daemon
 
 
+@contextmanager
+def ready_daemon(emu: RunningEmulator, tmp_path: Path) -> Iterator[tuple[Daemon, list[CycleResult]]]:
+    """The daemon after its first full resync, with the full cycles it has made; stopped after."""
+    full: list[CycleResult] = []
+    daemon = started_daemon(emu, tmp_path, full)
+    try:
+        wait_for(lambda: daemon.health().ready, what="the first full resync")
+        yield daemon, full
+    finally:
+        daemon.stop()
+
+
+def start_resync(emu: RunningEmulator, daemon: Daemon) -> None:
+    """A periodic resync starts and is reading (the request log counts from its reads on)."""
+    emu.control.clear_requests()
+    daemon.resync()
+    wait_for(lambda: emu.control.request_counts().get(ACTIVITY, 0) >= 1, what="the resync's first read")
+
+
 def test_a_correction_is_written_while_a_long_resync_is_still_reading(
     org_of_600: RunningEmulator, tmp_path: Path
 ) -> None:
     emu = org_of_600
-    full: list[CycleResult] = []
-    daemon = started_daemon(emu, tmp_path, full)
-    try:
-        wait_for(lambda: daemon.health().ready, timeout=120, what="the first full resync")
-        assert daemon.wait_streaming(30), "the notification stream did not connect"
+    with ready_daemon(emu, tmp_path) as (daemon, full):
+        wait_for(lambda: daemon.wait_streaming(0), "the notification stream")
         live = daemon.client.presence.observe(sorted(d.user_id for d in full[0].plan.decisions))
         user_id = next(u for u, a in sorted(live.items()) if a.system_presence.value == "OnQueue")
-        emu.control.clear_requests()
-
-        daemon.resync()
-        wait_for(lambda: emu.control.request_counts().get(ACTIVITY, 0) >= 1, what="the resync's first read")
+        start_resync(emu, daemon)
         emu.control.set_presence(user_id, "Away")
         wait_for(
             lambda: emu.world.users[user_id].definition_id == live[user_id].presence_id,
-            timeout=60,
             what="the correction of the hand-made change",
         )
         assert daemon.resync_reading, "the correction waited for the resync's reads"
         before = len(full)
         # Planned against what the background read put in the cache: the worker reads (almost)
         # nobody. (A stream hiccup on a loaded machine may add a full poll that reads everyone.)
-        wait_for(lambda: any(r.read <= 1 for r in full[before:]), timeout=120, what="the resync's full plan")
+        wait_for(lambda: any(r.read <= 1 for r in full[before:]), what="the resync's full plan")
         resync = next(r for r in full[before:] if r.read <= 1)
         assert len(resync.plan.decisions) == len(full[0].plan.decisions)
-    finally:
-        daemon.stop()
 
 
 def test_sigterm_abandons_a_background_resync_read_at_once(
     org_of_600: RunningEmulator, tmp_path: Path
 ) -> None:
     emu = org_of_600
-    full: list[CycleResult] = []
-    daemon = started_daemon(emu, tmp_path, full)
-    try:
-        wait_for(lambda: daemon.health().ready, timeout=120, what="the first full resync")
-        emu.control.clear_requests()
-        daemon.resync()
-        wait_for(lambda: emu.control.request_counts().get(ACTIVITY, 0) >= 1, what="the resync's first read")
-    finally:
-        daemon.stop()  # what SIGTERM runs
+    with ready_daemon(emu, tmp_path) as (daemon, _):
+        start_resync(emu, daemon)
+    # leaving the block ran daemon.stop(): what SIGTERM runs
     assert not daemon.resync_reading, "the resync read outlived stop()"
     reads = emu.control.request_counts().get(ACTIVITY, 0)
     assert reads < 6, "the whole org was read before stopping"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from controller.engine.reconciler import Reconciler, unobserved_streaks
 from controller.engine.session import Session
 from controller.metrics import Metrics
 from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
-from tests.engine.test_daemon import wait_for
+from tests.support.waiting import wait_for
 
 POLICY = """\
 apiVersion: presencectl.io/v1
@@ -46,14 +45,14 @@ def gauge(metrics: Metrics, policy: str) -> float:
 
 
 @pytest.fixture
-def outside(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
+def outside(day_emulator: RunningEmulator, tmp_path: Path) -> tuple[Path, list[str]]:
     """desired/ plus a policy for the agents in no management unit (users/activity omits them)."""
     ids = sorted(a.id for a in day_emulator.org.agents if a.management_unit_id is None)
     assert len(ids) == 2
     directory = tmp_path / "desired"
     shutil.copytree(DESIRED, directory)
     (directory / "policy-outside.yaml").write_text(POLICY.format(ids=", ".join(ids)))
-    yield directory, ids
+    return directory, ids
 
 
 def test_agents_outside_wfm_are_observed_through_the_users_read(

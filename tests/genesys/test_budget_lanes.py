@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from controller.genesys.budget import RateBudget, in_resync_lane, resync_lane
-from tests.genesys.test_pure import FakeClock
+from tests.support.clock import FakeClock
 
 
 def test_resync_reads_take_at_most_their_share_of_a_minute() -> None:

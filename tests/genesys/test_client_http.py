@@ -35,6 +35,7 @@ from controller.genesys import (
 from controller.log import setup_logging
 from controller.metrics import Metrics
 from tests.genesys.conftest import FAST_BACKOFF, client_for
+from tests.support.waiting import wait_for
 
 BULK = "GET /api/v2/users/presences/purecloud/bulk"
 TOKEN = "POST /oauth/token"
@@ -362,23 +363,16 @@ def test_unreachable_login_host_is_a_connection_failure() -> None:
     with start_emulator(agents=1, seed=1) as gone:
         base, cid, secret = gone.api_base, gone.client_id, gone.client_secret
     config = ClientConfig(base, base, cid, secret, max_retries=2)  # the port is closed now
-    with GenesysClient(config, budget=RateBudget(6000), backoff=FAST_BACKOFF) as client:
-        started = time.monotonic()
+    slept: list[float] = []
+    with GenesysClient(config, budget=RateBudget(6000), backoff=FAST_BACKOFF, sleep=slept.append) as client:
         with pytest.raises(ConnectionFailed, match="cannot reach the login host"):
             client.users.get_user("u")
-        assert time.monotonic() - started < 2  # the configured backoff, not a hard-coded one
+        # the configured backoff between the 3 attempts, not a hard-coded one
+        assert len(slept) == 2 and all(0 <= s <= FAST_BACKOFF.cap_seconds for s in slept), slept
         assert client.stats.snapshot().count(status=0, route="/oauth/token") == 3
 
 
 # ---- shutdown: reads are abandoned at once, writes are not ----
-
-
-def wait_until(condition: Callable[[], bool], limit: float = 30.0) -> None:
-    """Poll a condition (a safety cap only, so a broken test ends instead of hanging)."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)
 
 
 def test_abandon_reads_ends_a_read_waiting_for_the_budget_at_once(
@@ -387,7 +381,7 @@ def test_abandon_reads_ends_a_read_waiting_for_the_budget_at_once(
     # One token now, the next in a minute: the second batch of 50 waits for the budget.
     client = make_client(rate=2, budget=RateBudget(2, burst=1), workers=1)
     ids = [a.id for a in emu.org.agents]
-    outcome: list[BaseException | dict[str, object]] = []
+    outcome: list[object] = []
 
     def read() -> None:
         try:
@@ -397,7 +391,10 @@ def test_abandon_reads_ends_a_read_waiting_for_the_budget_at_once(
 
     reader = threading.Thread(target=read)
     reader.start()
-    wait_until(lambda: client.budget.snapshot().acquired >= 1 and client.budget.snapshot().tokens < 1)
+    wait_for(
+        lambda: client.budget.snapshot().acquired >= 1 and client.budget.snapshot().tokens < 1,
+        "the budget spent",
+    )
     client.abandon_reads()
     reader.join()
     assert len(outcome) == 1 and isinstance(outcome[0], ReadsAbandoned), outcome
@@ -439,7 +436,7 @@ def test_after_abandon_reads_a_write_waiting_for_the_budget_is_not_sent(
 
     writer = threading.Thread(target=write)
     writer.start()
-    wait_until(lambda: client.budget.snapshot().tokens < 1)
+    wait_for(lambda: client.budget.snapshot().tokens < 1, "the budget spent")
     client.abandon_reads()
     writer.join()
     (error,) = outcome

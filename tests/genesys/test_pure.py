@@ -38,20 +38,7 @@ from controller.genesys.models import (
 from controller.genesys.paging import PagingError, iter_cursor, iter_page_numbers
 from controller.genesys.transport import Backoff, encode_params, fill_route
 from controller.log import register_secret, scrub
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
+from tests.support.clock import FakeClock
 
 # ---- budget -------------------------------------------------------------------------------------
 

@@ -15,13 +15,13 @@ from controller.emulator.server import RunningEmulator
 from controller.model.errors import ERROR, WARNING
 from controller.model.loader import check_files, load_desired
 from tests.model.conftest import NOW
-from tests.model.test_loader import _policy
+from tests.model.documents import override_policy
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 
 
 def test_an_expired_override_is_a_warning_and_left_out(tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(until="2026-11-24T06:00"))  # 11:00 UTC, NOW is 12:00
+    (tmp_path / "p.yaml").write_text(override_policy(until="2026-11-24T06:00"))  # 11:00 UTC, NOW is 12:00
     state, diagnostics = check_files([tmp_path / "p.yaml"], now=NOW)
     assert state is not None, "\n".join(map(str, diagnostics))
     (warning,) = diagnostics
@@ -33,7 +33,7 @@ def test_an_expired_override_is_a_warning_and_left_out(tmp_path: Path) -> None:
 
 
 def test_the_same_set_stays_valid_as_an_override_expires(tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(until="2026-11-24T08:00"))  # 13:00 UTC
+    (tmp_path / "p.yaml").write_text(override_policy(until="2026-11-24T08:00"))  # 13:00 UTC
     before = load_desired(tmp_path, now=NOW)
     after = load_desired(tmp_path, now=NOW + timedelta(hours=2))  # the instant passed: still valid
     assert len(before.policies[0].overrides) == 1 and after.policies[0].overrides == ()
@@ -45,7 +45,7 @@ def test_the_same_set_stays_valid_as_an_override_expires(tmp_path: Path) -> None
 def test_validate_shows_the_warning_and_strict_fails_on_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(until="2020-01-01T00:00"))
+    (tmp_path / "p.yaml").write_text(override_policy(until="2020-01-01T00:00"))
     assert main(["validate", str(tmp_path), "--offline"]) == 0
     out = capsys.readouterr().out
     assert (

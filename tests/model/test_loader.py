@@ -15,29 +15,10 @@ from controller.model.errors import DesiredStateError, secrets_in
 from controller.model.loader import check_files, desired_files, load_desired
 from controller.model.resolve import resolve_presences, targets
 from tests.model.conftest import NOW
+from tests.model.documents import override_policy
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 BAD = Path(__file__).parent / "bad"
-
-POLICY = """apiVersion: presencectl.io/v1
-kind: PresencePolicy
-metadata:
-  name: {name}
-spec:
-  agents:
-    emails: [{email}]
-  timezone: America/New_York
-  overrides:
-    - agent: {email}
-      presence: {presence}
-      until: "{until}"
-"""
-
-
-def _policy(
-    name: str = "p", email: str = "a@x.io", presence: str = "Training", until: str = "2026-11-24T08:00"
-) -> str:
-    return POLICY.format(name=name, email=email, presence=presence, until=until)
 
 
 def test_one_bad_file_rejects_the_whole_set_with_every_error_sorted(tmp_path: Path) -> None:
@@ -56,8 +37,8 @@ def test_one_bad_file_rejects_the_whole_set_with_every_error_sorted(tmp_path: Pa
 
 
 def test_files_are_read_sorted_without_dotfiles_or_other_suffixes(tmp_path: Path) -> None:
-    (tmp_path / "b.yml").write_text(_policy("b", "b@x.io"))
-    (tmp_path / "a.yaml").write_text(_policy("a", "a@x.io"))
+    (tmp_path / "b.yml").write_text(override_policy("b", "b@x.io"))
+    (tmp_path / "a.yaml").write_text(override_policy("a", "a@x.io"))
     (tmp_path / ".hidden.yaml").write_text("not: [valid")
     (tmp_path / "notes.txt").write_text("not: [valid")
     (tmp_path / "sub.yaml").mkdir()
@@ -70,18 +51,18 @@ def test_digest_covers_names_and_contents_not_location(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     for d in (one, two):
         d.mkdir()
-        (d / "p.yaml").write_text(_policy())
+        (d / "p.yaml").write_text(override_policy())
     digest = load_desired(one, now=NOW).digest
     assert len(digest) == 64 and load_desired(two, now=NOW).digest == digest
-    (two / "p.yaml").write_text(_policy() + "  # a comment changes the digest\n")
+    (two / "p.yaml").write_text(override_policy() + "  # a comment changes the digest\n")
     assert load_desired(two, now=NOW).digest != digest
     (two / "p.yaml").rename(two / "q.yaml")
-    (two / "q.yaml").write_text(_policy())
+    (two / "q.yaml").write_text(override_policy())
     assert load_desired(two, now=NOW).digest != digest
 
 
 def test_local_override_times_use_the_policy_time_zone(tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(until="2026-11-24T08:00"))  # 13:00 UTC (EST)
+    (tmp_path / "p.yaml").write_text(override_policy(until="2026-11-24T08:00"))  # 13:00 UTC (EST)
     (override,) = load_desired(tmp_path, now=NOW).policies[0].overrides
     assert override.until == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
     assert override.until.tzinfo is UTC
@@ -90,7 +71,7 @@ def test_local_override_times_use_the_policy_time_zone(tmp_path: Path) -> None:
 
 
 def test_now_must_be_aware(tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(_policy())
+    (tmp_path / "p.yaml").write_text(override_policy())
     with pytest.raises(ValueError, match="timezone-aware"):
         load_desired(tmp_path, now=datetime(2026, 11, 24, 12, 0))
 
@@ -108,7 +89,7 @@ def test_resolve_presences_fills_every_definition_id(demo_catalog: PresenceCatal
 def test_resolve_presences_names_file_line_and_valid_names(
     tmp_path: Path, demo_catalog: PresenceCatalog
 ) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(presence="Boardroom"))
+    (tmp_path / "p.yaml").write_text(override_policy(presence="Boardroom"))
     state = load_desired(tmp_path, now=NOW)
     with pytest.raises(DesiredStateError) as caught:
         resolve_presences(state, demo_catalog)
@@ -120,10 +101,10 @@ def test_resolve_presences_names_file_line_and_valid_names(
 
 
 def test_offline_system_names_are_checked_and_labels_noted(tmp_path: Path) -> None:
-    (tmp_path / "p.yaml").write_text(_policy(presence="ON_QUEUE"))
+    (tmp_path / "p.yaml").write_text(override_policy(presence="ON_QUEUE"))
     state, diagnostics = check_files(desired_files(tmp_path), now=NOW)
     assert state is not None and diagnostics == []
-    (tmp_path / "p.yaml").write_text(_policy(presence="Lunch"))
+    (tmp_path / "p.yaml").write_text(override_policy(presence="Lunch"))
     state, (note,) = check_files(desired_files(tmp_path), now=NOW)
     assert state is not None and note.severity == "note" and note.value == "Lunch"
 

@@ -7,6 +7,7 @@ import json
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,7 +218,7 @@ def test_a_batch_that_does_not_fit_on_a_full_disk_leaves_no_torn_line_and_raises
 
 def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    intent = {"phase": Phase.INTENT, "result": AuditResult.PENDING, "after": None}
+    intent: dict[str, Any] = {"phase": Phase.INTENT, "result": AuditResult.PENDING, "after": None}
     AuditWriter(path).write_batch(
         [
             record(1, write_id="w1", **intent),
@@ -239,7 +240,12 @@ def test_intents_are_hidden_by_default_and_pending_ones_are_found(tmp_path: Path
 
 def test_the_status_page_tail_shows_outcomes_not_intents(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    intent = {"phase": Phase.INTENT, "result": AuditResult.PENDING, "after": None, "write_id": "w1"}
+    intent: dict[str, Any] = {
+        "phase": Phase.INTENT,
+        "result": AuditResult.PENDING,
+        "after": None,
+        "write_id": "w1",
+    }
     AuditWriter(path).write_batch(
         [record(1, **intent), record(2, write_id="w1", phase=Phase.OUTCOME, outcome=Outcome.CONFIRMED)]
     )

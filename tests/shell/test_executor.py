@@ -42,6 +42,7 @@ from controller.genesys import Backoff, ClientConfig, GenesysClient, RateBudget
 from controller.metrics import Metrics
 from controller.model.types import Mode, PresenceTarget, SourceLocation
 from tests.smallfs import fill, small_filesystem
+from tests.support.waiting import wait_for
 
 PUT_BULK = "PUT /api/v2/users/presences/bulk"
 PATCH_ONE = "PATCH /api/v2/users/{userId}/presences/purecloud"
@@ -313,8 +314,13 @@ def test_close_waits_for_in_flight_writes(env: Env) -> None:
 
     worker = threading.Thread(target=run)
     worker.start()
-    time.sleep(0.1)  # the write is in flight
-    assert env.executor.close(timeout=10)
+    # In flight once its intent is on disk: from there on it is sent whatever happens (the
+    # emulator holds it 400 ms, so close() comes while it is on the wire).
+    wait_for(
+        lambda: any(r.get("phase") == "intent" for r in read_audit(env.audit_path, intents=True)),
+        "the write's intent on disk",
+    )
+    assert env.executor.close()
     closed_at = time.monotonic()
     worker.join()
     assert done and done[0] <= closed_at

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
 
 CHROMIUM = os.environ.get("PRESENCECTL_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PRESENCECTL_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -30,7 +34,7 @@ def missing() -> str:
     return ""
 
 
-def chromium(profile: Path, width: int = 1280, height: int = 800):  # -> selenium WebDriver
+def chromium(profile: Path, width: int = 1280, height: int = 800) -> WebDriver:
     """A headless Chromium WebDriver with a fresh profile and the browser console log enabled;
     nothing in it reaches outside this machine (no sync, updates or background networking)."""
     from selenium import webdriver

@@ -15,7 +15,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -32,6 +31,7 @@ from controller.engine.session import Session, connect, load_live, session_on
 from controller.genesys import RateBudget
 from controller.model.types import BlastRadius
 from tests.status import browser
+from tests.support.waiting import after, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIRED, DOCS = ROOT / "desired", ROOT / "docs"
@@ -42,14 +42,6 @@ def _weekday() -> datetime:
     """A Tuesday ahead, so time travel only moves the emulator clock forward."""
     today = datetime.now(UTC).date()
     return datetime.combine(today + timedelta(days=7 + (1 - today.weekday()) % 7), clock_time(0), UTC)
-
-
-def _wait(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _session(emu: RunningEmulator) -> Session:
@@ -84,8 +76,8 @@ def main() -> int:
         daemon = Daemon(str(DESIRED), session, clock=emu.world.clock.now)
         daemon.start()
         try:
-            _wait(lambda: daemon.health().ready, "the first full resync")
-            _wait(lambda: daemon.wait_streaming(1), "the stream")
+            wait_for(lambda: daemon.health().ready, "the first full resync", after(60))
+            wait_for(lambda: daemon.wait_streaming(1), "the stream", after(60))
             emu.control.advance_clock(5)
             on_queue = [
                 uid
@@ -96,7 +88,9 @@ def main() -> int:
             ]
             for uid in on_queue[:3]:
                 emu.control.set_presence(uid, "Back Office")
-            _wait(lambda: daemon.status_view().counts.get("out", 0) >= 3, "the drift on the page")
+            wait_for(
+                lambda: daemon.status_view().counts.get("out", 0) >= 3, "the drift on the page", after(60)
+            )
             profile = work / "profile"
             profile.mkdir()
             driver = browser.chromium(profile)

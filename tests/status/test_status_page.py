@@ -5,8 +5,7 @@ drift shown out of desired and then corrected, screenshots at 1280×800 and on a
 from __future__ import annotations
 
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,20 +17,11 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
-from tests.engine.conftest import emulator_clock, open_test_session
-from tests.engine.test_daemon import desired_copy
+from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
 from tests.status import browser
+from tests.support.waiting import wait_for
 
 GRACE = 600  # an agent's own change stands this long: the drift stays visible until time travel
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -47,7 +37,7 @@ def daemon(
     running.start()
     try:
         wait_for(lambda: running.health().ready, what="the first full resync")
-        assert running.wait_streaming(10), "the notification stream did not connect"
+        wait_for(lambda: running.wait_streaming(0), "the notification stream")
         yield running
     finally:
         running.stop()

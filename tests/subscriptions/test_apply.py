@@ -9,11 +9,12 @@ import pytest
 
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.genesys import ClientConfig, GenesysClient, RateBudget, Trigger, Triggers
-from controller.model.types import EventSubscription, MatchCriterion, Mode
+from controller.model.types import EventSubscription, Mode
 from controller.subscriptions.apply import apply_triggers, live_trigger, trigger_spec
 from controller.subscriptions.plan import TriggerAction, is_owned
+from tests.subscriptions.builders import OWNER
+from tests.subscriptions.builders import sub as declared
 
-OWNER = "prod"
 LIST = "GET /api/v2/processautomation/triggers"
 CREATE = "POST /api/v2/processautomation/triggers"
 PUT = "PUT /api/v2/processautomation/triggers/{triggerId}"
@@ -21,16 +22,7 @@ DELETE = "DELETE /api/v2/processautomation/triggers/{triggerId}"
 
 
 def sub(name: str = "not-responding", **kw: object) -> EventSubscription:
-    base: dict[str, object] = {
-        "name": name,
-        "topic_name": "v2.users.{id}.activity",
-        "workflow_id": "wf-1",
-        "match_criteria": (MatchCriterion("routingStatus.status", "Equal", "NOT_RESPONDING"),),
-        "event_ttl_seconds": 60,
-        "description": "page the WFM desk",
-    }
-    base.update(kw)
-    return EventSubscription(**base)  # type: ignore[arg-type]
+    return declared(name, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import dataclasses
 
 from controller.subscriptions.apply import StepOutcome, TriggerApplyResult
 from controller.subscriptions.plan import TriggerAction, plan_triggers
-from tests.subscriptions.test_plan import OWNER, live_of, sub
+from tests.subscriptions.builders import OWNER, live_of, sub
 
 
 def test_states_count_what_stands_after_the_pass() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` lists them; each prints figures and never gates anything."""
