@@ -14,13 +14,14 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from controller.audit import pending_intents, read_audit
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
+from tests.support.clock import PINNED_DAY
 from tests.support.waiting import wait_for
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
@@ -28,6 +29,9 @@ WRITE_ROUTES = frozenset(
     {"PUT /api/v2/users/presences/bulk", "PATCH /api/v2/users/{userId}/presences/purecloud"}
 )
 DRIFT_PER_ROUND = 300
+# 06:00 UTC on the pinned test day, a quiet hour: some 7 % of the org logged in (360 of 5,000),
+# enough for each round's drift to be writes, and a light first apply of the cold org.
+CHAOS_AT = datetime.combine(PINNED_DAY, time(6), UTC)
 KILL_POLL_SECONDS = 0.005  # a kill point is looked for this often, so the kill lands close to it
 
 
@@ -36,10 +40,14 @@ def chaos_emulator(agents: int) -> RunningEmulator:
     no rate limit to speak of.
     The schedule search takes every agent of a business unit in one call: the cap on userIds is
     UNCONFIRMED (docs/genesys-api.md#schedule-search) and how the client splits a search is
-    tested with the WFM reads."""
-    org = generate_org(agents=agents, seed=1)
+    tested with the WFM reads.
+    Its clock starts at CHAOS_AT, and the processes the harness starts run on it (a failing run is
+    reproducible, whatever the day and hour it ran)."""
+    org = generate_org(agents=agents, seed=1, start=CHAOS_AT.date() - timedelta(days=1))
     org.platform = PlatformOptions(schedule_search_max_users=agents)
-    return start_emulator(org=org, rate_limit=1_000_000)
+    emu = start_emulator(org=org, rate_limit=1_000_000)
+    emu.control.set_clock(CHAOS_AT)
+    return emu
 
 
 def desired_for_chaos(tmp_path: Path, audit_path: Path) -> Path:
@@ -83,16 +91,10 @@ class Harness:
         }
 
     def command(self, command: str) -> list[str]:
-        """`presencectl COMMAND desired/` with no budget to speak of."""
-        return [
-            sys.executable,
-            "-m",
-            "controller",
-            command,
-            str(self.directory),
-            "--rate-per-minute",
-            "1000000",
-        ]
+        """`presencectl COMMAND desired/` on the emulator's clock, with no budget to speak of."""
+        ahead = str((self.emu.control.now() - datetime.now(UTC)).total_seconds())  # the emulator's clock
+        args = [command, str(self.directory), "--rate-per-minute", "1000000"]
+        return [sys.executable, "-m", "tests.support.clocked", ahead, *args]
 
     def start(self, command: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

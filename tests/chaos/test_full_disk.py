@@ -9,7 +9,7 @@ record either. Skipped (with the reason) where a tmpfs cannot be mounted.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.session import session_on
 from tests.chaos.harness import Harness, chaos_emulator, desired_for_chaos, kill_rounds
-from tests.engine.conftest import client_for
+from tests.engine.conftest import client_for, emulator_clock
 from tests.smallfs import grow, small_filesystem
 from tests.support.waiting import wait_for
 
@@ -39,8 +39,11 @@ def test_the_daemon_fails_closed_on_a_full_disk_and_resumes_when_there_is_room(
     with small_filesystem(tmp_path / "fs", 384) as fs:
         harness = Harness(emu, desired_for_chaos(tmp_path, fs / "audit.jsonl"), fs / "audit.jsonl")
         start = emu.world.clock.now()
-        session = session_on(client_for(emu, 1_000_000), str(harness.directory), datetime.now(UTC))
-        daemon = Daemon(str(harness.directory), session, stream=False, audit_retry=timedelta(seconds=0.2))
+        session = session_on(client_for(emu, 1_000_000), str(harness.directory), start)
+        clock = emulator_clock(emu)
+        daemon = Daemon(
+            str(harness.directory), session, clock=clock, stream=False, audit_retry=timedelta(seconds=0.2)
+        )
         daemon.start()
         try:
             health = f"http://127.0.0.1:{daemon.http_port}/healthz"

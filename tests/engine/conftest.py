@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,16 +14,13 @@ from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.session import Session, connect, session_on
 from controller.genesys import GenesysClient, RateBudget
+from tests.support.clock import PINNED_DAY
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 SECRET = "test-webhook-secret-0123456789"  # the daemon tests' webhook secret
 
 
-# The test day, pinned so a failing run is reproducible: a winter Tuesday (New York on EST, London
-# on GMT) ahead of the wall clock, so time travel only moves the emulator clock forward and the
-# agents' initial presence timestamps lie in the past, as in a real org; before the example
-# desired/'s override ends (2030-01-01) and away from its holidays.
-DAY = date(2029, 1, 16)
+DAY = PINNED_DAY  # a failing run is reproducible: see PINNED_DAY
 
 
 def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClient:

@@ -31,17 +31,12 @@ from controller.engine.session import Session, connect, load_live, session_on
 from controller.genesys import RateBudget
 from controller.model.types import BlastRadius
 from tests.status import browser
+from tests.support.clock import PINNED_DAY
 from tests.support.waiting import after, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIRED, DOCS = ROOT / "desired", ROOT / "docs"
 ZONE = "America/New_York"
-
-
-def _weekday() -> datetime:
-    """A Tuesday ahead, so time travel only moves the emulator clock forward."""
-    today = datetime.now(UTC).date()
-    return datetime.combine(today + timedelta(days=7 + (1 - today.weekday()) % 7), clock_time(0), UTC)
 
 
 def _session(emu: RunningEmulator) -> Session:
@@ -56,7 +51,7 @@ def main() -> int:
     if why:
         print(why, file=sys.stderr)
         return 1
-    day = _weekday().date()
+    day = PINNED_DAY
     os.environ.setdefault("PRESENCECTL_WEBHOOK_SECRET", "docs-images-webhook-secret-0123")
     org = generate_org(agents=200, seed=1, start=day - timedelta(days=1), days=3)
     with (
