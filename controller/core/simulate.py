@@ -5,7 +5,7 @@ it, assuming every agent takes each presence it is told to (writes succeed, nobo
 interaction or login changes): the observed org after a boundary is the one before it with
 the written agents in their new presence. Agents a policy leaves alone sit in Available (what
 logging on shows) until a policy first gives them a presence. At day start every agent with a
-desired presence is taken to be in it (yesterday's last boundary put it there).
+desired presence is taken to be in it, written there by the daemon (yesterday's last boundary).
 
 Per boundary it counts what the daemon would do: writes, bulk and single write calls
 (controller.core.batches), the read-back of the written agents (bulk GET, BULK_CHUNK a call),
@@ -139,7 +139,9 @@ def simulate_day(state: DesiredState, org: OrgSnapshot, start: datetime, end: da
         return agent_changes(managed, agents, w.schedules, w.codes, t, catalog=w.catalog, until=end)
 
     upcoming = changes_after(org.agents, start)
-    written: dict[str, datetime] = {}
+    # Yesterday's boundaries put them there: the daemon's own writes, so a presence it set (e.g. a
+    # scheduled Break running over midnight) is never taken for the agent's own tolerated break.
+    written: dict[str, datetime] = {uid: start for uid, (key, _) in initial.items() if key is not None}
     current = dict(initial)
     steps: list[BoundaryStep] = []
     while upcoming:
