@@ -7,13 +7,14 @@ import io
 import re
 import subprocess
 import sys
+from typing import Any
 
 from controller.commands.progress import Progress
 from controller.emulator.server import RunningEmulator
 from tests.commands.conftest import Forced
 from tests.commands.tty import clean_env, on_terminal
 
-SLOW = {"latencyMs": 1500, "pathPattern": "presence/definitions"}  # each catalog read: 1.5 s
+SLOW: dict[str, Any] = {"latencyMs": 1500, "pathPattern": "presence/definitions"}  # each catalog read: 1.5 s
 
 
 def test_a_slow_plan_on_a_terminal_shows_progress_then_clears_it(

@@ -18,7 +18,7 @@ from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
 from controller.engine.session import Session
 from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
-from tests.engine.test_daemon import wait_for
+from tests.support.waiting import wait_for
 
 CHANNELS, TOPICS = 2, 10
 WARNING = "exceed one client's streaming capacity"
