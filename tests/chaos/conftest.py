@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from controller.emulator.server import start_emulator
-from tests.chaos.daemon_harness import DaemonProcess, Oracle
+from tests.chaos.daemon_harness import DaemonProcess, Oracle, until
 from tests.chaos.scenarios import RESULTS, Chaos, summary_table
-from tests.support.waiting import wait_for
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 AGENTS = 1000
@@ -51,8 +50,8 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
         daemon = DaemonProcess(emu, directory, workdir)
         oracle = Oracle(emu, directory)
         try:
-            wait_for(lambda: daemon.full_cycles() > 0, "the daemon's first full resync", daemon.death)
-            wait_for(daemon.stream_connected, "the notification stream", daemon.death)
+            until(lambda: daemon.full_cycles() > 0, "the daemon's first full resync", daemon.death)
+            until(daemon.stream_connected, "the notification stream", daemon.death)
             full = daemon.full_cycles()
 
             def hopeless() -> str | None:
@@ -60,7 +59,7 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
                     return f"out of desired after two full resyncs: {sorted(oracle.wrong())[:5]}"
                 return daemon.death()
 
-            wait_for(lambda: not oracle.wrong(), "every managed agent in its desired presence", hopeless)
+            until(lambda: not oracle.wrong(), "every managed agent in its desired presence", hopeless)
             yield Chaos(emu, daemon, oracle, directory)
         finally:
             oracle.close()

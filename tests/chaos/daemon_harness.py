@@ -1,7 +1,7 @@
 """The chaos suite's parts: the daemon as a real subprocess, an independent convergence oracle,
 readers of the emulator's request log and of the audit log, and the deadline-free poll helper.
 
-Nothing here waits on wall-clock time: `wait_for` polls a condition and fails only when a
+Nothing here waits on wall-clock time: `until` polls a condition and fails only when a
 `give_up` condition (a count the daemon or the emulator reports) says the wait is hopeless;
 pytest-timeout bounds a hung run.
 """
@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -26,11 +26,19 @@ from controller.engine.reconciler import Reconciler
 from controller.engine.session import connect, session_on
 from controller.genesys import RateBudget
 from controller.metrics import Metrics
-from tests.support.waiting import wait_for
+from tests.support.waiting import GiveUp, never, wait_for
 
+# The chaos suite looks at its conditions at a steady cadence: a poll of a fault window also makes
+# the next few hand changes (the drift's shape), and each look of the oracle is a full plan.
+POLL_SECONDS = 0.1
 ORACLE_CLIENT = ("chaos-oracle", "chaos-oracle-secret-0123456789")
 ORACLE_RATE = 600  # the oracle's own client budget: it never spends the daemon's
 WEBHOOK_SECRET = "chaos-webhook-secret-0123456789"
+
+
+def until(condition: Callable[[], bool], what: str, give_up: GiveUp = never) -> float:
+    """`wait_for` at the suite's steady cadence."""
+    return wait_for(condition, what, give_up, every=POLL_SECONDS, first=POLL_SECONDS)
 
 
 class DaemonProcess:
@@ -98,7 +106,7 @@ class DaemonProcess:
         return self.proc.poll() is None
 
     def death(self) -> str | None:
-        """Why waiting on this daemon is hopeless (it exited), for `wait_for(give_up=...)`."""
+        """Why waiting on this daemon is hopeless (it exited), for `until(give_up=...)`."""
         if self.alive():
             return None
         self.refresh()
@@ -108,7 +116,7 @@ class DaemonProcess:
     @property
     def http_port(self) -> int:
         if self._port is None:
-            wait_for(lambda: self.count("daemon started") > 0, "the daemon to start", self.death)
+            until(lambda: self.count("daemon started") > 0, "the daemon to start", self.death)
             started = next(r for r in self.records if r.get("message") == "daemon started")
             self._port = int(started["http_port"])
         return self._port

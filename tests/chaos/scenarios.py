@@ -32,8 +32,8 @@ from tests.chaos.daemon_harness import (
     accepted_writes,
     audit_records,
     audited_writes,
+    until,
 )
-from tests.support.waiting import wait_for
 
 DRIFTED = 50
 ON_INTERACTION = 8
@@ -182,7 +182,7 @@ class Chaos:
         scenario.inject(self)
         self.scratch["full"] = daemon.full_cycles()
         # The drift is spread over the window (a few agents a poll), as people change presence.
-        wait_for(
+        until(
             lambda: self.apply(drift, DRIFT_PER_POLL) and scenario.window_over(self),
             f"{scenario.name}: the fault window",
             self.stuck,
@@ -202,7 +202,7 @@ class Chaos:
                 return f"out of desired after two full resyncs: {sorted(self.oracle.wrong())[:5]}"
             return daemon.death()
 
-        wait_for(converged, f"{scenario.name}: convergence", hopeless)
+        until(converged, f"{scenario.name}: convergence", hopeless)
         row.convergence_seconds = time.monotonic() - cleared
         accepted = accepted_writes(self.daemon_calls())
         settled = daemon.full_cycles()  # each write read above is audited by the next full cycle's end
@@ -210,7 +210,7 @@ class Chaos:
         def audited() -> set[tuple[str, str]]:
             return audited_writes(audit_records(daemon.audit_path, audit_before))
 
-        wait_for(
+        until(
             lambda: accepted <= audited() or daemon.full_cycles() > settled,
             f"{scenario.name}: the audit of every accepted write",
             daemon.death,
@@ -278,7 +278,7 @@ def _break_desired(chaos: Chaos) -> None:
 
 def _mend_desired(chaos: Chaos) -> None:
     (chaos.directory / "zz-broken.yaml").unlink()
-    wait_for(lambda: "desired_error" not in chaos.daemon.health(), "the reload", chaos.stuck)
+    until(lambda: "desired_error" not in chaos.daemon.health(), "the reload", chaos.stuck)
 
 
 def _injected_text(status: int | None, what: str) -> Callable[[Chaos], str]:

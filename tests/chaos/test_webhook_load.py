@@ -22,9 +22,8 @@ import pytest
 
 from controller.webhook import PATH, sign
 from tests.chaos.conftest import RESYNC_SECONDS
-from tests.chaos.daemon_harness import WEBHOOK_SECRET
+from tests.chaos.daemon_harness import WEBHOOK_SECRET, until
 from tests.chaos.scenarios import RESULTS, Chaos, Row
-from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.chaos
 
@@ -173,9 +172,7 @@ def test_hostile_webhook_load_leaves_the_loop_cadence_and_metrics_intact(chaos: 
     asyncio.run(_flood(load, resynced_at))
     took = time.monotonic() - started
     full_during = len(_full_cycle_times(chaos))
-    wait_for(
-        lambda: len(_full_cycle_times(chaos)) > full_during, "a full resync after the load", daemon.death
-    )
+    until(lambda: len(_full_cycle_times(chaos)) > full_during, "a full resync after the load", daemon.death)
     times = _full_cycle_times(chaos)[full_before - 1 :]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     slowest = max(seconds for _, seconds in load.probes)

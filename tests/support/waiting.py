@@ -22,12 +22,17 @@ def never() -> str | None:
 
 
 def wait_for(
-    condition: Callable[[], bool], what: str, give_up: GiveUp = never, *, every: float = POLL_SECONDS
+    condition: Callable[[], bool],
+    what: str,
+    give_up: GiveUp = never,
+    *,
+    every: float = POLL_SECONDS,
+    first: float = FIRST_POLL_SECONDS,
 ) -> float:
-    """Poll `condition` until true (at most `every` seconds apart) and return the seconds it took
-    (benches print them); raise as soon as `give_up()` returns a reason."""
+    """Poll `condition` until true (`first` seconds apart, doubling up to `every`) and return the
+    seconds it took (benches print them); raise as soon as `give_up()` returns a reason."""
     started = time.monotonic()
-    pause = min(FIRST_POLL_SECONDS, every)
+    pause = min(first, every)
     while not condition():
         reason = give_up()
         if reason:
