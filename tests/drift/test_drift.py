@@ -108,8 +108,9 @@ def test_agents_added_to_a_running_stream_are_handed_over_once_their_subscriptio
     newcomers = [a.id for a in emu.org.agents[12:15]]
     emu.control.clear_requests()
     watcher.watch([*managed[1:], *newcomers])
-    with recorder.cond:
-        assert recorder.cond.wait_for(lambda: any(w == "subscribed" for _, _, w in recorder.agents), 5)
+    wait_for(
+        lambda: any(w == "subscribed" for _, _, w in list(recorder.agents)), "the hand-over once subscribed"
+    )
     subscribed = [u for _, u, why in recorder.agents if why == "subscribed"]
     assert sorted(subscribed) == sorted(newcomers)  # not the agents it already watched, each once
     routes = [f"{r['method']} {r['route']}" for r in emu.control.requests_log()]
@@ -117,7 +118,7 @@ def test_agents_added_to_a_running_stream_are_handed_over_once_their_subscriptio
     watcher.watch([*managed[2:], *newcomers])  # a shrink adds nobody
     sent = time.monotonic()
     emu.control.set_presence(newcomers[0], "Meal")
-    assert recorder.wait_agent(newcomers[0], after=sent) is not None
+    recorder.wait_agent(newcomers[0], after=sent)
     assert [u for _, u, why in recorder.agents if why == "subscribed"] == subscribed
 
 

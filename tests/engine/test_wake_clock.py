@@ -15,8 +15,8 @@ from controller.engine.daemon import Daemon
 from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason, coalesce
 from controller.webhook import RecheckAgent
-from tests.chaos.harness import wait_until
 from tests.engine.conftest import emulator_clock, open_test_session
+from tests.support.waiting import wait_for
 
 
 def test_event_and_webhook_wakes_are_stamped_on_the_daemons_clock(
@@ -31,7 +31,7 @@ def test_event_and_webhook_wakes_are_stamped_on_the_daemons_clock(
     daemon.start()
     woken: list[Wake] = []
     try:
-        wait_until(lambda: daemon.health().ready, "the first full resync")
+        wait_for(lambda: daemon.health().ready, "the first full resync")
         monkeypatch.setattr(daemon, "wake", woken.append)  # keep them from the worker
         before = clock()
         daemon._on_agents({"agent-a"}, "stream")
