@@ -30,7 +30,7 @@ spec:
   ratePerMinute: 6000
   resync: {{intervalSeconds: {resync}}}
   blastRadius: {{percent: 100, minAgents: 5}}
-  audit: {{path: audit/audit.jsonl}}
+  audit: {{path: audit/audit.jsonl, rotateBytes: 1073741824}}  # one file: Replica.audit() reads it
   http: {{bind: "127.0.0.1:0"}}
   coordination:
     backend: etcd

@@ -54,8 +54,9 @@ class Figures:
     victim: str = ""
     victim_agents: int = 0
     left_by_victim: int = 0  # of its agents, those the survivors corrected
-    views_seconds: float = 0.0  # kill -> every survivor's view without the victim
-    reconciled_seconds: float = 0.0  # kill -> every agent Available again
+    views_seconds: float = 0.0  # kill -> the first sample with every survivor's view without it
+    disturbed_seconds: float = 0.0  # kill -> the last agent disturbed (the disturbance goes on)
+    reconciled_seconds: float = 0.0  # the last agent disturbed -> every agent Available again
 
     def lines(self) -> list[str]:
         return [
@@ -65,9 +66,10 @@ class Figures:
             f"{self.double_claims} double claims, {self.unclaimed_when_agreed} unclaimed agents",
             f"every agent disturbed -> corrected by its owner in {self.first_pass_seconds:.2f} s",
             f"{self.victim} SIGKILLed after its first write: its {self.victim_agents} agents, "
-            f"{self.left_by_victim} left to the survivors; survivors' views without it after "
-            f"{self.views_seconds:.2f} s, every agent Available {self.reconciled_seconds:.2f} s "
-            "after the kill",
+            f"{self.left_by_victim} left to the survivors; survivors' views without it "
+            f"{self.views_seconds:.2f} s after the kill; the disturbance went on for "
+            f"{self.disturbed_seconds:.2f} s after the kill and every agent was Available "
+            f"{self.reconciled_seconds:.2f} s after it ended",
         ]
 
 
@@ -77,6 +79,7 @@ class OwnershipSampler:
     def __init__(self, replicas: list[Replica], agents: list[str], figures: Figures) -> None:
         self._replicas, self._agents, self._figures = replicas, agents, figures
         self._claims: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+        self.agreed: list[tuple[float, tuple[str, ...]]] = []  # (when, view) as agreed views change
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ownership-sampler", daemon=True)
 
@@ -100,6 +103,9 @@ class OwnershipSampler:
         figures.double_claims += total - distinct
         if views and len(set(views.values())) == 1 and set(next(iter(views.values()))) == set(views):
             figures.agreed_samples += 1
+            view = next(iter(views.values()))
+            if not self.agreed or self.agreed[-1][1] != view:
+                self.agreed.append((time.monotonic(), view))
             figures.unclaimed_when_agreed += len(self._agents) - distinct
 
     def _run(self) -> None:
@@ -166,7 +172,7 @@ def run(emu: RunningEmulator, etcd_urls: list[str], root: Path, lease: int = 2, 
         # A member that started alone watched everyone at first: drift during its re-subscription
         # would only be seen by the next resync, so the first pass starts once the streams settled.
         wait_for(lambda: all(subscribed(r, figures.shares[r.name]) for r in replicas), "the streams")
-        with OwnershipSampler(replicas, ids, figures):
+        with OwnershipSampler(replicas, ids, figures) as sampler:
             # (A member alone at first owned everything: only writes with all three count from here.)
             emu.control.clear_requests()
             marks = {r.name: len(r.audit()) for r in replicas}
@@ -194,11 +200,14 @@ def run(emu: RunningEmulator, etcd_urls: list[str], root: Path, lease: int = 2, 
             killer = threading.Thread(target=kill_after_first_write, args=(emu, victim, kill), daemon=True)
             killer.start()
             disturb(emu, ids)
+            disturbed = time.monotonic()
             killer.join()
             wait_for(lambda: all(r.health().get("members") == rest for r in survivors), "the member to leave")
-            figures.views_seconds = time.monotonic() - kill[0]
             wait_for(lambda: available(emu, ids), "every agent reconciled by the remaining members")
-            figures.reconciled_seconds = time.monotonic() - kill[0]
+            figures.reconciled_seconds = time.monotonic() - disturbed
+            figures.disturbed_seconds = disturbed - kill[0]
+            left = [at for at, view in sampler.agreed if at >= kill[0] and view == tuple(rest)]
+            figures.views_seconds = left[0] - kill[0] if left else float("nan")
         assert figures.double_claims == 0 and figures.unclaimed_when_agreed == 0, figures
         check_handover(emu, owner, victim, rest, mine, figures)
         survivors_audited = {r.name: audited(r, marks[r.name]) for r in survivors}
