@@ -13,9 +13,9 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
-from controller.emulator import wfm
 from controller.emulator.generate import generate_org
 from controller.emulator.org import agent_id
+from controller.emulator.wfm import serialize
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
     window = (datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 26, tzinfo=UTC))
     for bu in org.business_units:
         began = time.perf_counter()
-        result = wfm.schedule_search_result(org, bu.id, None, *window)
+        result = serialize.schedule_search_result(org, bu.id, None, *window)
         elapsed = time.perf_counter() - began
         count = len(result["agentSchedules"])  # type: ignore[arg-type]
         print(f"schedule_search_result({bu.name!r}, all {count} agents, 3 days): {elapsed * 1000:.0f} ms")
@@ -57,7 +57,9 @@ def main() -> None:
     on_queue = WELL_KNOWN_DEFINITION_IDS[SystemPresence.ON_QUEUE]
     now = window[0] + timedelta(hours=36)
     for user in users:
-        wfm.realtime_adherence(org, user, now, on_queue, SystemPresence.ON_QUEUE, RoutingStatus.IDLE, now)
+        serialize.realtime_adherence(
+            org, user, now, on_queue, SystemPresence.ON_QUEUE, RoutingStatus.IDLE, now
+        )
     print(f"realtime_adherence x100 users: {(time.perf_counter() - began) * 1000:.1f} ms")
 
     mu = org.management_units[0]
@@ -66,7 +68,7 @@ def main() -> None:
         u: [(window[0] + timedelta(hours=h), on_queue, "IDLE") for h in range(0, 72, 5)] for u in members
     }
     began = time.perf_counter()
-    wfm.historical_adherence_result(org, mu.id, None, window[0], window[1], history)
+    serialize.historical_adherence_result(org, mu.id, None, window[0], window[1], history)
     elapsed = time.perf_counter() - began
     print(f"historical_adherence_result({mu.name!r}, {len(members)} agents, 3 days): {elapsed * 1000:.0f} ms")
 

@@ -37,7 +37,7 @@ def _session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 100_00
     client = connect(
         emu.api_base, emu.login_base, emu.client_id, emu.client_secret, rate, budget=RateBudget(rate)
     )
-    return session_on(client, str(directory), emu.world.clock.now())
+    return session_on(client, str(directory), emu.backend.clock.now())
 
 
 def _future_tuesday() -> date:
@@ -47,7 +47,9 @@ def _future_tuesday() -> date:
 
 def _system(emu: RunningEmulator, user_id: str) -> SystemPresence:
     """The agent's live system presence, read in-process (polling over HTTP would skew the figure)."""
-    return emu.world.definitions[emu.world.users[user_id].definition_id].system_presence
+    return emu.backend.presence.definitions.by_id[
+        emu.backend.presence.users[user_id].definition_id
+    ].system_presence
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -62,7 +64,7 @@ def resync_calls() -> None:
         emu.control.set_clock(datetime.combine(day, clock_time(15), UTC))
         emu.control.clear_requests()
         s = _session(emu)
-        clock = emu.world.clock.now
+        clock = emu.backend.clock.now
         with tempfile.TemporaryDirectory() as tmp:
             executor = Executor(s.client, AuditWriter(Path(tmp) / "a.jsonl"), Metrics(), clock)
             rec = Reconciler(s.client, s.org_reader, Metrics(), clock, executor)
@@ -88,7 +90,7 @@ def full_day() -> None:
     with start_emulator(org=org, rate_limit=1_000_000, initial_adherence=0.85) as emu:
         emu.control.set_clock(datetime.combine(day, clock_time(5), UTC))
         s = _session(emu)
-        clock = emu.world.clock.now
+        clock = emu.backend.clock.now
         with tempfile.TemporaryDirectory() as tmp:
             metrics = Metrics()
             executor = Executor(s.client, AuditWriter(Path(tmp) / "a.jsonl"), metrics, clock)
@@ -129,7 +131,7 @@ def event_to_correction(samples: int = 40) -> None:
         s = _session(emu, directory, rate=3000)
         cfg = replace(s.state.config, audit_path=str(Path(tmp) / "a.jsonl"), http_bind="127.0.0.1:0")
         s = Session(s.client, s.org_reader, replace(s.state, config=cfg))
-        daemon = Daemon(str(directory), s, clock=emu.world.clock.now)
+        daemon = Daemon(str(directory), s, clock=emu.backend.clock.now)
         daemon.start()
         try:
             while not daemon.health().ready:

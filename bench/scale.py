@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.shutdown import daemon_desired  # noqa: E402
 from controller.audit import AuditWriter  # noqa: E402
-from controller.emulator.control import EmulatorControl  # noqa: E402
+from controller.emulator.control_client import EmulatorControl  # noqa: E402
 from controller.engine.daemon import PREFETCH_LEAD  # noqa: E402
 from controller.engine.executor import Executor  # noqa: E402
 from controller.engine.reconciler import CycleResult, Reconciler  # noqa: E402

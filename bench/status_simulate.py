@@ -43,7 +43,7 @@ def main(agents: int) -> None:
             emu.api_base, emu.login_base, emu.client_id, emu.client_secret, 10**6, budget=RateBudget(10**6)
         )
         session = session_on(client, str(DESIRED), emu.control.now())
-        result = Reconciler(client, session.org_reader, Metrics(), emu.world.clock.now).cycle(
+        result = Reconciler(client, session.org_reader, Metrics(), emu.backend.clock.now).cycle(
             session.state, write=False
         )
         tracker = StatusTracker()

@@ -38,10 +38,9 @@ NAME = "not-responding-alert"
 def _owned_ids(emu: RunningEmulator) -> list[str]:
     """Owned triggers of NAME, read in-process (polling over HTTP would add to the count)."""
     return [
-        t["id"]
-        for t in list(emu.world.triggers.values())
-        if t.get("name") == NAME
-        and (marker_owner(str(t.get("description", ""))) or ("",))[0] == trigger_owner()
+        t.id
+        for t in emu.backend.triggers.all()
+        if t.fields.name == NAME and (marker_owner(t.fields.description or "") or ("",))[0] == trigger_owner()
     ]
 
 
@@ -70,7 +69,7 @@ def main() -> None:
             100_000,
             budget=RateBudget(100_000),
         )
-        session = session_on(client, str(directory), emu.world.clock.now())
+        session = session_on(client, str(directory), emu.backend.clock.now())
         config = replace(
             session.state.config,
             audit_path=str(Path(tmp) / "audit.jsonl"),
@@ -82,7 +81,7 @@ def main() -> None:
         daemon = Daemon(
             str(directory),
             Session(client, session.org_reader, replace(session.state, config=config)),
-            clock=emu.world.clock.now,
+            clock=emu.backend.clock.now,
             stream=False,
         )
         daemon.start()

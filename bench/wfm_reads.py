@@ -68,7 +68,7 @@ def directory_reads(agents: int = 10_000) -> None:
         emu.control.clear_requests()
         reader = OrgReader(client)
         began = time.perf_counter()
-        now = emu.world.clock.now()
+        now = emu.backend.clock.now()
         directory = reader.directory(now)
         after_s = time.perf_counter() - began
         after_total, after_wfm = _calls(emu)
@@ -139,7 +139,7 @@ def write_calls(agents: int = 500) -> None:
             emu.control.reset()
             emu.control.clear_requests()
             executor = Executor(
-                client, AuditWriter(Path(tmp) / "audit.jsonl"), Metrics(), emu.world.clock.now
+                client, AuditWriter(Path(tmp) / "audit.jsonl"), Metrics(), emu.backend.clock.now
             )
             report = executor.execute(_plan(ids, PresenceTarget("Break", definition_id=brk.id)), "bench")
             executor.close()

@@ -36,7 +36,7 @@ EPILOG = "Run `presencectl COMMAND --help` for a command's options. Documentatio
 
 # command name -> "module:function"; the function takes the parsed namespace and returns the exit code.
 _HANDLERS = {
-    "emulator": "controller.emulator.cli:run",
+    "emulator": "controller.commands.emulator:run",
     "validate": "controller.commands.validate:run",
     "plan": "controller.commands.reconcile:run_plan",
     "apply": "controller.commands.reconcile:run_apply",

@@ -1,6 +1,6 @@
 """The emulator's aiohttp application: one middleware applies what every /api/v2 call gets on
 the real platform (bearer auth, the per-client budget, injected faults, correlation and rate-limit
-headers, ErrorBody errors, the request log); the route modules stay thin over the World."""
+headers, ErrorBody errors, the request log); each service adds its routes (its `urls`)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from controller.emulator import (
-    control,
-    routes_auth,
-    routes_notifications,
-    routes_presence,
-    routes_triggers,
-    routes_users,
-    routes_wfm,
-)
-from controller.emulator.httpkit import (
+from controller.emulator.auth import urls as auth_urls
+from controller.emulator.auth.exceptions import AuthenticationRequired, BadCredentials
+from controller.emulator.backend import PlatformBackend
+from controller.emulator.control import urls as control_urls
+from controller.emulator.core.clock import iso
+from controller.emulator.core.exceptions import ApiError, error_body, error_json
+from controller.emulator.core.httpkit import (
+    BACKEND,
     CALLER,
     CLIENT_ID,
     CORRELATION_ID,
@@ -28,14 +26,16 @@ from controller.emulator.httpkit import (
     HUB,
     INJECTED,
     TOKEN,
-    WORLD,
     WRITES,
-    ApiError,
-    error_body,
     json_response,
 )
-from controller.emulator.notifications import Hub
-from controller.emulator.world import World
+from controller.emulator.core.requestlog import RequestRecord
+from controller.emulator.notifications import urls as notifications_urls
+from controller.emulator.notifications.models import Hub
+from controller.emulator.presence import urls as presence_urls
+from controller.emulator.triggers import urls as triggers_urls
+from controller.emulator.users import urls as users_urls
+from controller.emulator.wfm import urls as wfm_urls
 
 _log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,29 +68,25 @@ def _rate_limited(retry_after: int | None, correlation_id: str) -> web.Response:
 
 
 async def _api_call(request: web.Request, handler: Handler, headers: dict[str, str]) -> web.StreamResponse:
-    world = request.app[WORLD]
+    backend = request.app[BACKEND]
     authorization = request.headers.get("Authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(
-            401,
-            "authentication.required",
-            "No authentication bearer token specified in authorization header.",
-        )
-    client_id = world.token_client(token.strip())
+        raise AuthenticationRequired()
+    client_id = backend.tokens.client_of(token.strip())
     if client_id is None:
-        raise ApiError(401, "bad.credentials", "Invalid login credentials.")
+        raise BadCredentials()
     CLIENT_ID.set(client_id)
     request[CALLER] = client_id
     TOKEN.set(token.strip())
-    decision = world.limiter.take(client_id, world.clock.now())
+    decision = backend.limiter.take(client_id, backend.clock.now())
     headers["inin-ratelimit-allowed"] = str(decision.limit)
     headers["inin-ratelimit-count"] = str(decision.count)
     headers["inin-ratelimit-reset"] = str(decision.reset_seconds)
     correlation_id = CORRELATION_ID.get()
     if not decision.allowed:
         return _rate_limited(decision.reset_seconds, correlation_id)
-    fault = world.faults.decide(request.path)
+    fault = backend.faults.decide(request.path)
     if fault.latency_seconds:
         await asyncio.sleep(fault.latency_seconds)
     request[INJECTED] = fault.status is not None or fault.latency_seconds > 0
@@ -105,8 +101,8 @@ async def _api_call(request: web.Request, handler: Handler, headers: dict[str, s
 async def _download_call(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The download host: no bearer token, no client budget, but its own 429s and errors (faults
     reach it only through a pathPattern that names /downloads/, so API fault tests are unchanged)."""
-    world = request.app[WORLD]
-    fault = world.faults.decide(request.path) if world.faults.path_pattern is not None else None
+    faults = request.app[BACKEND].faults
+    fault = faults.decide(request.path) if faults.path_pattern is not None else None
     if fault is not None and fault.status == 429:
         return _rate_limited(fault.retry_after, CORRELATION_ID.get())
     if fault is not None and fault.status is not None:
@@ -120,7 +116,7 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     path = request.path
     if path.startswith("/channels/"):  # the WebSocket: headers are sent by the handshake
         return await handler(request)
-    request.app[WORLD].settle()  # logins and logouts due by the emulator clock happen first
+    request.app[BACKEND].settle()  # logins and logouts due by the emulator clock happen first
     correlation_id = str(uuid.uuid4())
     CORRELATION_ID.set(correlation_id)
     headers = {"inin-correlation-id": correlation_id}
@@ -132,9 +128,7 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
         else:
             response = await handler(request)
     except ApiError as error:
-        response = json_response(
-            error_body(error.status, error.code, error.message, correlation_id), error.status
-        )
+        response = json_response(error_json(error, correlation_id), error.status)
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
         message = f"Unable to find the resource {request.method} {path}."
         response = json_response(error_body(404, "not.found", message, correlation_id), 404)
@@ -149,44 +143,41 @@ async def platform_middleware(request: web.Request, handler: Handler) -> web.Str
     if path.startswith("/_emulator/"):
         return response
     response.headers.update(headers)
-    request.app[WORLD].log_request(
+    backend = request.app[BACKEND]
+    record = RequestRecord(
         request.method,
         path,
         _route_template(request),
         response.status,
+        iso(backend.clock.now()),
         client=request.get(CALLER, ""),
         correlation_id=correlation_id,
         injected=request.get(INJECTED, False),
-        writes=request.get(WRITES, ()),
     )
+    backend.requests.add(record, request.get(WRITES, ()))
     return response
 
 
-def build_app(world: World, hub: Hub, credentials: dict[str, str]) -> web.Application:
+SERVICES = (auth_urls, users_urls, presence_urls, wfm_urls, triggers_urls, notifications_urls, control_urls)
+
+
+def build_app(backend: PlatformBackend, hub: Hub, credentials: dict[str, str]) -> web.Application:
     app = web.Application(middlewares=[platform_middleware])
-    app[WORLD], app[HUB], app[CREDENTIALS] = world, hub, credentials
-    for module in (
-        routes_auth,
-        routes_users,
-        routes_presence,
-        routes_wfm,
-        routes_triggers,
-        routes_notifications,
-        control,
-    ):
-        module.register(app)
+    app[BACKEND], app[HUB], app[CREDENTIALS] = backend, hub, credentials
+    for service in SERVICES:
+        service.register(app)
     app.on_startup.append(_start_settling)
     app.on_cleanup.append(_stop_settling)
     app.on_shutdown.append(lambda _app: hub.close_all(reason="shutdown"))
     return app
 
 
-def build_download_app(world: World) -> web.Application:
+def build_download_app(backend: PlatformBackend) -> web.Application:
     """The download host of pre-signed result URLs: another host than the API's
     (docs/genesys-api.md#downloads)."""
     app = web.Application(middlewares=[platform_middleware])
-    app[WORLD] = world
-    routes_wfm.register_downloads(app)
+    app[BACKEND] = backend
+    wfm_urls.register_downloads(app)
     return app
 
 
@@ -194,16 +185,16 @@ SETTLE_EVERY_SECONDS = 1.0
 _SETTLER: web.AppKey[asyncio.Task[None]] = web.AppKey("settler", asyncio.Task)
 
 
-async def _settle_forever(world: World) -> None:
+async def _settle_forever(backend: PlatformBackend) -> None:
     """Logins and logouts due in real time are applied (and announced) with no request to
     trigger them, so a daemon listening to the stream hears of them."""
     while True:
         await asyncio.sleep(SETTLE_EVERY_SECONDS)
-        world.settle()
+        backend.settle()
 
 
 async def _start_settling(app: web.Application) -> None:
-    app[_SETTLER] = asyncio.create_task(_settle_forever(app[WORLD]))
+    app[_SETTLER] = asyncio.create_task(_settle_forever(app[BACKEND]))
 
 
 async def _stop_settling(app: web.Application) -> None:

@@ -1,6 +1,6 @@
 """The emulated org: its static facts (agents, presence definitions, WFM units, activity codes,
 published schedules). Mutable runtime state (presence, routing status, channels, triggers) lives
-in the emulator's world, not here.
+in the emulator's backend (`backend.py`), not here.
 
 Ids are stable: BU/MU/group/activity-code/secondary-presence ids derive from their names
 (uuid5), agent ids from their index, so the example `desired/` can name them for any --agents N.

@@ -22,6 +22,7 @@ import yaml
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, normalize_system_presence
 from controller.emulator import generate
+from controller.emulator.core.clock import iso
 from controller.emulator.org import (
     Org,
     OrgActivity,
@@ -40,7 +41,6 @@ from controller.emulator.org import (
 )
 from controller.emulator.platform import SCHEMA as PLATFORM_SCHEMA
 from controller.emulator.platform import PlatformOptions
-from controller.emulator.wfm import iso
 
 FORMAT_VERSION = 1
 

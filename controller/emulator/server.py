@@ -2,6 +2,9 @@
 
 with start_emulator(agents=50, seed=1, rate_limit=300) as emu:
     emu.api_base, emu.login_base, emu.client_id, emu.client_secret, emu.control, emu.org
+
+The emulator keeps no process-wide state: a command that embeds it and logs (the daemon, the
+demo) registers the client secrets with its own log scrubber.
 """
 
 from __future__ import annotations
@@ -14,19 +17,23 @@ from types import TracebackType
 from aiohttp import web
 
 from controller.emulator.app import build_app, build_download_app
-from controller.emulator.control import EmulatorControl
-from controller.emulator.notifications import Hub
+from controller.emulator.auth.models import DEFAULT_TOKEN_TTL_SECONDS
+from controller.emulator.backend import PlatformBackend
+from controller.emulator.control_client import EmulatorControl
+from controller.emulator.notifications.models import Hub
 from controller.emulator.org import Org
-from controller.emulator.world import DEFAULT_TOKEN_TTL_SECONDS, World
-from controller.log import register_secret
+from controller.emulator.presence.models import UserChange
+from controller.emulator.presence.serialize import events
 
 DEFAULT_CLIENT_ID = "presencectl-demo"
 DEFAULT_CLIENT_SECRET = "presencectl-demo-secret"
 
 
 class RunningEmulator:
-    def __init__(self, org: Org, world: World, hub: Hub, client_id: str, client_secret: str) -> None:
-        self.org, self.world, self.hub = org, world, hub
+    def __init__(
+        self, org: Org, backend: PlatformBackend, hub: Hub, client_id: str, client_secret: str
+    ) -> None:
+        self.org, self.backend, self.hub = org, backend, hub
         self.client_id, self.client_secret = client_id, client_secret
         self.credentials = {client_id: client_secret}  # every OAuth client the emulator accepts
         self.host = ""
@@ -40,7 +47,6 @@ class RunningEmulator:
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         """Accept another OAuth client (its own rate budget, and its own name in the request log)."""
-        register_secret(client_secret)
         self.credentials[client_id] = client_secret
 
     def _start(self, host: str, port: int, download_port: int = 0) -> None:
@@ -49,11 +55,11 @@ class RunningEmulator:
         self.port = self._serve_api(port)
         # Pre-signed download URLs live on another host: a second port of ours
         # (docs/genesys-api.md#downloads).
-        download_port = self._serve_now(build_download_app(self.world), host, download_port)
+        download_port = self._serve_now(build_download_app(self.backend), host, download_port)
         shown = f"[{host}]" if ":" in host else host
         self.api_base = self.login_base = f"http://{shown}:{self.port}"
         self.streaming_base = f"ws://{shown}:{self.port}"
-        self.world.download_base = f"http://{shown}:{download_port}"
+        self.backend.wfm.download_base = f"http://{shown}:{download_port}"
         self.control = EmulatorControl(self.api_base)
 
     def _serve_now(self, app: web.Application, host: str, port: int) -> int:
@@ -61,7 +67,7 @@ class RunningEmulator:
 
     def _serve_api(self, port: int) -> int:
         """API, login and streaming on one port."""
-        bound = self._serve_now(build_app(self.world, self.hub, self.credentials), self.host, port)
+        bound = self._serve_now(build_app(self.backend, self.hub, self.credentials), self.host, port)
         self._api_runner = self._runners[-1]
         return bound
 
@@ -72,7 +78,7 @@ class RunningEmulator:
         if runner is not None:
             self._runners.remove(runner)
             asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(timeout=30)
-            self.world.revoke_tokens()  # tokens live in memory: a restarted service forgets them
+            self.backend.tokens.revoke_all()  # tokens live in memory: a restarted service forgets them
 
     def come_back(self) -> None:
         """Listen again on the same port."""
@@ -129,11 +135,24 @@ def start_emulator(
         from controller.emulator.generate import generate_org
 
         org = generate_org(agents=agents, seed=seed)
-    register_secret(client_secret)
-    world = World(org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence)
-    hub = Hub(world, heartbeat_seconds=heartbeat_seconds)
-    emulator = RunningEmulator(org, world, hub, client_id, client_secret)
+    backend = PlatformBackend(
+        org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence
+    )
+    hub = Hub(backend.clock, heartbeat_seconds=heartbeat_seconds)
+    _announce_on(hub, backend)
+    emulator = RunningEmulator(org, backend, hub, client_id, client_secret)
     for extra_id, extra_secret in (extra_clients or {}).items():
         emulator.add_client(extra_id, extra_secret)
     emulator._start(host, port, download_port)
     return emulator
+
+
+def _announce_on(hub: Hub, backend: PlatformBackend) -> None:
+    """Presence, routing-status and activity changes go out as Notifications API events."""
+    presence = backend.presence
+
+    def announce(change: UserChange) -> None:
+        for topic, body in events(presence, change):
+            hub.publish(topic, body)
+
+    presence.announce = announce

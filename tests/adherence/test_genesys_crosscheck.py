@@ -126,7 +126,7 @@ def test_adherence_agrees_with_genesys_for_every_agent_of_a_300_agent_day(
             f"{c['email']}: presencectl {c['presencectlPercent']} vs Genesys {c['genesysPercent']}; "
             f"unknown {days[c['agentId']]['unknownSeconds']} s; drift {drifted.get(c['agentId'], [])}; "
             f"our exceptions {_exceptions(days[c['agentId']])}; "
-            f"Genesys saw {_history(emu.world.users[c['agentId']].history, start, end)}; "
+            f"Genesys saw {_history(emu.backend.presence.users[c['agentId']].history, start, end)}; "
             f"we recorded {_recorded(database, c['agentId'])}"
             for c in differ
         ]

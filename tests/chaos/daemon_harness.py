@@ -166,8 +166,8 @@ class Oracle:
             emu.api_base, emu.login_base, *ORACLE_CLIENT, ORACLE_RATE, budget=RateBudget(ORACLE_RATE)
         )
         self.client_id = ORACLE_CLIENT[0]
-        self.session = session_on(client, str(directory), emu.world.clock.now())
-        self._reconciler = Reconciler(client, self.session.org_reader, Metrics(), emu.world.clock.now)
+        self.session = session_on(client, str(directory), emu.backend.clock.now())
+        self._reconciler = Reconciler(client, self.session.org_reader, Metrics(), emu.backend.clock.now)
 
     def plan(self, only: Iterable[str] | None = None) -> Plan:
         scope = None if only is None else set(only)

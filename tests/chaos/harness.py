@@ -143,7 +143,7 @@ class Harness:
 
     def drift(self, agents: list[str], presence: str = "Available") -> None:
         """Agents change presence by hand (the emulator records these like any change)."""
-        definition = self.emu.world.resolve_presence(presence).id
+        definition = self.emu.backend.presence.definitions.resolve(presence).id
         for agent in agents:
             self.emu.control.set_presence(agent, presence)
             self.hand_changes[(agent, definition)] += 1
@@ -154,9 +154,9 @@ class Harness:
         """(agent, definition id) of every presence change the emulator applied since `since`,
         less the hand changes the test made itself and the org's own logins and logouts (an
         agent logging off at the end of a shift goes Offline at that instant)."""
-        logins = {(agent, when) for when, _, agent in self.emu.world.login_events if when >= since}
+        logins = {(agent, when) for when, _, agent in self.emu.backend.presence.login_events if when >= since}
         changes: Counter[tuple[str, str]] = Counter()
-        for agent, history in self.emu.world.history().items():
+        for agent, history in self.emu.backend.presence.history().items():
             for when, definition, _ in list(history):
                 if when >= since and (agent, when) not in logins:
                     changes[(agent, definition)] += 1
@@ -179,7 +179,7 @@ class Harness:
     def explain(self, lost: Counter[tuple[str, str]]) -> str:
         """The emulator's history and the audit's lines of a few unrecorded agents."""
         out = []
-        history = self.emu.world.history()
+        history = self.emu.backend.presence.history()
         for agent, definition in list(lost)[:3]:
             lines = [
                 f"{r['time']} {r.get('phase')} {r['result']['status']} -> {(r['desired'] or {}).get('id')}"
@@ -197,7 +197,7 @@ class Harness:
         return len(pending_intents(self.audit_path))
 
     def duplicate_triggers(self) -> dict[str, int]:
-        names = Counter(str(t.get("name")) for t in self.emu.world.triggers.values())
+        names = Counter(t.fields.name for t in self.emu.backend.triggers.all())
         return {name: n for name, n in names.items() if n > 1}
 
 
@@ -215,12 +215,12 @@ def kill_rounds(
     restart, and the checks; returns (kills, write requests the emulator served)."""
     rng = random.Random(seed)
     emu = harness.emu
-    start = emu.world.clock.now()
+    start = emu.backend.clock.now()
     kills = writes = 0
     for round_number in range(rounds):
         before_round(round_number)
         # Logged-in agents only: a logged-out one is never written (the safety rules).
-        present = sorted(a for a, state in list(emu.world.users.items()) if state.logged_in)
+        present = sorted(a for a, state in list(emu.backend.presence.users.items()) if state.logged_in)
         # Busy is nobody's desired presence (Back Office is its own definition), so each is a write.
         harness.drift(rng.sample(present, min(DRIFT_PER_ROUND, len(present))), "Busy")
         emu.control.clear_requests()

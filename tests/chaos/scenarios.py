@@ -132,7 +132,7 @@ class Chaos:
     def pick(self) -> Drift:
         """50 managed agents; 8 whose desired presence is not On Queue go On Queue on an
         interaction, the rest to a presence that is not theirs."""
-        world = self.emu.world
+        presence = self.emu.backend.presence
         plan = self.oracle.plan()
         targets = {
             d.user_id: d.decision.target.definition_id
@@ -141,9 +141,11 @@ class Chaos:
         }
         # Logged-in agents first. At a weekend fewer than 50 may be logged in: the rest log in by
         # their hand change (a logged-out agent is never written, a logged-in one is).
-        ranked = sorted(targets, key=lambda a: (not world.users[a].logged_in, self.rng.random()))
+        ranked = sorted(targets, key=lambda a: (not presence.users[a].logged_in, self.rng.random()))
         on_queue = SystemPresence.ON_QUEUE
-        off_queue = [a for a in ranked if world.definitions[targets[a]].system_presence is not on_queue]
+        off_queue = [
+            a for a in ranked if presence.definitions.by_id[targets[a]].system_presence is not on_queue
+        ]
         drift = Drift(interacting=off_queue[:ON_INTERACTION])
         chosen = drift.interacting + [a for a in ranked if a not in drift.interacting]
         for agent in chosen[:DRIFTED]:
@@ -151,7 +153,7 @@ class Chaos:
                 drift.agents[agent] = "On Queue"
                 continue
             drift.agents[agent] = next(
-                p for p in DRIFT_PRESENCES if world.resolve_presence(p).id != targets[agent]
+                p for p in DRIFT_PRESENCES if presence.definitions.resolve(p).id != targets[agent]
             )
         return drift
 
@@ -175,7 +177,7 @@ class Chaos:
         audit_before = len(audit_records(daemon.audit_path))
         daemon.refresh()
         records_before, stray_before = len(daemon.records), len(daemon.stray)
-        on_interaction_before = self.emu.world.writes_on_interaction
+        on_interaction_before = self.emu.backend.requests.writes_on_interaction
         drift = self.pick()
         if scenario.drift_first:
             self.apply(drift)
@@ -224,7 +226,7 @@ class Chaos:
         tracebacks = [r for r in daemon.records[records_before:] if "exc_info" in r]
         row.crashes = (0 if daemon.alive() else 1) + len(tracebacks) + len(daemon.stray) - stray_before
         row.crash_detail = "\n".join([*map(str, tracebacks[:3]), *daemon.stray[stray_before:][:40]])
-        assert self.emu.world.writes_on_interaction - on_interaction_before == row.wrong_writes
+        assert self.emu.backend.requests.writes_on_interaction - on_interaction_before == row.wrong_writes
         return row
 
 

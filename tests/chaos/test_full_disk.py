@@ -38,7 +38,7 @@ def test_the_daemon_fails_closed_on_a_full_disk_and_resumes_when_there_is_room(
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "chaos-webhook-secret-0123456789")
     with small_filesystem(tmp_path / "fs", 384) as fs:
         harness = Harness(emu, desired_for_chaos(tmp_path, fs / "audit.jsonl"), fs / "audit.jsonl")
-        start = emu.world.clock.now()
+        start = emu.backend.clock.now()
         session = session_on(client_for(emu, 1_000_000), str(harness.directory), start)
         clock = emulator_clock(emu)
         daemon = Daemon(

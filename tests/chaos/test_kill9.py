@@ -40,9 +40,9 @@ def test_kill_9_of_the_daemon_at_random_points_loses_no_audit_record(harness: Ha
 
 def test_the_chaos_check_sees_a_write_with_no_audit_record(harness: Harness) -> None:
     """The check above can fail: a write made behind the audit's back is reported."""
-    start = harness.emu.world.clock.now()
+    start = harness.emu.backend.clock.now()
     agent = harness.emu.org.agents[0].id
     harness.emu.control.set_presence(agent, "Meal")  # not counted as the test's own hand change
-    meal = harness.emu.world.resolve_presence("Meal").id
+    meal = harness.emu.backend.presence.definitions.resolve("Meal").id
     assert harness.unrecorded(start) == {(agent, meal): 1}
     assert WRITE_ROUTES

@@ -165,7 +165,7 @@ def test_hostile_webhook_load_leaves_the_loop_cadence_and_metrics_intact(chaos: 
     daemon = chaos.daemon
     before = daemon.metrics()
     resynced_at = before["presencectl_last_successful_resync_timestamp_seconds"]
-    agents = sorted(chaos.oracle.session.org_reader.directory(chaos.emu.world.clock.now()).by_id)[:20]
+    agents = sorted(chaos.oracle.session.org_reader.directory(chaos.emu.backend.clock.now()).by_id)[:20]
     load = Load(daemon.http_port, agents)
     full_before = len(_full_cycle_times(chaos))
     started = time.monotonic()

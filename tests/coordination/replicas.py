@@ -172,5 +172,5 @@ def writers(emu: RunningEmulator) -> dict[str, list[str]]:
 
 
 def presence(emu: RunningEmulator, user_id: str) -> SystemPresence:
-    state = emu.world.users[user_id]
-    return emu.world.definitions[state.definition_id].system_presence
+    state = emu.backend.presence.users[user_id]
+    return emu.backend.presence.definitions.by_id[state.definition_id].system_presence

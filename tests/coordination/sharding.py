@@ -32,7 +32,7 @@ import requests
 
 from controller.coordination import rendezvous_owner
 from controller.core.presence import SystemPresence
-from controller.emulator.control import EmulatorControl
+from controller.emulator.control_client import EmulatorControl
 from controller.emulator.server import RunningEmulator
 from tests.coordination.replicas import Replica, desired_dir, presence, writers, writes
 from tests.support.waiting import wait_for

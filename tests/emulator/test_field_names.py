@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from websockets.sync.client import connect
 
-from controller.emulator.world import iso
+from controller.emulator.core.clock import iso
 from tests.conftest import Api
 from tests.support.waiting import wait_for
 
@@ -49,7 +49,7 @@ SHAPES: dict[str, Shape] = {
     | {"errors": "ErrorBody"},
     "OAuthToken": dict.fromkeys(["access_token", "token_type", "expires_in", "refresh_token", "error"]),
     "UserEntityListing": {**LISTING, "entities": "User"},
-    # The doc does not enumerate User: these are the fields the emulator emits (see routes_users.py).
+    # The doc does not enumerate User: these are the fields the emulator emits (see users/serialize.py).
     "User": dict.fromkeys(
         ["id", "name", "email", "state", "title", "department", "username", "version", "selfUri"]
     )

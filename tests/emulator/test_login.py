@@ -164,14 +164,16 @@ def test_time_travel_logs_agents_in_and_out_in_order() -> None:
     user_id, start, end = _first_shift(org)
     with start_emulator(org=org) as emu:
         emu.control.set_clock(start - timedelta(hours=2))
-        assert not emu.world.users[user_id].logged_in
+        assert not emu.backend.presence.users[user_id].logged_in
         emu.control.set_clock(start)  # logged in 5-20 min before: Available since then
-        state = emu.world.users[user_id]
-        assert state.logged_in and emu.world.system_presence_of(state) is SystemPresence.AVAILABLE
+        state = emu.backend.presence.users[user_id]
+        assert state.logged_in and emu.backend.presence.system_presence_of(state) is SystemPresence.AVAILABLE
         assert start - timedelta(minutes=20) <= state.modified <= start - timedelta(minutes=5)
         emu.control.set_presence(user_id, "On Queue")
         emu.control.set_clock(end + timedelta(minutes=16))  # logged out after the shift
-        assert not state.logged_in and emu.world.system_presence_of(state) is SystemPresence.OFFLINE
+        assert (
+            not state.logged_in and emu.backend.presence.system_presence_of(state) is SystemPresence.OFFLINE
+        )
         assert state.routing_status.value == "OFF_QUEUE"
         emu.control.set_clock(start + timedelta(hours=1))  # back in time: logged in again
         assert state.logged_in

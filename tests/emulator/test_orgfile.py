@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
-from controller.emulator import wfm
 from controller.emulator.generate import generate_org
 from controller.emulator.org import OrgTopicRejection, stable_id
 from controller.emulator.orgfile import OrgFileError, dump_org, load_org, save_org
+from controller.emulator.wfm import schedules
 
 USER_ORG = """\
 org: {name: Acme}
@@ -115,7 +115,7 @@ def test_user_file_with_names_local_times_and_defaults(tmp_path: Path) -> None:
         480,
     )
     # The loaded org serves the WFM API like a generated one.
-    found = wfm.activity_at(org, ada.id, datetime(2026, 11, 24, 10, 15, tzinfo=UTC))
+    found = schedules.activity_at(org, ada.id, datetime(2026, 11, 24, 10, 15, tzinfo=UTC))
     assert found is not None and found[1].name == "Lunch"
 
 

@@ -12,12 +12,12 @@ import pytest
 import requests
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, SystemPresence
+from controller.emulator.core.clock import iso
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org
 from controller.emulator.orgfile import dump_org, org_from_dict
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
-from controller.emulator.world import iso
 from tests.conftest import Api
 
 WFM = "/api/v2/workforcemanagement"

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.core.presence import WELL_KNOWN_DEFINITION_IDS, RoutingStatus, SystemPresence
-from controller.emulator import wfm
+from controller.emulator.core.clock import iso
 from controller.emulator.generate import generate_org
 from controller.emulator.org import Org, OrgActivity, OrgAgent, OrgShift, OrgTimeOff, agent_id, stable_id
+from controller.emulator.wfm import schedules, serialize
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CC = stable_id("businessunit:Customer Care")
@@ -56,7 +57,7 @@ def hand_org() -> Org:
 
 def test_business_and_management_unit_listings() -> None:
     org = hand_org()
-    assert wfm.business_units_listing(org) == {
+    assert serialize.business_units_listing(org) == {
         "entities": [
             {"id": CC, "name": "Customer Care", "selfUri": f"/api/v2/workforcemanagement/businessunits/{CC}"},
             {
@@ -66,26 +67,26 @@ def test_business_and_management_unit_listings() -> None:
             },
         ]
     }
-    listing: Any = wfm.management_units_listing(org, CC)["entities"]
+    listing: Any = serialize.management_units_listing(org, CC)["entities"]
     assert isinstance(listing, list)
     assert [e["name"] for e in listing] == ["Inbound Sales", "Support"]
     assert set(listing[0]) == {"id", "name", "selfUri"}
-    assert wfm.management_units_listing(org, "unknown") == {"entities": []}
+    assert serialize.management_units_listing(org, "unknown") == {"entities": []}
 
 
 def test_agent_management_unit() -> None:
     org = hand_org()
-    assert wfm.agent_management_unit(org, ALICE) == {
+    assert serialize.agent_management_unit(org, ALICE) == {
         "user": {"id": ALICE, "selfUri": "/api/v2/users/alice"},
         "managementUnit": {"id": SALES, "selfUri": f"/api/v2/workforcemanagement/managementunits/{SALES}"},
         "businessUnit": {"id": CC, "selfUri": f"/api/v2/workforcemanagement/businessunits/{CC}"},
     }
-    assert wfm.agent_management_unit(org, "nobody") is None
-    assert wfm.agent_management_unit(org, "no-such-user") is None
+    assert serialize.agent_management_unit(org, "nobody") is None
+    assert serialize.agent_management_unit(org, "no-such-user") is None
 
 
 def test_activity_codes_listing() -> None:
-    entities: Any = wfm.activity_codes_listing(hand_org(), CC)["entities"]
+    entities: Any = serialize.activity_codes_listing(hand_org(), CC)["entities"]
     assert isinstance(entities, list) and len(entities) == 13
     lunch = next(e for e in entities if e["id"] == LUNCH_CODE)
     assert lunch == {
@@ -105,7 +106,7 @@ def test_activity_codes_listing() -> None:
 
 
 def test_schedule_search_shape() -> None:
-    result: Any = wfm.schedule_search_result(hand_org(), CC, [ALICE], _at(0), _at(23))
+    result: Any = serialize.schedule_search_result(hand_org(), CC, [ALICE], _at(0), _at(23))
     assert result["businessUnitTimeZone"] == "America/New_York"
     assert result["publishedSchedules"] == [
         {
@@ -145,7 +146,7 @@ def test_schedule_search_shape() -> None:
 def test_schedule_search_includes_overlapping_shifts_only(
     start: datetime, end: datetime, found: bool
 ) -> None:
-    result: Any = wfm.schedule_search_result(hand_org(), CC, None, start, end)
+    result: Any = serialize.schedule_search_result(hand_org(), CC, None, start, end)
     (agent,) = result["agentSchedules"]
     assert agent["user"]["id"] == ALICE  # None = every WFM agent of the BU
     assert bool(agent["shifts"]) is found
@@ -154,15 +155,15 @@ def test_schedule_search_includes_overlapping_shifts_only(
 
 def test_schedule_search_filters_users_by_business_unit() -> None:
     org = hand_org()
-    assert wfm.schedule_search_result(org, EMEA, [ALICE], _at(0), _at(23))["agentSchedules"] == []
-    result: Any = wfm.schedule_search_result(org, CC, [ALICE, "nobody", "ghost"], _at(0), _at(23))
+    assert serialize.schedule_search_result(org, EMEA, [ALICE], _at(0), _at(23))["agentSchedules"] == []
+    result: Any = serialize.schedule_search_result(org, CC, [ALICE, "nobody", "ghost"], _at(0), _at(23))
     assert [s["user"]["id"] for s in result["agentSchedules"]] == [ALICE]
 
 
 def test_time_off_marker_covers_its_local_day() -> None:
     org = hand_org()
     midnight = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # 00:00 New York (EST)
-    inside: Any = wfm.schedule_search_result(
+    inside: Any = serialize.schedule_search_result(
         org, CC, [ALICE], midnight + timedelta(hours=23), midnight + timedelta(hours=30)
     )
     assert inside["agentSchedules"][0]["fullDayTimeOffMarkers"] == [
@@ -175,13 +176,13 @@ def test_time_off_marker_covers_its_local_day() -> None:
             "payableMinutes": 480,
         }
     ]
-    after: Any = wfm.schedule_search_result(
+    after: Any = serialize.schedule_search_result(
         org, CC, [ALICE], midnight + timedelta(hours=24), midnight + timedelta(hours=30)
     )
     assert after["agentSchedules"][0]["fullDayTimeOffMarkers"] == []
-    found: Any = wfm.time_off_at(org, ALICE, midnight + timedelta(hours=12))
+    found: Any = schedules.time_off_at(org, ALICE, midnight + timedelta(hours=12))
     assert found is not None and found[1].category == "TimeOff"
-    assert wfm.time_off_at(org, ALICE, midnight - timedelta(seconds=1)) is None
+    assert schedules.time_off_at(org, ALICE, midnight - timedelta(seconds=1)) is None
 
 
 @pytest.mark.parametrize(
@@ -191,9 +192,9 @@ def test_time_off_marker_covers_its_local_day() -> None:
 def test_dst_day_lengths_and_weeks(bu_name: str, zone_day: date, hours: int) -> None:
     org = generate_org(agents=300, start=zone_day - timedelta(days=6), days=14)
     bu = next(b for b in org.business_units if b.name == bu_name)
-    begin, end = wfm.time_off_span(bu, OrgTimeOff("x", zone_day, "5"))
+    begin, end = schedules.time_off_span(bu, OrgTimeOff("x", zone_day, "5"))
     assert end - begin == timedelta(hours=hours)
-    result: Any = wfm.schedule_search_result(
+    result: Any = serialize.schedule_search_result(
         org, bu.id, None, begin - timedelta(days=6), end + timedelta(days=7)
     )
     weeks = [p["weekDate"] for p in result["publishedSchedules"]]
@@ -215,18 +216,18 @@ def test_dst_day_lengths_and_weeks(bu_name: str, zone_day: date, hours: int) -> 
 
 def test_activity_at() -> None:
     org = hand_org()
-    found: Any = wfm.activity_at(org, ALICE, _at(11, 10))
+    found: Any = schedules.activity_at(org, ALICE, _at(11, 10))
     assert found is not None and found[1].name == "Lunch" and found[0].start == _at(11)
-    assert wfm.activity_at(org, ALICE, _at(13)) is None  # end is exclusive
-    assert wfm.activity_at(org, ALICE, _at(8, 59)) is None
-    assert wfm.activity_at(org, "nobody", _at(10)) is None
+    assert schedules.activity_at(org, ALICE, _at(13)) is None  # end is exclusive
+    assert schedules.activity_at(org, ALICE, _at(8, 59)) is None
+    assert schedules.activity_at(org, "nobody", _at(10)) is None
 
 
 def _rta(
     org: Org, now: datetime, presence: str, system: SystemPresence, modified: datetime
 ) -> dict[str, object]:
     routing = RoutingStatus.IDLE if system is SystemPresence.ON_QUEUE else RoutingStatus.OFF_QUEUE
-    return wfm.realtime_adherence(org, ALICE, now, presence, system, routing, modified)
+    return serialize.realtime_adherence(org, ALICE, now, presence, system, routing, modified)
 
 
 def test_realtime_adherence_shape() -> None:
@@ -285,15 +286,15 @@ def test_time_of_adherence_change_walks_back_over_same_verdict() -> None:
     # Available since 08:00: out of adherence since 09:00 through On Queue Work, Lunch (pinned),
     # Break, On Queue Work again: the change time stays at the shift start.
     body = _rta(org, _at(12), AVAILABLE, SystemPresence.AVAILABLE, _at(8))
-    assert body["timeOfAdherenceChange"] == wfm.iso(_at(9))
+    assert body["timeOfAdherenceChange"] == iso(_at(9))
     # On Queue since 08:00: in adherence until the Lunch started, out again from 11:00.
-    assert _rta(org, _at(11, 40), ON_QUEUE, SystemPresence.ON_QUEUE, _at(8))[
-        "timeOfAdherenceChange"
-    ] == wfm.iso(_at(11))
+    assert _rta(org, _at(11, 40), ON_QUEUE, SystemPresence.ON_QUEUE, _at(8))["timeOfAdherenceChange"] == iso(
+        _at(11)
+    )
     # A presence change after the activity start wins.
-    assert _rta(org, _at(10), ON_QUEUE, SystemPresence.ON_QUEUE, _at(9, 30))[
-        "timeOfAdherenceChange"
-    ] == wfm.iso(_at(9, 30))
+    assert _rta(org, _at(10), ON_QUEUE, SystemPresence.ON_QUEUE, _at(9, 30))["timeOfAdherenceChange"] == iso(
+        _at(9, 30)
+    )
 
 
 def test_historical_adherence_arithmetic() -> None:
@@ -306,7 +307,9 @@ def test_historical_adherence_arithmetic() -> None:
             (_at(12, 30), AVAILABLE, "OFF_QUEUE"),  # left 30 min early
         ]
     }
-    result: Any = wfm.historical_adherence_result(org, SALES, [ALICE, "nobody"], _at(8), _at(14), history)
+    result: Any = serialize.historical_adherence_result(
+        org, SALES, [ALICE, "nobody"], _at(8), _at(14), history
+    )
     assert result["entityId"] == SALES
     (row,) = result["data"]
     # Scheduled 240 min; out: 10 (offline at start) + 15 (break on queue) + 30 (available) = 55.
@@ -351,7 +354,7 @@ def test_historical_adherence_clips_to_range_and_counts_time_off() -> None:
     org = hand_org()
     perfect = {ALICE: [(_at(0), ON_QUEUE, "IDLE")]}
     # Range cut in the middle of the first On Queue Work block: fully adherent.
-    result: Any = wfm.historical_adherence_result(org, SALES, None, _at(10), _at(10, 30), perfect)
+    result: Any = serialize.historical_adherence_result(org, SALES, None, _at(10), _at(10, 30), perfect)
     (row,) = result["data"]
     assert (row["adherencePercentage"], row["conformancePercentage"], row["exceptionInfo"]) == (
         100.0,
@@ -360,12 +363,14 @@ def test_historical_adherence_clips_to_range_and_counts_time_off() -> None:
     )
     # The whole time-off day (24 h, New York): offline all day is 100 % adherent.
     day = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
-    off: Any = wfm.historical_adherence_result(
+    off: Any = serialize.historical_adherence_result(
         org, SALES, [ALICE], day - timedelta(hours=1), day + timedelta(hours=25), {}
     )
     assert off["data"][0]["adherencePercentage"] == 100.0
     half = {ALICE: [(day + timedelta(hours=6), AVAILABLE, "OFF_QUEUE")]}
-    late: Any = wfm.historical_adherence_result(org, SALES, [ALICE], day, day + timedelta(hours=24), half)
+    late: Any = serialize.historical_adherence_result(
+        org, SALES, [ALICE], day, day + timedelta(hours=24), half
+    )
     assert late["data"][0]["adherencePercentage"] == 25.0
 
 
@@ -374,7 +379,7 @@ def test_generated_org_agent_schedule_round_trips_through_search() -> None:
     user = agent_id(7)
     units = org.business_unit_of(user)
     assert units is not None
-    result: Any = wfm.schedule_search_result(
+    result: Any = serialize.schedule_search_result(
         org, units[1].id, [user], datetime(2026, 11, 22, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
     )
     shifts = result["agentSchedules"][0]["shifts"]
@@ -383,7 +388,7 @@ def test_generated_org_agent_schedule_round_trips_through_search() -> None:
         cursor = datetime.fromisoformat(shift["startDate"])
         for activity in shift["activities"]:
             assert datetime.fromisoformat(activity["startDate"]) == cursor
-            found = wfm.activity_at(org, user, cursor)
+            found = schedules.activity_at(org, user, cursor)
             assert found is not None and found[0].activity_code_id == activity["activityCodeId"]
             cursor += timedelta(minutes=activity["lengthMinutes"])
         assert cursor == datetime.fromisoformat(shift["startDate"]) + timedelta(
@@ -419,12 +424,12 @@ def test_historical_adherence_equals_minute_by_minute_realtime_verdicts(
     while t < end:
         current = [h for h in history if h[0] <= t]
         pid = current[-1][1] if current else OFFLINE
-        body = wfm.realtime_adherence(org, ALICE, t, pid, systems[pid], "OFF_QUEUE", base)
+        body = serialize.realtime_adherence(org, ALICE, t, pid, systems[pid], "OFF_QUEUE", base)
         if body["adherenceState"] != "Unscheduled":
             scheduled += 1
             adhered += body["adherenceState"] == "InAdherence"
         t += timedelta(minutes=1)
-    result: Any = wfm.historical_adherence_result(org, SALES, [ALICE], start, end, {ALICE: history})
+    result: Any = serialize.historical_adherence_result(org, SALES, [ALICE], start, end, {ALICE: history})
     row = result["data"][0]
     expected = round(100 * adhered / scheduled, 2) if scheduled else 100.0
     assert row["adherencePercentage"] == expected

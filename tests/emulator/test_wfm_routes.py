@@ -8,8 +8,8 @@ from datetime import timedelta
 import requests
 from websockets.sync.client import connect
 
+from controller.emulator.core.clock import iso
 from controller.emulator.server import start_emulator
-from controller.emulator.world import iso
 from tests.conftest import Api
 from tests.support.waiting import wait_for
 

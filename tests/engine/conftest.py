@@ -38,7 +38,7 @@ def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClie
 def emulator_clock(emu: RunningEmulator) -> Callable[[], datetime]:
     """The daemon's clock following the emulator's, which time travel moves (in-process read of
     the same clock GET /_emulator/clock serves, without an HTTP call per reading)."""
-    return emu.world.clock.now
+    return emu.backend.clock.now
 
 
 def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:

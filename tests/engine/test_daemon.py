@@ -124,12 +124,12 @@ def _cycles(daemon: Daemon) -> float:
 def test_an_agent_logging_out_is_left_offline_and_logging_in_is_put_on_queue(running: Running) -> None:
     daemon, emu, _, _ = running
     user_id = _on_queue_agent(daemon)
-    assert emu.world.users[user_id].logged_in, "only logged-in agents are ever put On Queue"
+    assert emu.backend.presence.users[user_id].logged_in, "only logged-in agents are ever put On Queue"
     before = _cycles(daemon)
     emu.control.set_logged_in(user_id, False)  # e.g. the client crashed: Offline, OFF_QUEUE
-    changes = len(emu.world.users[user_id].history)
+    changes = len(emu.backend.presence.users[user_id].history)
     wait_for(lambda: _cycles(daemon) > before, what="the re-plan of the logged-out agent")
-    assert len(emu.world.users[user_id].history) == changes, "the logged-out agent was written"
+    assert len(emu.backend.presence.users[user_id].history) == changes, "the logged-out agent was written"
     assert daemon.client.presence.get_presence(user_id).system_presence.value == "Offline"
     emu.control.set_logged_in(user_id, True)  # back at the desk: Available, then On Queue
     wait_for(

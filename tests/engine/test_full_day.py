@@ -56,12 +56,14 @@ def test_a_day_of_boundaries_each_met_within_a_second(day_emulator: RunningEmula
         for d in result.plan.decisions:
             target = d.decision.target
             if d.user_id in left_alone:
-                assert not emu.world.users[d.user_id].logged_in, (boundary, d)
+                assert not emu.backend.presence.users[d.user_id].logged_in, (boundary, d)
             elif target is not None and d.decision.reason.kind.value != "none":
                 assert live[d.user_id].presence_id == target.definition_id, (boundary, d)
         # Nobody logged out is On Queue: no interaction rings at an empty desk.
         assert not [
-            u for u, st in emu.world.users.items() if not st.logged_in and st.definition_id == on_queue
+            u
+            for u, st in emu.backend.presence.users.items()
+            if not st.logged_in and st.definition_id == on_queue
         ]
 
     assert boundaries > 20, "a day of the demo org has many activity edges"

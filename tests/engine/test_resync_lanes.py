@@ -84,7 +84,7 @@ def test_a_correction_is_written_while_a_long_resync_is_still_reading(
         start_resync(emu, daemon)
         emu.control.set_presence(user_id, "Away")
         wait_for(
-            lambda: emu.world.users[user_id].definition_id == live[user_id].presence_id,
+            lambda: emu.backend.presence.users[user_id].definition_id == live[user_id].presence_id,
             what="the correction of the hand-made change",
         )
         assert daemon.resync_reading, "the correction waited for the resync's reads"

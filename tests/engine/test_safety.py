@@ -67,8 +67,8 @@ def on_queue_now(emu: RunningEmulator, count: int) -> list[str]:
 
 
 def presence(emu: RunningEmulator, user_id: str) -> tuple[str, str]:
-    state = emu.world.users[user_id]
-    return emu.world.system_presence_of(state).value, state.routing_status.value
+    state = emu.backend.presence.users[user_id]
+    return emu.backend.presence.system_presence_of(state).value, state.routing_status.value
 
 
 def skip_of(result: CycleResult, user_id: str) -> SkipKind | None:

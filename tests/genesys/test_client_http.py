@@ -423,7 +423,7 @@ def test_after_abandon_reads_a_write_waiting_for_the_budget_is_not_sent(
 ) -> None:
     client = make_client(rate=2, budget=RateBudget(2, burst=1))
     first, second = (a.id for a in emu.org.agents[:2])
-    busy = emu.world.resolve_presence("Busy")
+    busy = emu.backend.presence.definitions.resolve("Busy")
     emu.control.clear_requests()
     client.presence.set_presence(first, busy.id)  # takes the one token: the next write must wait a minute
     outcome: list[BaseException | object] = []

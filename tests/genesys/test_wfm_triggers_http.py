@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from controller.core.domain import ActivityCategory
-from controller.emulator import wfm
 from controller.emulator.server import RunningEmulator
+from controller.emulator.wfm import schedules
 from controller.genesys import Conflict, GenesysClient, NotFound, TriggerSpec
 
 SEARCH = "POST /api/v2/workforcemanagement/businessunits/{businessUnitId}/agentschedules/search"
@@ -57,7 +57,7 @@ def test_time_off_markers_match_the_bu_day(emu: RunningEmulator, client: Genesys
     units = emu.org.business_unit_of(marker.agent_id)
     assert units is not None
     bu = units[1]
-    begin, until = wfm.time_off_span(bu, marker)
+    begin, until = schedules.time_off_span(bu, marker)
     result = client.wfm.search_schedules(
         bu.id, begin - timedelta(hours=1), until + timedelta(hours=1), [marker.agent_id]
     )

@@ -68,7 +68,7 @@ def main() -> int:
             blast_radius=BlastRadius(100.0, 5),
         )
         session = Session(session.client, session.org_reader, replace(session.state, config=config))
-        daemon = Daemon(str(DESIRED), session, clock=emu.world.clock.now)
+        daemon = Daemon(str(DESIRED), session, clock=emu.backend.clock.now)
         daemon.start()
         try:
             wait_for(lambda: daemon.health().ready, "the first full resync", after(60))

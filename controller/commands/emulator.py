@@ -14,6 +14,7 @@ from types import FrameType
 
 from controller.emulator.org import Org
 from controller.emulator.server import start_emulator
+from controller.log import register_secret
 
 
 def build_org(args: argparse.Namespace) -> Org:
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    extra_clients = dict(c.partition(":")[::2] for c in args.extra_client)
+    for secret in (args.client_secret, *extra_clients.values()):
+        register_secret(secret)  # the emulator keeps no process-wide state: the command scrubs
     try:
         emulator = start_emulator(
             org=org,
@@ -48,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             download_port=args.download_port,
             client_id=args.client_id,
             client_secret=args.client_secret,
-            extra_clients=dict(c.partition(":")[::2] for c in args.extra_client),
+            extra_clients=extra_clients,
             rate_limit=args.rate_limit,
             initial_adherence=args.initial_adherence,
         )
@@ -60,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"org {org.name}: {len(org.agents)} agents, {len(org.business_units)} business units, "
             f"{len(org.management_units)} management units, {len(org.presence_definitions)} presence "
-            f"definitions, {emulator.world.scheduled_now()} agents scheduled now, "
-            f"{sum(u.logged_in for u in emulator.world.users.values())} logged in",
+            f"definitions, {emulator.backend.presence.scheduled_now()} agents scheduled now, "
+            f"{sum(u.logged_in for u in emulator.backend.presence.users.values())} logged in",
             flush=True,
         )
         print(

@@ -1,22 +1,25 @@
-"""HTTP helpers shared by the emulator's route modules: app keys, Genesys error bodies
-(`ErrorBody`, docs/genesys-api.md#errors), JSON parsing and classic page listings."""
+"""Request helpers every service's responses share: app and request keys, JSON in and out, list
+query parameters, "ids from the query, 400 when empty or over the limit", "find it or 404", and
+classic page listings."""
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from controller.emulator.notifications import Hub
-    from controller.emulator.world import World
+from controller.emulator.core.exceptions import ApiError, BadRequest, InvalidValue
 
-WORLD: web.AppKey[World] = web.AppKey("world")
+if TYPE_CHECKING:
+    from controller.emulator.backend import PlatformBackend
+    from controller.emulator.notifications.models import Hub
+
+BACKEND: web.AppKey[PlatformBackend] = web.AppKey("backend")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 CREDENTIALS: web.AppKey[dict[str, str]] = web.AppKey("credentials")  # client id -> secret
 
@@ -32,29 +35,13 @@ CALLER: web.RequestKey[str] = web.RequestKey("caller", str)
 WRITES: web.RequestKey[list[tuple[str, bool]]] = web.RequestKey("writes", list)
 INJECTED: web.RequestKey[bool] = web.RequestKey("injected", bool)  # answered by an injected fault
 
-
-class ApiError(Exception):
-    """An error the platform answers with an ErrorBody."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def error_body(status: int, code: str, message: str, context_id: str) -> dict[str, Any]:
-    return {
-        "message": message,
-        "code": code,
-        "status": status,
-        "contextId": context_id,
-        "details": [],
-        "errors": [],
-    }
-
-
-def note_write(request: web.Request, world: World, user_id: str) -> None:
+def note_write(request: web.Request, user_id: str) -> None:
     """Call right before applying a presence or routing-status change to `user_id`."""
-    busy = world.users[user_id].routing_status.busy_with_interaction
+    busy = request.app[BACKEND].presence.users[user_id].routing_status.busy_with_interaction
     request.setdefault(WRITES, []).append((user_id, busy))
 
 
@@ -66,26 +53,18 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(text=dumps(data), status=status, content_type="application/json")
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "bad.request", message)
-
-
-def not_found(message: str = "The requested resource was not found.") -> ApiError:
-    return ApiError(404, "not.found", message)
-
-
 async def json_body(request: web.Request) -> Any:
     text = await request.text()
     try:
         return json.loads(text)
     except ValueError:
-        raise bad_request("Unable to parse the request body as JSON.") from None
+        raise BadRequest("Unable to parse the request body as JSON.") from None
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
     body = await json_body(request)
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object.")
+        raise BadRequest("The request body must be a JSON object.")
     return body
 
 
@@ -97,6 +76,29 @@ def id_list(request: web.Request, name: str) -> list[str]:
     return values
 
 
+def bounded_ids(ids: list[str], limit: int, *, missing: str, too_many: str) -> list[str]:
+    """`ids` when 1..limit of them; else 400 with `missing` or `too_many` (formatted with
+    {count} and {limit})."""
+    if not ids:
+        raise BadRequest(missing)
+    if len(ids) > limit:
+        raise BadRequest(too_many.format(count=len(ids), limit=limit))
+    return ids
+
+
+def ids_from_query(request: web.Request, name: str, limit: int, *, missing: str, too_many: str) -> list[str]:
+    """The ids of list query parameter `name`: 400 when none or more than `limit`."""
+    return bounded_ids(id_list(request, name), limit, missing=missing, too_many=too_many)
+
+
+def find_or_404(found: Mapping[K, V], key: K, missing: Callable[[K], ApiError]) -> V:
+    """`found[key]`, or the service's not-found error for `key`."""
+    value = found.get(key)
+    if value is None:
+        raise missing(key)
+    return value
+
+
 def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query.get(name)
     if raw is None:
@@ -104,10 +106,15 @@ def int_param(request: web.Request, name: str, default: int, low: int, high: int
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, "invalid.value", f"{name} must be an integer") from None
+        raise InvalidValue(f"{name} must be an integer") from None
     if not low <= value <= high:
-        raise ApiError(400, "invalid.value", f"{name} must be between {low} and {high}")
+        raise InvalidValue(f"{name} must be between {low} and {high}")
     return value
+
+
+def flag(request: web.Request, name: str) -> bool:
+    """A true/false query flag, false unless given as true (any case)."""
+    return request.query.get(name, "false").lower() == "true"
 
 
 def page_listing(

@@ -1,0 +1,1 @@
+"""OAuth client credentials: POST /oauth/token and the bearer tokens it issues."""

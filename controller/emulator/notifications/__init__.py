@@ -1,0 +1,1 @@
+"""Notifications API: channels, subscriptions, and the WebSocket at each channel's connectUri."""
