@@ -1,5 +1,5 @@
 """Each agent's live presence and routing status, with history, and the rules that couple them
-(docs/genesys-api.md#presence-and-routing-status): writes, logins and logouts, interactions,
+(docs/genesys-api.md#routing-status): writes, logins and logouts, interactions,
 Out of Office.
 
 Touched only from the server's event loop thread, so there are no locks. Every change the
