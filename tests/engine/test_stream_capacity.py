@@ -118,14 +118,19 @@ def test_over_capacity_streams_what_fits_says_so_once_and_the_resync_corrects_th
     # resync lane of the budget) and the full plan against that read corrects it.
     unstreamed = sorted(set(managed) - set(streamed))
     agent, desired, drift = _to_drift(daemon, cycles[0], unstreamed)
+    seen = len(cycles)  # before the drift: any cycle from here on may be the one that fixes it
+
+    def fixed_by() -> list[CycleResult]:
+        return [c for c in list(cycles)[seen:] if c.report is not None and agent in c.report.ok]
+
     emu.control.set_presence(agent, drift)
-    seen = len(cycles)
     daemon.resync()
+    # The cycle's result is recorded after its write lands: wait for the record, not the write.
     wait_for(
-        lambda: _corrected(daemon, agent, desired),
-        what="the resync's correction of an agent beyond the streaming capacity",
+        lambda: bool(fixed_by()), what="the resync's correction of an agent beyond the streaming capacity"
     )
-    [fixing] = [c for c in list(cycles)[seen:] if c.report is not None and agent in c.report.ok]
+    assert _corrected(daemon, agent, desired)
+    [fixing] = fixed_by()
     assert fixing.full and fixing.read == 0, "planned against the background resync read"
 
     # Said once: another resync and a re-watch of the same agents add no second warning and no
