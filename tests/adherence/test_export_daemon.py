@@ -55,4 +55,6 @@ def test_batches_spooled_when_the_dashboard_stops_arrive_once_in_order_after_a_r
     assert len(kept) == len(set(kept))  # once by idempotency key
     delivered_after = [k for k in kept if k in set(waiting)]
     assert delivered_after == waiting  # in spool order
-    assert not set(waiting) & {k for k, _, _ in board.received[:2]}  # none of them had been accepted before
+    # At least once, not "none accepted before": a batch the dashboard accepted whose answer the
+    # exporter never read (a slow machine's timeout) stays spooled and is sent again; the key
+    # keeps it once (above). So the spool may name a key of board.received[:2], and that is right.
