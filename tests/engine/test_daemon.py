@@ -109,8 +109,10 @@ def test_a_hand_made_change_is_corrected_from_the_stream(
         ),
         what="the drift and the correction in the adherence timeline",
     )
+    # The drift is recorded by whichever observer gets there first: the stream's event, or the
+    # read of the re-plan that event woke (two threads; their order is the scheduler's).
     changes = daemon.timeline.changes(user_id)
-    assert changes[0].source == "read" and changes[-2].source == "stream"
+    assert changes[0].source == "read" and changes[-2].source in ("stream", "read")
 
 
 def _sample(daemon: Daemon, name: str, labels: dict[str, str] | None = None) -> float | None:
