@@ -18,6 +18,7 @@ from controller.emulator.control import urls as control_urls
 from controller.emulator.core.clock import iso
 from controller.emulator.core.exceptions import ApiError, error_body, error_json
 from controller.emulator.core.httpkit import (
+    ARRIVED,
     BACKEND,
     CALLER,
     CLIENT_ID,
@@ -86,6 +87,7 @@ async def _api_call(request: web.Request, handler: Handler, headers: dict[str, s
     correlation_id = CORRELATION_ID.get()
     if not decision.allowed:
         return _rate_limited(decision.reset_seconds, correlation_id)
+    request[ARRIVED] = backend.clock.now()
     fault = backend.faults.decide(request.path)
     if fault.latency_seconds:
         await asyncio.sleep(fault.latency_seconds)

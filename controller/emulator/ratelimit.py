@@ -33,6 +33,11 @@ class RateLimiter:
         self.per_minute = per_minute
         self._budgets: dict[str, Budget] = {}
 
+    def used(self, client_id: str) -> int:
+        """Calls `client_id` made in its current window (a call counts on arrival)."""
+        budget = self._budgets.get(client_id)
+        return 0 if budget is None else budget.count
+
     def take(self, client_id: str, now: datetime) -> RateDecision:
         budget = self._budgets.get(client_id)
         if budget is None or not budget.window_start <= now < budget.window_start + WINDOW:

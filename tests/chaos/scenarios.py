@@ -8,7 +8,8 @@ clears it, ends the interactions, and then requires:
   has completed three full resyncs after the clearing (the one in flight may have started
   under the fault: two full resync intervals);
 - zero crashes: the process lives, logs no traceback, and prints nothing but JSON records;
-- zero writes to an agent on an interaction (the emulator flags each such accepted write);
+- zero writes to an agent on an interaction (the emulator flags each accepted write to an agent
+  whose interaction began before the write arrived: one in flight cannot be recalled);
 - zero 429s answered to the daemon other than the injected ones;
 - one audit record per accepted write: every (correlation id, agent) the emulator accepted
   from the daemon appears in the audit log once a full cycle has completed after it.

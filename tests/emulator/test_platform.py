@@ -3,6 +3,7 @@ reset."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 
 from controller.emulator.server import start_emulator
 from tests.conftest import Api
+from tests.support.waiting import wait_for
 
 
 def test_every_answer_carries_correlation_and_rate_limit_headers(api: Api) -> None:
@@ -206,3 +208,31 @@ def test_another_oauth_client_has_its_own_name_in_the_log() -> None:
             "presencectl-demo",
             "second-client",
         ]
+
+
+def test_a_write_in_flight_when_an_interaction_begins_is_not_a_write_on_an_interaction(api: Api) -> None:
+    """The caller could not know: the interaction began after its call arrived (here while an
+    injected latency held the call), as with a request already on the wire to the real platform."""
+    emulator = api.emulator
+    control = emulator.control
+    on_queue = next(
+        d["id"]
+        for d in api.get("/api/v2/presence/definitions").json()["entities"]
+        if d["systemPresence"] == "OnQueue"
+    )
+    agent = emulator.org.agents[0].id
+    control.set_presence(agent, "On Queue")
+    control.clear_requests()
+    control.faults(latencyMs=1000, pathPattern=r"/users/presences/bulk$")
+    before = emulator.backend.limiter.used(emulator.client_id)
+    body = [{"id": agent, "presenceDefinition": {"id": on_queue}}]
+    writer = threading.Thread(target=api.put, args=("/api/v2/users/presences/bulk",), kwargs={"json": body})
+    writer.start()
+    wait_for(lambda: emulator.backend.limiter.used(emulator.client_id) > before, "the write to arrive")
+    control.start_interaction(agent)  # while the write waits out its latency
+    writer.join()
+    write = next(r for r in control.requests_log() if r["method"] == "PUT")
+    assert write["written"] == [agent] and write["onInteraction"] == []
+    control.clear_faults()
+    api.put("/api/v2/users/presences/bulk", json=body)  # now the interaction was there first
+    assert control.requests_log()[-1]["onInteraction"] == [agent]

@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -34,14 +35,21 @@ TOKEN: ContextVar[str] = ContextVar("token", default="")
 CALLER: web.RequestKey[str] = web.RequestKey("caller", str)
 WRITES: web.RequestKey[list[tuple[str, bool]]] = web.RequestKey("writes", list)
 INJECTED: web.RequestKey[bool] = web.RequestKey("injected", bool)  # answered by an injected fault
+# The platform clock when the call arrived, before any injected latency: what the caller could know.
+ARRIVED: web.RequestKey[datetime] = web.RequestKey("arrived", datetime)
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 def note_write(request: web.Request, user_id: str) -> None:
-    """Call right before applying a presence or routing-status change to `user_id`."""
-    busy = request.app[BACKEND].presence.users[user_id].routing_status.busy_with_interaction
+    """Call right before applying a presence or routing-status change to `user_id`. It counts as
+    a write on an interaction when the interaction had begun before the call arrived: one that
+    began while the call was on its way (an injected latency) was beyond the caller's knowledge,
+    as a request already in flight is with the real platform."""
+    state = request.app[BACKEND].presence.users[user_id]
+    arrived = request.get(ARRIVED)
+    busy = state.routing_status.busy_with_interaction and (arrived is None or state.routing_start <= arrived)
     request.setdefault(WRITES, []).append((user_id, busy))
 
 
