@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
+from dataclasses import asdict, fields
 from datetime import datetime
 
 from controller.engine.session import Connection, Placement, Session, open_session, placement, utc_now
@@ -17,26 +18,12 @@ from controller.model.types import DesiredState
 
 def config_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> ClientConfig:
     """From the options of controller.cli.add_connection_options (their defaults read the env)."""
-    return ClientConfig.from_settings(
-        region=getattr(args, "region", None),
-        api_base=getattr(args, "api_base", None),
-        login_base=getattr(args, "login_base", None),
-        client_id_file=getattr(args, "client_id_file", None),
-        client_secret_file=getattr(args, "client_secret_file", None),
-        rate_per_minute=getattr(args, "rate_per_minute", None),
-        env=env,
-    )
+    return ClientConfig.from_settings(**asdict(connection_from_args(args)), env=env)
 
 
 def connection_from_args(args: argparse.Namespace) -> Connection:
-    return Connection(
-        region=getattr(args, "region", None),
-        api_base=getattr(args, "api_base", None),
-        login_base=getattr(args, "login_base", None),
-        client_id_file=getattr(args, "client_id_file", None),
-        client_secret_file=getattr(args, "client_secret_file", None),
-        rate_per_minute=getattr(args, "rate_per_minute", None),
-    )
+    """The connection flags (each None when not given)."""
+    return Connection(**{f.name: getattr(args, f.name, None) for f in fields(Connection)})
 
 
 def placement_from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Placement:
