@@ -148,7 +148,8 @@ def test_an_agents_own_change_stands_for_the_grace_then_is_corrected(
     user_id, other = _on_queue_agents(daemon)[:2]
     # Back Office is in every example policy's allowedPresences (a presence outside them is
     # corrected without grace) and is not a break (breaks get maxBreakMinutes instead).
-    changed = daemon.now()
+    now = daemon.now()  # Genesys times are to the millisecond: the change's is at most this, truncated
+    changed = now.replace(microsecond=now.microsecond // 1000 * 1000)
     emu.control.set_presence(user_id, "Back Office")
     wait_for(lambda: user_id in daemon._rechecks, what="the change planned, its re-check at the grace's end")
     assert daemon._rechecks[user_id] >= changed + timedelta(seconds=60)
