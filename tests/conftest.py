@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import settings
 
 from controller.emulator.server import RunningEmulator, start_emulator
+
+# No wall-clock limit in a test (timings live in bench/): hypothesis's default 200 ms per example
+# is one, and it failed property tests on a busy machine. The examples themselves stay as many.
+settings.register_profile("presencectl", deadline=None)
+settings.load_profile("presencectl")
 
 
 class Api:
