@@ -144,39 +144,20 @@ class AuditRecord:
             "digest": self.digest,
             "cycle_id": self.cycle_id,
         }
-        if self.phase is not None:
-            out["phase"] = str(self.phase)
-            out["write_id"] = self.write_id
-            if self.outcome is not None:
-                out["outcome"] = str(self.outcome)
-        return out
+        return out | _phase_json(self.phase, self.write_id, self.outcome)
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> AuditRecord:
         """The inverse of `to_json` (raises KeyError/ValueError on a record it did not write)."""
-        reason = doc.get("reason") or {}
-        result = doc["result"]
         return cls(
-            time=parse_iso(doc["time"]),
             agent_id=doc["agent"]["id"],
             agent_email=doc["agent"].get("email"),
             policy=doc["policy"],
-            mode=AuditMode(doc["mode"]),
-            result=AuditResult(result["status"]),
-            error_code=result.get("error_code"),
-            reason=reason.get("text", ""),
-            reason_kind=reason.get("kind", ""),
-            reason_source=reason.get("source"),
-            cycle_id=doc["cycle_id"],
+            **_envelope(doc),
             desired=_ref(doc.get("desired")),
             before=_ref(doc.get("before")),
             after=_ref(doc.get("after")),
-            correlation_id=doc.get("correlation_id"),
             latency_ms=doc.get("latency_ms"),
-            digest=doc.get("digest", ""),
-            phase=Phase(doc["phase"]) if doc.get("phase") else None,
-            write_id=doc.get("write_id"),
-            outcome=Outcome(doc["outcome"]) if doc.get("outcome") else None,
         )
 
 
@@ -222,40 +203,51 @@ class TriggerAuditRecord:
             "digest": self.digest,
             "cycle_id": self.cycle_id,
         }
-        if self.phase is not None:
-            out["phase"] = str(self.phase)
-            out["write_id"] = self.write_id
-            if self.outcome is not None:
-                out["outcome"] = str(self.outcome)
-        return out
+        return out | _phase_json(self.phase, self.write_id, self.outcome)
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> TriggerAuditRecord:
         """The inverse of `to_json` (raises KeyError/ValueError on a record it did not write)."""
-        reason = doc.get("reason") or {}
-        result = doc["result"]
         return cls(
-            time=parse_iso(doc["time"]),
             trigger=doc["trigger"]["name"],
             trigger_id=doc["trigger"].get("id"),
             action=doc["action"],
-            mode=AuditMode(doc["mode"]),
-            result=AuditResult(result["status"]),
-            error_code=result.get("error_code"),
-            reason=reason.get("text", ""),
-            reason_kind=reason.get("kind", ""),
-            reason_source=reason.get("source"),
-            cycle_id=doc["cycle_id"],
+            **_envelope(doc),
             changes=tuple((c["field"], c["before"], c["after"]) for c in doc.get("changes", ())),
-            correlation_id=doc.get("correlation_id"),
-            digest=doc.get("digest", ""),
-            phase=Phase(doc["phase"]) if doc.get("phase") else None,
-            write_id=doc.get("write_id"),
-            outcome=Outcome(doc["outcome"]) if doc.get("outcome") else None,
         )
 
 
 AuditEntry = AuditRecord | TriggerAuditRecord
+
+
+def _phase_json(phase: Phase | None, write_id: str | None, outcome: Outcome | None) -> dict[str, Any]:
+    """The write-ahead keys of a written change's record (none for other records)."""
+    if phase is None:
+        return {}
+    out: dict[str, Any] = {"phase": str(phase), "write_id": write_id}
+    if outcome is not None:
+        out["outcome"] = str(outcome)
+    return out
+
+
+def _envelope(doc: dict[str, Any]) -> dict[str, Any]:
+    """The fields every record kind shares, read back from its JSON (`from_json`)."""
+    reason, result = doc.get("reason") or {}, doc["result"]
+    return {
+        "time": parse_iso(doc["time"]),
+        "mode": AuditMode(doc["mode"]),
+        "result": AuditResult(result["status"]),
+        "error_code": result.get("error_code"),
+        "reason": reason.get("text", ""),
+        "reason_kind": reason.get("kind", ""),
+        "reason_source": reason.get("source"),
+        "cycle_id": doc["cycle_id"],
+        "correlation_id": doc.get("correlation_id"),
+        "digest": doc.get("digest", ""),
+        "phase": Phase(doc["phase"]) if doc.get("phase") else None,
+        "write_id": doc.get("write_id"),
+        "outcome": Outcome(doc["outcome"]) if doc.get("outcome") else None,
+    }
 
 
 def _scrubbed(value: Any) -> Any:
