@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from controller.core.timestamps import parse_iso
 from controller.log import scrub
@@ -218,6 +218,29 @@ class TriggerAuditRecord:
 
 
 AuditEntry = AuditRecord | TriggerAuditRecord
+_R = TypeVar("_R", bound=AuditEntry)
+
+
+class OutcomeBacklog(Generic[_R]):
+    """Outcome records the audit refused, written first with the next batch. Only outcomes are
+    kept: their intents are on disk, so dropping one would leave a write without its end; the
+    other records of a refused batch (drift, held, skipped) may go."""
+
+    def __init__(self) -> None:
+        self.records: list[_R] = []
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def write(self, write_batch: Callable[[Sequence[_R]], None], records: Sequence[_R]) -> None:
+        """`write_batch(kept + records)`; AuditUnavailable propagates after keeping the outcomes."""
+        batch = [*self.records, *records]
+        try:
+            write_batch(batch)
+        except AuditUnavailable:
+            self.records = [r for r in batch if r.phase is Phase.OUTCOME]
+            raise
+        self.records = []
 
 
 def _phase_json(phase: Phase | None, write_id: str | None, outcome: Outcome | None) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from controller.audit import (
     AuditUnavailable,
     AuditWriter,
     Outcome,
+    OutcomeBacklog,
     Phase,
     PresenceRef,
     pending_intents,
@@ -245,7 +246,7 @@ class Executor:
         self._inflight = 0
         self._closed = False
         self._halt = threading.Event()  # set by close(): start no new write
-        self._unwritten: list[AuditRecord] = []  # outcome records the audit refused; written first next time
+        self._unwritten: OutcomeBacklog[AuditRecord] = OutcomeBacklog()
         self._recovery_due = True
 
     # ---- lifecycle ----
@@ -312,13 +313,10 @@ class Executor:
     def _save_unwritten(self, records: Sequence[AuditRecord]) -> bool:
         """Write earlier refused outcome records and then `records`; on failure keep the outcome
         records (their intents are on disk; drift and held records may go) for the next try."""
-        batch = [*self._unwritten, *records]
         try:
-            self._save(batch)
+            self._unwritten.write(self._save, records)
         except AuditUnavailable:
-            self._unwritten = [r for r in batch if r.phase is Phase.OUTCOME]
             return False
-        self._unwritten = []
         return True
 
     def audit_ok(self) -> bool:

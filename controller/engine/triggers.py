@@ -24,9 +24,9 @@ from datetime import datetime
 from controller.audit import (
     AuditMode,
     AuditResult,
-    AuditUnavailable,
     AuditWriter,
     Outcome,
+    OutcomeBacklog,
     Phase,
     TriggerAuditRecord,
     pending_trigger_intents,
@@ -199,7 +199,7 @@ class TriggerReconciler:
         self._clock = clock
         self._owner = owner
         self._recovered = False  # intents of a previous process resolved (first pass)
-        self._unwritten: list[TriggerAuditRecord] = []  # outcome records the audit refused
+        self._unwritten: OutcomeBacklog[TriggerAuditRecord] = OutcomeBacklog()
 
     def reconcile(
         self, state: DesiredState, *, held: str = "", mode: Mode = Mode.ENFORCE
@@ -239,10 +239,4 @@ class TriggerReconciler:
     def _save(self, records: list[TriggerAuditRecord]) -> None:
         """Earlier refused outcome records, then `records`; on failure the outcome records are
         kept for the next pass (their intents are on disk) and the error propagates."""
-        batch = self._unwritten + records
-        try:
-            self._audit.write_batch(batch)
-        except AuditUnavailable:
-            self._unwritten = [r for r in batch if r.phase is Phase.OUTCOME]
-            raise
-        self._unwritten = []
+        self._unwritten.write(self._audit.write_batch, records)
