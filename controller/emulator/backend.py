@@ -6,6 +6,8 @@ Touched only from the server's event loop thread, so there are no locks.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from controller.emulator.auth.models import DEFAULT_TOKEN_TTL_SECONDS, TokenStore
 from controller.emulator.core.clock import Clock
 from controller.emulator.core.requestlog import RequestLog
@@ -25,10 +27,11 @@ class PlatformBackend:
         rate_limit: int,
         token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
         initial_adherence: float | None = None,
+        start: datetime | None = None,
     ) -> None:
         self.org = org
         self.rate_limit = rate_limit
-        self.clock = Clock()
+        self.clock = Clock(start)
         self.faults = Faults()
         self.limiter = RateLimiter(rate_limit)
         self.requests = RequestLog()

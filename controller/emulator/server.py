@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Mapping
+from datetime import datetime
 from types import TracebackType
 
 from aiohttp import web
@@ -127,16 +128,18 @@ def start_emulator(
     token_ttl: int = DEFAULT_TOKEN_TTL_SECONDS,
     initial_adherence: float | None = None,
     extra_clients: Mapping[str, str] | None = None,
+    start: datetime | None = None,
 ) -> RunningEmulator:
     """Serve the emulator on host:port (0 picks a free port) until `stop()` / leaving `with`; result
     downloads are served on host:download_port, another host as on the real platform.
-    `extra_clients` (id -> secret): more OAuth clients of the org, e.g. one per shard."""
+    `extra_clients` (id -> secret): more OAuth clients of the org, e.g. one per shard. `start`:
+    the instant the emulator's clock starts at (agents start as they are then), else now."""
     if org is None:
         from controller.emulator.generate import generate_org
 
         org = generate_org(agents=agents, seed=seed)
     backend = PlatformBackend(
-        org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence
+        org, rate_limit=rate_limit, token_ttl=token_ttl, initial_adherence=initial_adherence, start=start
     )
     hub = Hub(backend.clock, heartbeat_seconds=heartbeat_seconds)
     _announce_on(hub, backend)

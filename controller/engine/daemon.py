@@ -404,7 +404,8 @@ class Daemon:
                     if self._stop.is_set():
                         return
                     chunk = agents[i : i + self._resync_chunk]
-                    self.reconciler.observed.read(self.client.presence.observe(chunk), self._clock())
+                    sent = self._clock()  # an entry's age counts from its read's sending
+                    self.reconciler.observed.read(self.client.presence.observe(chunk), sent)
         except GenesysError as exc:  # abandoned at shutdown, or failed: the worker reads the rest
             if self._stop.is_set():
                 return

@@ -3,7 +3,8 @@
 Public API:
 - `Executor(client, audit, metrics, clock, *, backoff=None, workers=4, monotonic=time.monotonic)`
 - `Executor.execute(plan, cycle_id, boundary=None, *, digest="", agents=None, observed=None,
-  catalog=None) -> ExecutionReport` (thread-safe; returns once writes are confirmed and audited)
+  catalog=None, last_look=None) -> ExecutionReport` (thread-safe; returns once writes are
+  confirmed and audited)
 - `Executor.backoff` (`AgentBackoff`): `due(user_id)`, `snapshot()` so the loop can wake when the
   earliest backed-off agent is due; `Executor.close(timeout=None)` starts no new write and waits
   for the in-flight ones (their outcome records included).
@@ -16,6 +17,8 @@ What one `execute` does:
 1. A held plan (blast-radius guard) writes nothing: one `held` audit record per action.
 2. Observe-mode actions write nothing: one `observed` record each.
 3. An agent still in backoff is skipped with error code `backoff` until it is due.
+   The last look (the caller's, see engine/observed.py): an agent that changed since the plan
+   read it is skipped with error code `changed`, for the caller to re-plan.
 4. The rest are written through the client (and so its shared rate budget): agents going to a
    presence without a message in bulk (PUT /users/presences/bulk, chunks of 50) when there are
    at least two, the others one by one (PATCH), on a small thread pool. A failed bulk chunk is
@@ -96,6 +99,8 @@ _SHARED_FAILURES = frozenset({401, 403, 429})
 AUDIT_DOWN = AuditUnavailable.code  # a write not sent because its intent could not be recorded
 SHUTDOWN = "shutdown"  # error code of a write not sent because the executor was closing
 FENCED = "fenced"  # error code of a write not sent: this replica could not prove its lease
+# The last look before sending: of these agents, the ones that changed since the plan read them.
+LastLook = Callable[[Sequence[str]], set[str]]
 
 
 def backoff_delay(failures: int, rand: float) -> float:
@@ -165,6 +170,7 @@ class ExecutionReport:
     held_actions: tuple[str, ...] = ()  # agents of a held plan
     audit_error: str | None = None  # the audit could not be written: writes stopped (fail closed)
     fenced: tuple[str, ...] = ()  # not written: this replica could not prove its lease (standby)
+    changed: tuple[str, ...] = ()  # not written: the agent changed after the plan read it (last look)
 
     @property
     def ok(self) -> tuple[str, ...]:
@@ -284,15 +290,18 @@ class Executor:
         agents: Mapping[str, Agent] | None = None,
         observed: Mapping[str, ObservedAgent] | None = None,
         catalog: PresenceCatalog | None = None,
+        last_look: LastLook | None = None,
     ) -> ExecutionReport:
         """Apply `plan` (see the module docstring). `agents` adds emails to the audit, `observed`
-        the routing status before, `catalog` the labels and system presences of targets."""
+        the routing status before, `catalog` the labels and system presences of targets.
+        `last_look`, given the agents about to be written, names those that changed since the plan
+        read them: they are skipped (audited as `changed`) for the caller to re-plan."""
         self._enter()
         try:
             ctx = _Context(cycle_id, digest, agents or {}, observed or {}, catalog)
             if self._unwritten and not self._save_unwritten([]):
                 ctx.audit_down.set()  # still failing: write nothing this time either
-            report = self._execute(plan, ctx, boundary)
+            report = self._execute(plan, ctx, boundary, last_look)
             self._save_unwritten(ctx.records)
             return replace(report, audit_error=self._audit.error)
         finally:
@@ -390,7 +399,9 @@ class Executor:
             after=after,
         )
 
-    def _execute(self, plan: Plan, ctx: _Context, boundary: datetime | None) -> ExecutionReport:
+    def _execute(
+        self, plan: Plan, ctx: _Context, boundary: datetime | None, last_look: LastLook | None
+    ) -> ExecutionReport:
         if plan.actions and not self._fence():  # a standby (or fenced leader) records nothing
             return ExecutionReport(ctx.cycle_id, held=False, fenced=tuple(a.user_id for a in plan.actions))
         if plan.held:
@@ -423,7 +434,13 @@ class Executor:
                 )
             else:
                 to_write.append(action)
-        attempts = self._write(ctx, to_write)
+        changed = last_look([a.user_id for a in to_write]) if last_look is not None and to_write else set()
+        for action in (a for a in to_write if a.user_id in changed):
+            self._metrics.observe_correction(self._system_presence(ctx, action), "skipped")
+            ctx.records.append(
+                self._record(ctx, action, AuditMode.ENFORCED, AuditResult.SKIPPED, error_code="changed")
+            )
+        attempts = self._write(ctx, [a for a in to_write if a.user_id not in changed])
         outcomes = self._confirm(attempts)
         for attempt, outcome in zip(attempts, outcomes, strict=True):
             self._finish(ctx, attempt, outcome, boundary)
@@ -433,6 +450,7 @@ class Executor:
             writes=tuple(outcomes),
             observed=tuple(observed),
             backed_off=tuple(backed_off),
+            changed=tuple(sorted(changed)),
         )
 
     # ---- writing ----

@@ -7,6 +7,11 @@ change would have dropped it) or, for an agent no stream watches, for `max_age` 
 A boundary re-plan plans against fresh entries and reads only the others, in bulk: the boundary
 is met without re-reading the org. Full resyncs still read everyone (the safety net).
 
+The last look (`since_planned`): right before a write is sent, an agent an event named since the
+plan read it, or that a newer read shows changed, is not written (it is re-planned); one no stream
+watches whose read is older than LAST_LOOK_AGE is read again first. A full resync's reads of a
+large org take seconds to minutes, and an agent may pick up an interaction meanwhile.
+
 Entries are (ObservedAgent, seen-at) tuples in one dict: about 10,000 agents take a few MB.
 """
 
@@ -22,6 +27,19 @@ from controller.core.presence import RoutingStatus, SystemPresence
 from controller.genesys import UserPresence
 
 OBSERVED_MAX_AGE = timedelta(seconds=30)  # an unwatched agent's entry, trusted this long after its read
+# How old a read of an agent no stream watches may be when a write to it is sent: an older one is
+# read again first (the last look). The platform takes no precondition on a presence write, so
+# the window left is that read's round trip.
+LAST_LOOK_AGE = timedelta(seconds=2)
+
+
+def same_state(a: ObservedAgent, b: ObservedAgent) -> bool:
+    """The facts a plan rests on: presence, routing status (an interaction), Out of Office."""
+    return (a.presence_id, a.routing_status, a.out_of_office) == (
+        b.presence_id,
+        b.routing_status,
+        b.out_of_office,
+    )
 
 
 def after_write(before: ObservedAgent, live: UserPresence, at: datetime) -> ObservedAgent:
@@ -46,11 +64,14 @@ def after_write(before: ObservedAgent, live: UserPresence, at: datetime) -> Obse
 
 
 class ObservedCache:
-    def __init__(self, max_age: timedelta = OBSERVED_MAX_AGE) -> None:
+    def __init__(
+        self, max_age: timedelta = OBSERVED_MAX_AGE, last_look_age: timedelta = LAST_LOOK_AGE
+    ) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[ObservedAgent, datetime]] = {}
         self._streamed: frozenset[str] = frozenset()
         self.max_age = max_age
+        self.last_look_age = last_look_age
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -73,6 +94,24 @@ class ObservedCache:
     def written(self, agents: Mapping[str, ObservedAgent], at: datetime) -> None:
         """Confirmed writes (the agent as the write left it, see `after_write`)."""
         self.read(agents, at)
+
+    def since_planned(
+        self, planned: Mapping[str, ObservedAgent], now: datetime
+    ) -> tuple[set[str], list[str]]:
+        """The last look before writing to the agents of `planned` (what the plan saw of them):
+        (changed, to read again). Changed: an event forgot the agent's entry since, or a newer read
+        shows it otherwise. To read again: unchanged as far as we know, but no connected stream
+        watches it and its entry is older than `last_look_age`."""
+        changed: set[str] = set()
+        stale: list[str] = []
+        with self._lock:
+            for agent, seen in planned.items():
+                entry = self._entries.get(agent)
+                if entry is None or not same_state(entry[0], seen):
+                    changed.add(agent)
+                elif agent not in self._streamed and now - entry[1] > self.last_look_age:
+                    stale.append(agent)
+        return changed, stale
 
     def split(
         self, agents: Iterable[str], now: datetime, since: datetime | None = None

@@ -19,10 +19,10 @@ from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.core.planner import Plan, SkipKind, plan
 from controller.core.selection import Selection, select_agents
 from controller.engine.executor import ExecutionReport, Executor
-from controller.engine.observed import ObservedCache, after_write
+from controller.engine.observed import ObservedCache, after_write, same_state
 from controller.engine.org_reader import OrgReader
 from controller.engine.upcoming import Inputs, UpcomingChanges
-from controller.genesys import GenesysClient, RateLimited
+from controller.genesys import GenesysClient, GenesysError, RateLimited
 from controller.metrics import Metrics
 from controller.model.types import DesiredState, Override, PresencePolicy
 
@@ -199,8 +199,10 @@ class Reconciler:
                 agents=agents,
                 observed=observed,
                 catalog=catalog,
+                last_look=lambda agents: self._last_look({a: observed[a] for a in agents}),
             )
             self._remember_writes(the_plan, report, observed)
+        changed = report.changed if report is not None else ()  # re-planned at once (a recheck)
         mine = {a: p for a, p in managed.items() if a in owned}  # boundaries of this replica's agents
         inputs = Inputs(
             state.digest, tuple(external), mine, agents, schedules.by_agent, schedules.codes, catalog
@@ -219,7 +221,7 @@ class Reconciler:
             catalog,
             0.0,
             only is None,
-            recheck_times(the_plan, effective, observed),
+            recheck_times(the_plan, effective, observed) | dict.fromkeys(changed, now),
             changing,
             read,
         )
@@ -250,10 +252,36 @@ class Reconciler:
         """(what the targets look like, how many were read): all read, or only the stale ones."""
         use_cache = cached or read_since is not None
         fresh, stale = self.observed.split(targets, now, read_since) if use_cache else ({}, targets)
+        sent = self._clock()  # the read's age (the last look) counts from its sending
         read = self._client.presence.observe(stale) if stale else {}
-        self.observed.read(read, now)
+        self.observed.read(read, sent)
         self._recorder.observe(read.values(), "read")
         return fresh | read, len(stale)
+
+    def _last_look(self, planned: Mapping[str, ObservedAgent]) -> set[str]:
+        """Of the agents about to be written, those that changed since the plan read them (see
+        engine/observed.py): stale reads are read again, in bulk, first. A failed read counts as
+        changed: nothing is written on a state we could not confirm."""
+        now = self._clock()
+        changed, stale = self.observed.since_planned(planned, now)
+        if stale:
+            try:
+                live = self._client.presence.observe(stale)
+            except GenesysError as error:
+                _log.warning(
+                    "the last look before writing failed; those agents are re-planned",
+                    extra={"agents": len(stale), "error": str(error), "correlation_id": error.context_id},
+                )
+                live = {}
+            self.observed.read(live, now)
+            self._recorder.observe(live.values(), "read")
+            changed.update(a for a in stale if a not in live or not same_state(live[a], planned[a]))
+        if changed:
+            _log.info(
+                "agents changed since they were read: not written, re-planned",
+                extra={"agents": len(changed), "sample": sorted(changed)[:UNOBSERVED_NAMED]},
+            )
+        return changed
 
     def _remember_writes(
         self, the_plan: Plan, report: ExecutionReport, observed: Mapping[str, ObservedAgent]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,9 +57,10 @@ class DaemonProcess:
             "PRESENCECTL_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
         self.client_id = emu.client_id
+        ahead = str((emu.backend.clock.now() - datetime.now(UTC)).total_seconds())  # its clock, pinned
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "controller", "run", str(directory)],
+            [sys.executable, "-m", "tests.support.clocked", ahead, "run", str(directory)],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self._log,

@@ -17,6 +17,7 @@ clears it, ends the interactions, and then requires:
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -53,6 +54,7 @@ class Row:
     crashes: int = 0
     writes: int = 0
     crash_detail: str = ""  # the failed cycles' records and any stray output
+    wrong_detail: str = ""  # each write on an interaction: the call, the agent's history, its audit
 
 
 RESULTS: list[Row] = []
@@ -92,6 +94,7 @@ class Drift:
     agents: dict[str, str] = field(default_factory=dict)  # agent -> the presence it is put in
     interacting: list[str] = field(default_factory=list)
     made: set[str] = field(default_factory=set)
+    made_at: dict[str, str] = field(default_factory=dict)  # agent -> platform time of its change
 
 
 @dataclass
@@ -167,6 +170,7 @@ class Chaos:
                 control.start_interaction(agent)
             control.set_presence(agent, drift.agents[agent])
             drift.made.add(agent)
+            drift.made_at[agent] = self.emu.backend.clock.now().isoformat()
         return len(drift.made) == len(drift.agents)
 
     # ---- one scenario ----
@@ -222,6 +226,8 @@ class Chaos:
         row.writes = len(accepted)
         row.lost_records = len(accepted - audited())
         row.wrong_writes = sum(len(c["onInteraction"]) for c in calls)
+        if row.wrong_writes:
+            row.wrong_detail = self.explain_wrong_writes(calls, drift, audit_before)
         row.daemon_429s = sum(1 for c in calls if c["status"] == 429 and not c["injected"])
         daemon.refresh()
         tracebacks = [r for r in daemon.records[records_before:] if "exc_info" in r]
@@ -229,6 +235,25 @@ class Chaos:
         row.crash_detail = "\n".join([*map(str, tracebacks[:3]), *daemon.stray[stray_before:][:40]])
         assert self.emu.backend.requests.writes_on_interaction - on_interaction_before == row.wrong_writes
         return row
+
+    def explain_wrong_writes(self, calls: list[dict[str, Any]], drift: Drift, audit_before: int) -> str:
+        """Each write the emulator flagged: the call, the agent's platform history (time,
+        presence, routing), when the drift touched it, and what the daemon audited for it."""
+        definitions = self.emu.backend.presence.definitions.by_id.values()
+        names = {d.id: d.labels.get("en_US", d.id) for d in definitions}
+        records = audit_records(self.daemon.audit_path, audit_before)
+        lines = []
+        for call in calls:
+            for agent in call["onInteraction"]:
+                history = list(self.emu.backend.presence.users[agent].history)[-8:]
+                lines += [
+                    f"{call['time']} {call['method']} {call['route']} {call['correlationId']} -> {agent}",
+                    f"  drift: {drift.agents.get(agent)} at {drift.made_at.get(agent)}"
+                    f" (interacting: {agent in drift.interacting})",
+                    *(f"  platform {t.isoformat()} {names.get(p, p)} {r}" for t, p, r in history),
+                    *(f"  audit {json.dumps(r)}" for r in records if r.get("agent", {}).get("id") == agent),
+                ]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.chaos
 def test_the_daemon_converges_without_wrong_writes_or_lost_records(chaos: Chaos, scenario: Scenario) -> None:
     row = chaos.run(scenario)
     assert row.crashes == 0, f"{row.crashes} crash(es):\n{row.crash_detail}"
-    assert row.wrong_writes == 0, "the daemon wrote to an agent on an interaction"
+    assert row.wrong_writes == 0, f"the daemon wrote to an agent on an interaction:\n{row.wrong_detail}"
     assert row.daemon_429s == 0, "the daemon drew 429s of its own outside the injected bursts"
     assert row.lost_records == 0, f"{row.lost_records} accepted write(s) have no audit record"
 

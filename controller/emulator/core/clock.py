@@ -17,10 +17,12 @@ def parse_iso(text: str) -> datetime:
 
 
 class Clock:
-    """Emulator time = real time + offset, so time keeps flowing after set/advance."""
+    """Emulator time = real time + offset, so time keeps flowing after set/advance. `start`: the
+    instant it shows now (a pinned day, so a run replays whatever the day it runs on)."""
 
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
+    def __init__(self, start: datetime | None = None) -> None:
+        self._initial = timedelta(0) if start is None else start - datetime.now(UTC)
+        self.offset = self._initial
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -29,7 +31,7 @@ class Clock:
         self.offset = when - datetime.now(UTC)
 
     def reset(self) -> None:
-        self.offset = timedelta(0)
+        self.offset = self._initial
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
