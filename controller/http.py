@@ -102,23 +102,22 @@ class HttpServer:
         self._thread = None
 
     def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._open())
-        except BaseException as exc:  # reported by start()
-            self._start_error = exc
-            loop.run_until_complete(self._close())
-            loop.close()
+        # asyncio.Runner's close cancels and awaits the tasks left when the loop stops (a
+        # keep-alive connection's handler), which the garbage collector would report much later.
+        with asyncio.Runner() as runner:
+            loop = self._loop = runner.get_loop()
+            try:
+                runner.run(self._open())
+            except BaseException as exc:  # reported by start()
+                self._start_error = exc
+                runner.run(self._close())
+                self._started.set()
+                return
             self._started.set()
-            return
-        self._started.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._close())
-            loop.close()
+            try:
+                loop.run_forever()
+            finally:
+                runner.run(self._close())
 
     async def _open(self) -> None:
         # No route takes a body above the webhook's 64 KiB; aiohttp refuses bigger ones (413).

@@ -43,8 +43,14 @@ class RunningEmulator:
         self._loop = asyncio.new_event_loop()
         self._runners: list[web.AppRunner] = []
         self._api_runner: web.AppRunner | None = None  # None while down (see go_down)
-        self._thread = threading.Thread(target=self._loop.run_forever, name="genesys-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._run_loop, name="genesys-emulator", daemon=True)
         self.control: EmulatorControl
+
+    def _run_loop(self) -> None:
+        # asyncio.Runner's close cancels and awaits the tasks left when the loop stops (a
+        # keep-alive connection's handler), which the garbage collector would report much later.
+        with asyncio.Runner(loop_factory=lambda: self._loop):
+            self._loop.run_forever()
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         """Accept another OAuth client (its own rate budget, and its own name in the request log)."""
@@ -101,7 +107,6 @@ class RunningEmulator:
             asyncio.run_coroutine_threadsafe(runner.cleanup(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
-        self._loop.close()
         self.control.close()
 
     def __enter__(self) -> RunningEmulator:

@@ -10,8 +10,9 @@ from websockets.sync.client import ClientConnection
 from tests.conftest import Api
 
 
-def receive(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    message: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
+def receive(ws: ClientConnection) -> dict[str, Any]:
+    """The next message. No deadline: one that never comes is a hang, which pytest-timeout fails."""
+    message: dict[str, Any] = json.loads(ws.recv())
     return message
 
 

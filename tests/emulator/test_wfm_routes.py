@@ -110,7 +110,7 @@ def test_schedule_search_async_publishes_the_result(api: Api) -> None:
             json={**_range(api), "userIds": [user]},
         ).json()
         assert response["status"] == "Processing" and "result" not in response
-        event = json.loads(ws.recv(timeout=5))
+        event = json.loads(ws.recv())
         assert event["topicName"] == topic
         assert event["eventBody"]["operationId"] == response["operationId"]
         assert event["eventBody"]["businessUnitId"] == bu
