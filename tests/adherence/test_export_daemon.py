@@ -3,29 +3,24 @@ dashboard stopped mid-export arrives, once by idempotency key and in spool order
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
-from controller.engine.session import Session
-from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
+from tests.engine.conftest import DESIRED, daemon_session, emulator_clock
 from tests.support.dashboard import Receiver, unique
 from tests.support.waiting import wait_for
 
 
 def daemon_for(emu: RunningEmulator, tmp_path: Path, url: str) -> Daemon:
-    session = open_test_session(emu)
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
+    session = daemon_session(
+        emu,
+        tmp_path,
         adherence_export_url=url,
         adherence_export_interval_seconds=2,
         adherence_export_batch_size=5,
         webhook_secret=None,
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     return Daemon(str(DESIRED), session, clock=emulator_clock(emu), stream=False)
 
 

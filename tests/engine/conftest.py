@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +55,18 @@ def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
 
 def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 6000) -> Session:
     return session_on(client_for(emu, rate), str(directory), emu.control.now())
+
+
+def daemon_session(
+    emu: RunningEmulator, tmp_path: Path, directory: Path = DESIRED, *, rate: int = 6000, **config: Any
+) -> Session:
+    """A session for a Daemon under test: its audit log in `tmp_path`, its HTTP server on a free
+    port, and `config` (ControllerConfig fields) over what desired/controller.yaml says."""
+    session = open_test_session(emu, directory, rate)
+    settings = replace(
+        session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0", **config
+    )
+    return Session(session.client, session.org_reader, replace(session.state, config=settings))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -22,10 +21,9 @@ import requests
 from controller.emulator.org import agent_id
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
-from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
 from controller.webhook import sign
-from tests.engine.conftest import SECRET, desired_copy, emulator_clock, open_test_session
+from tests.engine.conftest import SECRET, daemon_session, desired_copy, emulator_clock
 from tests.support.dashboard import Receiver
 from tests.support.waiting import wait_for
 
@@ -48,15 +46,13 @@ def running(
     options = getattr(request, "param", {})
     dashboard = Receiver() if options.get("export") else None
     directory = desired_copy(tmp_path, options.get("grace", 0))
-    session = open_test_session(day_emulator, directory)
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
+    session = daemon_session(
+        day_emulator,
+        tmp_path,
+        directory,
         adherence_export_url=dashboard.url if dashboard is not None else None,
         adherence_export_interval_seconds=1,
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     daemon.start()
     try:

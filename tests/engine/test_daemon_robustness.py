@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +20,9 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.desired_watch import DesiredWatch
-from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
 from controller.metrics import TRIGGER_STATES
-from tests.engine.conftest import DAY, SECRET, desired_copy, emulator_clock, open_test_session
+from tests.engine.conftest import DAY, SECRET, daemon_session, desired_copy, emulator_clock
 from tests.support.waiting import wait_for
 
 
@@ -86,15 +84,9 @@ def idle_daemon(
     if extra is not None:
         policy = directory / "policy-customer-care.yaml"
         policy.write_text(policy.read_text().replace("  overrides:\n", f"  overrides:\n{extra}", 1))
-    session = open_test_session(day_emulator, directory)
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
-        resync_interval_seconds=86_400,
-        trigger_interval_seconds=86_400,
+    session = daemon_session(
+        day_emulator, tmp_path, directory, resync_interval_seconds=86_400, trigger_interval_seconds=86_400
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:

@@ -9,16 +9,14 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon, wait_in_main_thread
-from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason
-from tests.engine.conftest import emulator_clock, open_test_session
+from tests.engine.conftest import daemon_session, emulator_clock
 from tests.support.waiting import wait_for
 
 
@@ -31,9 +29,7 @@ def test_stop_abandons_a_cycle_waiting_for_the_rate_budget(
     day_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "test-webhook-secret-0123456789")
-    session = open_test_session(day_emulator)
-    config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
+    session = daemon_session(day_emulator, tmp_path)
     daemon = Daemon("desired", session, clock=emulator_clock(day_emulator), stream=False)
     daemon.start()
     try:

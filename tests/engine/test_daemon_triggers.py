@@ -14,12 +14,12 @@ import pytest
 from controller.audit import read_audit
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
-from controller.engine.session import Session, trigger_owner
+from controller.engine.session import trigger_owner
 from controller.genesys import GenesysClient, Trigger
 from controller.model.types import BlastRadius
 from controller.subscriptions.apply import live_trigger
 from controller.subscriptions.plan import TriggerAction, is_owned, plan_triggers
-from tests.engine.conftest import SECRET, client_for, desired_copy, emulator_clock, open_test_session
+from tests.engine.conftest import SECRET, client_for, daemon_session, desired_copy, emulator_clock
 from tests.support.waiting import wait_for
 
 NAME = "not-responding-alert"  # the example desired/'s subscription
@@ -47,11 +47,7 @@ def _start(
 ) -> tuple[Daemon, Path]:
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", SECRET)
     directory = desired_copy(tmp_path, 60)
-    session = open_test_session(emu, directory)
-    settings = replace(
-        session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0", **config
-    )
-    session = Session(session.client, session.org_reader, replace(session.state, config=settings))
+    session = daemon_session(emu, tmp_path, directory, **config)
     daemon = Daemon(str(directory), session, clock=emulator_clock(emu), stream=False)
     daemon.start()
     return daemon, directory

@@ -3,9 +3,7 @@ it streams the rest, polls exactly the refused agents, reports them once and nev
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -16,8 +14,7 @@ from controller.emulator.org import OrgTopicRejection
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from controller.engine.session import Session
-from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
+from tests.engine.conftest import daemon_session, desired_copy, emulator_clock
 from tests.support.waiting import wait_for
 
 LONDON_SUPPORT = "554d324a-7d92-51af-8c34-d582559158bd"  # On Queue at 10:00 on a weekday
@@ -39,26 +36,16 @@ def refusing(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Refusing
     london = [a.id for a in org.agents if a.management_unit_id == LONDON_SUPPORT]
     refused = frozenset(london[::2])
     org.topic_rejections = [OrgTopicRejection(sorted(refused), client_id=day_emulator.client_id)]
-    session = open_test_session(day_emulator, desired_copy(tmp_path, grace_seconds=0))
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
-        webhook_secret=None,
+    session = daemon_session(
+        day_emulator, tmp_path, desired_copy(tmp_path, grace_seconds=0), webhook_secret=None
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
-    cycles: list[CycleResult] = []
-    lock = threading.Lock()
-
-    def record(result: CycleResult) -> None:
-        with lock:
-            cycles.append(result)
+    cycles: list[CycleResult] = []  # appended by the daemon's worker (list.append is atomic)
 
     daemon = Daemon(
         str(tmp_path / "desired"),
         session,
         clock=emulator_clock(day_emulator),
-        on_cycle=record,
+        on_cycle=cycles.append,
         poll_interval=POLL,
     )
     daemon.start()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from controller.engine.session import Session
 from controller.model.types import BlastRadius
-from tests.engine.conftest import DAY, DESIRED, emulator_clock, open_test_session
+from tests.engine.conftest import DAY, DESIRED, daemon_session, emulator_clock
 from tests.support.waiting import wait_for
 
 ACTIVITY = "POST /api/v2/workforcemanagement/users/activity"
@@ -33,16 +31,14 @@ def org_of_600() -> Iterator[RunningEmulator]:
 
 
 def started_daemon(emu: RunningEmulator, tmp_path: Path, full: list[CycleResult]) -> Daemon:
-    session = open_test_session(emu, DESIRED, rate=120)  # resync reads: 25 % of it, ~1 call / 2 s
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
+    session = daemon_session(
+        emu,
+        tmp_path,
+        rate=120,  # resync reads: 25 % of it, ~1 call / 2 s
         resync_interval_seconds=86400,  # the test starts the resync itself
         webhook_secret=None,
         blast_radius=BlastRadius(percent=100, min_agents=1000),  # the first plan puts 300 agents right
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
     daemon = Daemon(
         str(DESIRED),
         session,

@@ -5,9 +5,7 @@ x 10 topics) so a 60-agent org is over capacity; the emulator answers 400 to an 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,8 +14,7 @@ import pytest
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from controller.engine.session import Session
-from tests.engine.conftest import desired_copy, emulator_clock, open_test_session
+from tests.engine.conftest import daemon_session, desired_copy, emulator_clock
 from tests.support.waiting import wait_for
 
 CHANNELS, TOPICS = 2, 10
@@ -34,26 +31,16 @@ class OverCapacity(NamedTuple):
 @pytest.fixture
 def over_capacity(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[OverCapacity]:
     day_emulator.hub.channels_per_client, day_emulator.hub.topics_per_channel = CHANNELS, TOPICS
-    session = open_test_session(day_emulator, desired_copy(tmp_path, grace_seconds=0))
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
-        webhook_secret=None,
+    session = daemon_session(
+        day_emulator, tmp_path, desired_copy(tmp_path, grace_seconds=0), webhook_secret=None
     )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
-    cycles: list[CycleResult] = []
-    lock = threading.Lock()
-
-    def record(result: CycleResult) -> None:
-        with lock:
-            cycles.append(result)
+    cycles: list[CycleResult] = []  # appended by the daemon's worker (list.append is atomic)
 
     daemon = Daemon(
         str(tmp_path / "desired"),
         session,
         clock=emulator_clock(day_emulator),
-        on_cycle=record,
+        on_cycle=cycles.append,
         stream_limits=(CHANNELS, TOPICS),
     )
     daemon.start()

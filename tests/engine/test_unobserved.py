@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import Reconciler, unobserved_streaks
-from controller.engine.session import Session
 from controller.metrics import Metrics
-from tests.engine.conftest import DESIRED, emulator_clock, open_test_session
+from tests.engine.conftest import DESIRED, daemon_session, emulator_clock, open_test_session
 from tests.support.waiting import wait_for
 
 POLICY = """\
@@ -109,14 +107,7 @@ def test_the_daemon_stays_ready_with_agents_it_cannot_read(
     day_emulator: RunningEmulator, outside: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     directory, _ = outside
-    session = open_test_session(day_emulator, directory)
-    config = replace(
-        session.state.config,
-        audit_path=str(tmp_path / "audit.jsonl"),
-        http_bind="127.0.0.1:0",
-        webhook_secret=None,
-    )
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
+    session = daemon_session(day_emulator, tmp_path, directory, webhook_secret=None)
     day_emulator.control.faults(errorRate=1.0, errorStatus=400, pathPattern="^/api/v2/users$")
     daemon = Daemon(str(directory), session, clock=emulator_clock(day_emulator))
     daemon.start()

@@ -4,7 +4,6 @@ clock here follows the emulator's, days ahead of the wall clock, as in every tim
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import pytest
 
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
-from controller.engine.session import Session
 from controller.engine.wakeups import Wake, WakeReason, coalesce
 from controller.webhook import RecheckAgent
-from tests.engine.conftest import emulator_clock, open_test_session
+from tests.engine.conftest import daemon_session, emulator_clock
 from tests.support.waiting import wait_for
 
 
@@ -23,9 +21,7 @@ def test_event_and_webhook_wakes_are_stamped_on_the_daemons_clock(
     day_emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PRESENCECTL_WEBHOOK_SECRET", "test-webhook-secret-0123456789")
-    session = open_test_session(day_emulator)
-    config = replace(session.state.config, audit_path=str(tmp_path / "audit.jsonl"), http_bind="127.0.0.1:0")
-    session = Session(session.client, session.org_reader, replace(session.state, config=config))
+    session = daemon_session(day_emulator, tmp_path)
     clock = emulator_clock(day_emulator)
     daemon = Daemon("desired", session, clock=clock, stream=False)
     daemon.start()
