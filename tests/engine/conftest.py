@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -14,9 +15,12 @@ import pytest
 
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
+from controller.engine.daemon import Daemon
+from controller.engine.reconciler import CycleResult
 from controller.engine.session import Session, connect, session_on
 from controller.genesys import GenesysClient, RateBudget
 from tests.support.clock import PINNED_DAY
+from tests.support.waiting import wait_for
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 SECRET = "test-webhook-secret-0123456789"  # the daemon tests' webhook secret
@@ -55,6 +59,26 @@ def desired_copy(tmp_path: Path, grace_seconds: int) -> Path:
 
 def open_test_session(emu: RunningEmulator, directory: Path = DESIRED, rate: int = 6000) -> Session:
     return session_on(client_for(emu, rate), str(directory), emu.control.now())
+
+
+@contextmanager
+def streaming_daemon(
+    emu: RunningEmulator, tmp_path: Path, **options: Any
+) -> Iterator[tuple[Daemon, list[CycleResult]]]:
+    """A Daemon (with `options`) on a copy of desired/ with grace 0 and no webhook, on the
+    emulator's clock, with the cycles it completes; yielded once its first full resync is done and
+    its notification stream is up, stopped on leaving."""
+    directory = desired_copy(tmp_path, grace_seconds=0)
+    session = daemon_session(emu, tmp_path, directory, webhook_secret=None)
+    cycles: list[CycleResult] = []  # appended by the daemon's worker (list.append is atomic)
+    daemon = Daemon(str(directory), session, clock=emulator_clock(emu), on_cycle=cycles.append, **options)
+    daemon.start()
+    try:
+        wait_for(lambda: daemon.health().ready, what="the first full resync")
+        wait_for(lambda: daemon.wait_streaming(0), "the notification stream")
+        yield daemon, cycles
+    finally:
+        daemon.stop()
 
 
 def daemon_session(

@@ -14,7 +14,7 @@ from controller.emulator.org import OrgTopicRejection
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from tests.engine.conftest import daemon_session, desired_copy, emulator_clock
+from tests.engine.conftest import streaming_daemon
 from tests.support.waiting import wait_for
 
 LONDON_SUPPORT = "554d324a-7d92-51af-8c34-d582559158bd"  # On Queue at 10:00 on a weekday
@@ -36,25 +36,8 @@ def refusing(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[Refusing
     london = [a.id for a in org.agents if a.management_unit_id == LONDON_SUPPORT]
     refused = frozenset(london[::2])
     org.topic_rejections = [OrgTopicRejection(sorted(refused), client_id=day_emulator.client_id)]
-    session = daemon_session(
-        day_emulator, tmp_path, desired_copy(tmp_path, grace_seconds=0), webhook_secret=None
-    )
-    cycles: list[CycleResult] = []  # appended by the daemon's worker (list.append is atomic)
-
-    daemon = Daemon(
-        str(tmp_path / "desired"),
-        session,
-        clock=emulator_clock(day_emulator),
-        on_cycle=cycles.append,
-        poll_interval=POLL,
-    )
-    daemon.start()
-    try:
-        wait_for(lambda: daemon.health().ready, what="the first full resync")
-        wait_for(lambda: daemon.wait_streaming(0), "the notification stream")
+    with streaming_daemon(day_emulator, tmp_path, poll_interval=POLL) as (daemon, cycles):
         yield Refusing(daemon, day_emulator, refused, cycles)
-    finally:
-        daemon.stop()
 
 
 def test_refused_agents_are_polled_alone_reported_once_and_the_stream_stays_up(

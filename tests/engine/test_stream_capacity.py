@@ -14,7 +14,7 @@ import pytest
 from controller.emulator.server import RunningEmulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
-from tests.engine.conftest import daemon_session, desired_copy, emulator_clock
+from tests.engine.conftest import streaming_daemon
 from tests.support.waiting import wait_for
 
 CHANNELS, TOPICS = 2, 10
@@ -31,25 +31,8 @@ class OverCapacity(NamedTuple):
 @pytest.fixture
 def over_capacity(day_emulator: RunningEmulator, tmp_path: Path) -> Iterator[OverCapacity]:
     day_emulator.hub.channels_per_client, day_emulator.hub.topics_per_channel = CHANNELS, TOPICS
-    session = daemon_session(
-        day_emulator, tmp_path, desired_copy(tmp_path, grace_seconds=0), webhook_secret=None
-    )
-    cycles: list[CycleResult] = []  # appended by the daemon's worker (list.append is atomic)
-
-    daemon = Daemon(
-        str(tmp_path / "desired"),
-        session,
-        clock=emulator_clock(day_emulator),
-        on_cycle=cycles.append,
-        stream_limits=(CHANNELS, TOPICS),
-    )
-    daemon.start()
-    try:
-        wait_for(lambda: daemon.health().ready, what="the first full resync")
-        assert daemon.wait_streaming(10), "the notification stream did not connect"
+    with streaming_daemon(day_emulator, tmp_path, stream_limits=(CHANNELS, TOPICS)) as (daemon, cycles):
         yield OverCapacity(daemon, day_emulator, cycles)
-    finally:
-        daemon.stop()
 
 
 def _to_drift(daemon: Daemon, plan: CycleResult, agents: list[str]) -> tuple[str, str, str]:
