@@ -184,26 +184,35 @@ def _text(result: CycleResult, triggers: TriggerPlan | None, style: Style, polic
     return "\n".join(lines)
 
 
-def _apply_summary(
+def apply_summary(
     result: CycleResult, triggers: TriggerApplyResult | None, style: Style, *, show_plan: bool = True
 ) -> tuple[str, bool]:
     report = result.report
     lines = [plan_table(result, style)] if show_plan else []
     clean = not result.plan.held
+
+    def who(user_id: str) -> str:
+        agent = result.agents.get(user_id)
+        return agent.email if agent is not None and agent.email else user_id
+
     if report is not None:
         for w in report.writes:
-            agent = result.agents.get(w.user_id)
-            who = agent.email if agent is not None else w.user_id
             status = "ok" if w.ok else f"FAILED ({w.error_code})"
             latency = (
                 f" confirmed in {w.latency_seconds * 1000:.0f} ms" if w.latency_seconds is not None else ""
             )
-            lines.append(f"wrote {who} via {w.via}: {status}{latency}")
-        clean = clean and not report.failed and not report.backed_off
-        lines.append(
-            f"{len(report.ok)} written, {len(report.failed)} failed, {len(report.observed)} observed only, "
-            f"{len(report.held_actions)} held"
+            lines.append(f"wrote {who(w.user_id)} via {w.via}: {status}{latency}")
+        for user_id in report.changed:
+            lines.append(f"skipped {who(user_id)}: changed after it was read; run apply again")
+        clean = clean and not report.failed and not report.backed_off and not report.changed
+        counts = (
+            f"{len(report.ok)} written",
+            f"{len(report.failed)} failed",
+            f"{len(report.changed)} changed meanwhile",
+            f"{len(report.observed)} observed only",
+            f"{len(report.held_actions)} held",
         )
+        lines.append(", ".join(counts))
     if triggers is not None:
         for o in triggers.outcomes:
             lines.append(f"trigger {o.step.action.value} {o.step.name}: {o.status} {o.detail}".rstrip())
@@ -318,7 +327,7 @@ def run_apply(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         finally:
             applier.close()
-    text, clean = _apply_summary(result, triggers, style, show_plan=not ask)  # shown before the question
+    text, clean = apply_summary(result, triggers, style, show_plan=not ask)  # shown before the question
     print(text)
     return EXIT_OK if clean else EXIT_CHANGES
 

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import pytest
 
 from controller.audit import AuditWriter, read_audit
+from controller.commands.reconcile import apply_summary
 from controller.core.domain import ObservedAgent
 from controller.core.presence import RoutingStatus, SystemPresence
 from controller.emulator.generate import generate_org
@@ -24,6 +25,7 @@ from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
 from controller.engine.observed import ObservedCache
 from controller.engine.reconciler import CycleResult, Reconciler
+from controller.engine.render import Style
 from controller.engine.session import Session
 from controller.metrics import Metrics
 from tests.engine.conftest import DAY, desired_copy, emulator_clock, open_test_session
@@ -92,6 +94,9 @@ def test_an_agent_that_picked_up_an_interaction_after_its_read_is_not_written(ri
     assert result.rechecks[agent] == result.now, "re-planned at once"
     results = [r["result"] for r in read_audit(rig.audit, agent=agent)]
     assert {"status": "skipped", "error_code": "changed"} in results, results
+    text, clean = apply_summary(result, None, Style())  # what `presencectl apply` prints
+    assert f"skipped {result.agents[agent].email}: changed after it was read; run apply again" in text
+    assert "0 written, 0 failed, 1 changed meanwhile" in text and not clean
 
 
 def test_without_the_last_look_the_write_lands_on_the_interaction(rig: Rig) -> None:
