@@ -75,6 +75,7 @@ from controller.genesys import (
     GenesysClient,
     GenesysError,
     PresenceUpdate,
+    Superseded,
     UserPresence,
     WriteAbandoned,
 )
@@ -99,6 +100,7 @@ _SHARED_FAILURES = frozenset({401, 403, 429})
 AUDIT_DOWN = AuditUnavailable.code  # a write not sent because its intent could not be recorded
 SHUTDOWN = "shutdown"  # error code of a write not sent because the executor was closing
 FENCED = "fenced"  # error code of a write not sent: this replica could not prove its lease
+CHANGED = "changed"  # error code of a write not sent: the agent changed after the plan read it
 # The last look before sending: of these agents, the ones that changed since the plan read them.
 LastLook = Callable[[Sequence[str]], set[str]]
 
@@ -202,8 +204,25 @@ class _Context:
     observed: Mapping[str, ObservedAgent]
     catalog: PresenceCatalog | None
     extra_reason: str = ""
+    last_look: LastLook | None = None
     records: list[AuditRecord] = field(default_factory=list)
     audit_down: threading.Event = field(default_factory=threading.Event)  # stop sending
+
+
+def _still_as_planned(ctx: _Context, agents: list[str]) -> Callable[[], None] | None:
+    """The client asks this before each attempt of a write (after a budget wait, a 429 pause or a
+    5xx retry, any of which can last seconds to minutes): the last look again, so a write planned
+    on a state that changed meanwhile is not sent. A chunk goes whole or not at all."""
+    look = ctx.last_look
+    if look is None:
+        return None
+
+    def check() -> None:
+        changed = look(agents)
+        if changed:
+            raise Superseded(f"{len(changed)} agent(s) changed after they were read: not sent", code=CHANGED)
+
+    return check
 
 
 def _error_code(error: GenesysError) -> str:
@@ -298,10 +317,10 @@ class Executor:
         read them: they are skipped (audited as `changed`) for the caller to re-plan."""
         self._enter()
         try:
-            ctx = _Context(cycle_id, digest, agents or {}, observed or {}, catalog)
+            ctx = _Context(cycle_id, digest, agents or {}, observed or {}, catalog, last_look=last_look)
             if self._unwritten and not self._save_unwritten([]):
                 ctx.audit_down.set()  # still failing: write nothing this time either
-            report = self._execute(plan, ctx, boundary, last_look)
+            report = self._execute(plan, ctx, boundary)
             self._save_unwritten(ctx.records)
             return replace(report, audit_error=self._audit.error)
         finally:
@@ -399,9 +418,7 @@ class Executor:
             after=after,
         )
 
-    def _execute(
-        self, plan: Plan, ctx: _Context, boundary: datetime | None, last_look: LastLook | None
-    ) -> ExecutionReport:
+    def _execute(self, plan: Plan, ctx: _Context, boundary: datetime | None) -> ExecutionReport:
         if plan.actions and not self._fence():  # a standby (or fenced leader) records nothing
             return ExecutionReport(ctx.cycle_id, held=False, fenced=tuple(a.user_id for a in plan.actions))
         if plan.held:
@@ -434,11 +451,12 @@ class Executor:
                 )
             else:
                 to_write.append(action)
-        changed = last_look([a.user_id for a in to_write]) if last_look is not None and to_write else set()
+        look = ctx.last_look
+        changed = look([a.user_id for a in to_write]) if look is not None and to_write else set()
         for action in (a for a in to_write if a.user_id in changed):
             self._metrics.observe_correction(self._system_presence(ctx, action), "skipped")
             ctx.records.append(
-                self._record(ctx, action, AuditMode.ENFORCED, AuditResult.SKIPPED, error_code="changed")
+                self._record(ctx, action, AuditMode.ENFORCED, AuditResult.SKIPPED, error_code=CHANGED)
             )
         attempts = self._write(ctx, [a for a in to_write if a.user_id not in changed])
         outcomes = self._confirm(attempts)
@@ -465,9 +483,9 @@ class Executor:
         ids = self._announce(ctx, [action])
         if isinstance(ids, str):
             return [_Attempt(action, "single", not_sent=ids)]
-        return [self._write_one(action, "single", ids[action.user_id])]
+        return [self._write_one(ctx, action, "single", ids[action.user_id])]
 
-    def _write_one(self, action: Action, via: str, write_id: str) -> _Attempt:
+    def _write_one(self, ctx: _Context, action: Action, via: str, write_id: str) -> _Attempt:
         attempt = _Attempt(action, via, started=self._monotonic(), write_id=write_id)
         target = action.to.definition_id
         assert target is not None, "the planner only emits resolved targets"
@@ -475,7 +493,7 @@ class Executor:
             if not self._fence():
                 raise fenced()
             attempt.answer = self._client.presence.set_presence(
-                action.user_id, target, action.message or None
+                action.user_id, target, action.message or None, _still_as_planned(ctx, [action.user_id])
             )
         except GenesysError as error:
             attempt.error = error
@@ -489,9 +507,11 @@ class Executor:
         started = self._monotonic()
         updates = [PresenceUpdate(a.user_id, a.to.definition_id or "") for a in chunk]
         try:
-            answers = self._client.presence.set_presences(updates)
+            answers = self._client.presence.set_presences(
+                updates, _still_as_planned(ctx, [a.user_id for a in chunk])
+            )
         except GenesysError as error:
-            if error.status in _SHARED_FAILURES or isinstance(error, (WriteAbandoned, Fenced)):
+            if error.status in _SHARED_FAILURES or isinstance(error, (WriteAbandoned, Fenced, Superseded)):
                 return [
                     _Attempt(a, "bulk", started, self._clock(), None, error, write_id=ids[a.user_id])
                     for a in chunk
@@ -500,7 +520,7 @@ class Executor:
                 "bulk presence write failed; writing agent by agent to isolate the failure",
                 extra={"agents": len(chunk), "error": str(error), "correlation_id": error.context_id},
             )
-            return [self._write_one(a, "single", ids[a.user_id]) for a in chunk]
+            return [self._write_one(ctx, a, "single", ids[a.user_id]) for a in chunk]
         written_at = self._clock()
         # An agent whose answer entry cannot be matched (the echo's `id` need not be the user id,
         # docs/genesys-api.md#bulk-presence) was still written: the read-back confirms it. Writing

@@ -9,6 +9,7 @@ agents are reported with file:line before anything is planned.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -133,9 +134,11 @@ def connect(
     rate_per_minute: int,
     *,
     budget: RateBudget | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> GenesysClient:
     """A client for explicit bases and credentials (the emulator, tests, benchmarks); the
-    environment is not consulted. `budget` None: the process-wide budget of that client id."""
+    environment is not consulted. `budget` None: the process-wide budget of that client id;
+    `sleep`: its retry pauses (tests inject one)."""
     config = ClientConfig.from_settings(
         api_base=api_base,
         login_base=login_base,
@@ -144,7 +147,7 @@ def connect(
         rate_per_minute=rate_per_minute,
         env={},
     )
-    return GenesysClient(config, budget=budget)
+    return GenesysClient(config, budget=budget, sleep=sleep)
 
 
 def session_on(client: GenesysClient, directory: str, now: datetime) -> Session:

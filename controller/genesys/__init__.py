@@ -83,6 +83,7 @@ from controller.genesys.errors import (
     ReadsAbandoned,
     ScheduleSearchPending,
     ServerError,
+    Superseded,
     Unauthorized,
     WriteAbandoned,
 )
@@ -144,6 +145,7 @@ __all__ = [
     "ScheduleSearchPending",
     "ServerError",
     "StatsSnapshot",
+    "Superseded",
     "Trigger",
     "TriggerSpec",
     "Triggers",

@@ -93,6 +93,12 @@ class Fenced(GenesysError):
     send, after any wait for the budget or a retry) no longer holds. Never retried."""
 
 
+class Superseded(GenesysError):
+    """A write not sent (again): what it was planned on changed before this attempt (the caller's
+    precondition, asked right before each attempt: a budget wait, a 429 pause or a 5xx retry can
+    last seconds to minutes, and an agent can pick up an interaction meanwhile). Never retried."""
+
+
 class WriteAbandoned(GenesysError):
     """The client is shutting down and this write was still waiting (for the rate budget, a 429
     pause or a retry): it is not sent (again). `maybe_applied`: an earlier attempt got no answer

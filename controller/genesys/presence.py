@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -81,8 +81,15 @@ class Presence:
         )
         return parse_user_presence(body, user_id)
 
-    def set_presence(self, user_id: str, definition_id: str, message: str | None = None) -> UserPresence:
-        """PATCH …/presences/purecloud. Setting an absolute value is safe to repeat, so 5xx retry."""
+    def set_presence(
+        self,
+        user_id: str,
+        definition_id: str,
+        message: str | None = None,
+        precondition: Callable[[], None] | None = None,
+    ) -> UserPresence:
+        """PATCH …/presences/purecloud. Setting an absolute value is safe to repeat, so 5xx retry.
+        `precondition`: asked before each attempt (see Transport.request); raises to stop it."""
         body: dict[str, Any] = {"presenceDefinition": {"id": definition_id}}
         if message is not None:
             body["message"] = message
@@ -93,6 +100,7 @@ class Presence:
             json=body,
             idempotent=True,
             fenced=True,
+            precondition=precondition,
         )
         return replace(parse_user_presence(resp.body, user_id), correlation_id=resp.correlation_id)
 
@@ -108,16 +116,23 @@ class Presence:
             out.update((p.user_id, p) for p in result)
         return out
 
-    def set_presences(self, updates: Iterable[PresenceUpdate]) -> BulkWrite:
+    def set_presences(
+        self, updates: Iterable[PresenceUpdate], precondition: Callable[[], None] | None = None
+    ) -> BulkWrite:
         """Bulk PUT /api/v2/users/presences/bulk in chunks of 50 (the real cap is unconfirmed).
         The answer's `id` is not documented to be the user id (docs/genesys-api.md#bulk-presence),
-        so entries are matched by `userId` or by position (match_bulk_answer), never by `id`."""
+        so entries are matched by `userId` or by position (match_bulk_answer), never by `id`.
+        `precondition`: asked before each attempt of each chunk (see Transport.request)."""
         entries = list({u.user_id: u for u in updates}.values())
         echoes: dict[str, UserPresence] = {}
         correlation_ids: dict[str, str] = {}
         for batch in chunks(entries, BULK_PRESENCE_MAX):
             resp = self._api.call(
-                "PUT", "/api/v2/users/presences/bulk", json=[bulk_entry(u) for u in batch], fenced=True
+                "PUT",
+                "/api/v2/users/presences/bulk",
+                json=[bulk_entry(u) for u in batch],
+                fenced=True,
+                precondition=precondition,
             )
             user_ids = [u.user_id for u in batch]
             answer = resp.body if isinstance(resp.body, list) else []

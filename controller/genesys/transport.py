@@ -145,6 +145,7 @@ class Transport:
         json: Any = None,
         idempotent: bool | None = None,
         fenced: bool = False,
+        precondition: Callable[[], None] | None = None,
         url: str | None = None,
     ) -> ApiResponse:
         """Send one logical call; `route` is the path template used in logs and metrics.
@@ -153,6 +154,8 @@ class Transport:
         apply only when it points at the API host. `fenced`: a presence or trigger write, sent
         only while `write_guard()` holds, asked right before each attempt goes on the wire (after
         the budget's wait and any retry pause, either of which can outlast a lease).
+        `precondition`: asked right after that, before each attempt; it raises (e.g. Superseded)
+        when the write must not be sent any more, and the call ends with that error.
         """
         method = method.upper()
         target = url if url is not None else self.config.api_base + fill_route(route, path_params)
@@ -186,6 +189,12 @@ class Transport:
                     method=method,
                     path=route,
                 )
+            if precondition is not None:
+                try:
+                    precondition()
+                except GenesysError:
+                    self._log(method, route, 0, started, retries, "", rate_limited)
+                    raise
             sent = self._clock()
             try:
                 resp = self.session.request(

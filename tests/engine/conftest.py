@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from time import sleep as real_sleep
 from typing import Any
 
 import pytest
@@ -29,8 +30,11 @@ SECRET = "test-webhook-secret-0123456789"  # the daemon tests' webhook secret
 DAY = PINNED_DAY  # a failing run is reproducible: see PINNED_DAY
 
 
-def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClient:
-    """A client with its own budget, so tests never share the process-wide one."""
+def client_for(
+    emu: RunningEmulator, rate_per_minute: int = 6000, sleep: Callable[[float], None] = real_sleep
+) -> GenesysClient:
+    """A client with its own budget, so tests never share the process-wide one (`sleep`: its
+    retry pauses)."""
     return connect(
         emu.api_base,
         emu.login_base,
@@ -38,6 +42,7 @@ def client_for(emu: RunningEmulator, rate_per_minute: int = 6000) -> GenesysClie
         emu.client_secret,
         rate_per_minute,
         budget=RateBudget(rate_per_minute),
+        sleep=sleep,
     )
 
 
