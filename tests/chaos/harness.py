@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from controller.audit import pending_intents, read_audit
 from controller.emulator.generate import generate_org
 from controller.emulator.platform import PlatformOptions
 from controller.emulator.server import RunningEmulator, start_emulator
+from tests.chaos.daemon_harness import RequestLog
 from tests.support.clock import PINNED_DAY
 from tests.support.waiting import wait_for
 
@@ -78,6 +80,12 @@ class Harness:
     directory: Path
     audit_path: Path
     hand_changes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Read from a cursor: a kill point is polled every few milliseconds, and re-reading the whole
+    # log each time kept the emulator's loop (in this process, under the GIL) busy serialising it.
+    log: RequestLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = RequestLog(self.emu)
 
     def env(self) -> dict[str, str]:
         return {
@@ -116,8 +124,9 @@ class Harness:
         assert "Traceback" not in done.stderr, done.stderr[-3000:]
         return done
 
-    def requests(self) -> list[dict[str, object]]:
-        return self.emu.control.requests_log()
+    def requests(self) -> list[dict[str, Any]]:
+        """The emulator's request log since the last `log.mark()` (all of it before any)."""
+        return self.log.read()
 
     def writes_seen(self) -> int:
         return sum(1 for r in self.requests() if f"{r['method']} {r['route']}" in WRITE_ROUTES)
@@ -223,7 +232,7 @@ def kill_rounds(
         present = sorted(a for a, state in list(emu.backend.presence.users.items()) if state.logged_in)
         # Busy is nobody's desired presence (Back Office is its own definition), so each is a write.
         harness.drift(rng.sample(present, min(DRIFT_PER_ROUND, len(present))), "Busy")
-        emu.control.clear_requests()
+        harness.log.mark()
         if after_first_write:  # k requests of any kind after the first write
             k = rng.randint(*after_first_write)
             point = lambda k=k: harness.requests_since_first_write() >= k  # noqa: E731
