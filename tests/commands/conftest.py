@@ -1,6 +1,7 @@
-"""A desired/ copy whose customer-care policy sends a few logged-in agents to Training until
-2030: corrections that do not depend on the hour the test runs at (the CLI plans on the wall
-clock), against the shared 50-agent emulator."""
+"""A desired/ copy whose customer-care policy sends a few logged-in agents to Busy until 2030:
+corrections that do not depend on the hour the test runs at (the CLI plans on the wall clock),
+against the shared 50-agent emulator. Busy is no schedule's and no policy's presence in the
+example desired/ (a scheduled Training session had made a fifth agent's row "-> Training")."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ FORCED = 4
 class Forced:
     directory: Path
     audit: Path
-    emails: list[str]  # the agents sent to Training
+    emails: list[str]  # the agents sent to Busy
     ids: list[str]
     env: dict[str, str]  # connection and webhook secret, for a subprocess
 
@@ -44,7 +45,7 @@ def forced_desired(tmp_path: Path, emu: RunningEmulator, *, blast_agents: int | 
         emu.control.set_logged_in(uid, True)
     emails = [directory.by_id[uid].email for uid in ids]
     entries = "".join(
-        f'    - {{agent: {e}, presence: Training, until: "2030-01-01T00:00:00Z"}}\n' for e in emails
+        f'    - {{agent: {e}, presence: Busy, until: "2030-01-01T00:00:00Z"}}\n' for e in emails
     )
     policy = target / "policy-customer-care.yaml"
     text = policy.read_text().replace("  overrides:\n", "  overrides:\n" + entries)

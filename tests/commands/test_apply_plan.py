@@ -58,7 +58,7 @@ def test_apply_file_writes_exactly_the_saved_plan(
     assert main(
         ["plan", str(forced.directory), "--policy", "customer-care-schedule", "--output", "json"]
     ) in (0, 1)
-    assert not any(email in capsys.readouterr().out for email in forced.emails)  # they are in Training now
+    assert not any(email in capsys.readouterr().out for email in forced.emails)  # they are in Busy now
 
 
 def test_apply_file_refuses_when_a_planned_agent_changed(
@@ -105,7 +105,7 @@ def test_apply_of_something_that_is_not_a_plan_is_one_line(
 def test_apply_on_a_terminal_asks_and_no_writes_nothing(forced: Forced, emulator: RunningEmulator) -> None:
     terminal = Terminal(["apply", str(forced.directory)], forced.directory.parent, clean_env(forced.env))
     shown = plain(terminal.read_until("Only 'yes' is accepted"))
-    assert "-> Training" in shown and "change(s) for" in shown
+    assert "-> Busy" in shown and "change(s) for" in shown
     terminal.type("no\n")
     done = terminal.finish()
     assert done.code == 1 and "Apply cancelled: nothing was written." in done.text

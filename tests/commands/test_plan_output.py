@@ -33,14 +33,14 @@ def test_summary_first_then_rows_grouped_by_policy_and_transition(
     summary = lines[: lines.index("")]
     assert any(line.startswith("  customer-care-schedule: ") for line in summary)
     assert "  triggers: 1 change(s): create not-responding-alert" in summary  # the example's subscription
-    training = [line for line in summary if line.startswith("    ") and "-> Training" in line]
-    assert sum(int(line.split()[-2]) for line in training) == len(forced.emails)
-    assert all(line.split()[-1] == "enforce" for line in training)
-    # Every forced agent's row sits under its group header "policy: LIVE -> Training".
+    busy = [line for line in summary if line.startswith("    ") and "-> Busy" in line]
+    assert sum(int(line.split()[-2]) for line in busy) == len(forced.emails)
+    assert all(line.split()[-1] == "enforce" for line in busy)
+    # Every forced agent's row sits under its group header "policy: LIVE -> Busy".
     for email in forced.emails:
         row = next(i for i, line in enumerate(lines) if line.strip().startswith(email))
         header = next(lines[i] for i in range(row, -1, -1) if not lines[i].startswith("    "))
-        assert header.startswith("  customer-care-schedule: ") and header.endswith("-> Training"), header
+        assert header.startswith("  customer-care-schedule: ") and header.endswith("-> Busy"), header
 
 
 def test_held_is_the_first_line(
@@ -57,7 +57,7 @@ def test_held_is_the_first_line(
     first, second = out.splitlines()[:2]
     assert first.startswith("HELD: ") and "nothing is written" in first
     assert "change(s) for" in second
-    assert any(line.split()[-1] == "held" for line in out.splitlines() if "-> Training" in line)
+    assert any(line.split()[-1] == "held" for line in out.splitlines() if "-> Busy" in line)
 
 
 def test_json_has_a_version_and_the_summary(forced: Forced, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,20 +65,20 @@ def test_json_has_a_version_and_the_summary(forced: Forced, capsys: pytest.Captu
     assert code == 1
     body = json.loads(out)
     assert body["version"] == PLAN_FORMAT_VERSION == 1
-    training = [s for s in body["summary"] if s["desired"] == "Training"]
-    assert sum(s["agents"] for s in training) == len(forced.emails)
-    assert {s["policy"] for s in training} == {"customer-care-schedule"}
-    assert {c["agent"] for c in body["changes"] if c["desired"] == "Training"} == set(forced.emails)
+    busy = [s for s in body["summary"] if s["desired"] == "Busy"]
+    assert sum(s["agents"] for s in busy) == len(forced.emails)
+    assert {s["policy"] for s in busy} == {"customer-care-schedule"}
+    assert {c["agent"] for c in body["changes"] if c["desired"] == "Busy"} == set(forced.emails)
     assert all(c["routingStatus"] for c in body["changes"])
 
 
 def test_colour_on_a_terminal_and_never_with_no_color(forced: Forced) -> None:
     coloured = on_terminal(["plan", str(forced.directory)], forced.directory.parent, clean_env(forced.env))
-    assert coloured.code == 1 and "\x1b[32mTraining\x1b[0m" in coloured.text
+    assert coloured.code == 1 and "\x1b[32mBusy\x1b[0m" in coloured.text
     plain = on_terminal(
         ["plan", str(forced.directory)], forced.directory.parent, clean_env({**forced.env, "NO_COLOR": "1"})
     )
-    assert plain.code == 1 and "\x1b[" not in plain.text and "-> Training" in plain.text
+    assert plain.code == 1 and "\x1b[" not in plain.text and "-> Busy" in plain.text
 
 
 def test_policy_limits_the_plan_to_one_policy(forced: Forced, capsys: pytest.CaptureFixture[str]) -> None:
