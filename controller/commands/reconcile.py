@@ -34,7 +34,7 @@ from controller.core.selection import select_agents
 from controller.engine.executor import Executor
 from controller.engine.preflight import check_local
 from controller.engine.reconciler import CycleResult, Reconciler
-from controller.engine.render import Style, plan_json, plan_markdown, plan_table
+from controller.engine.render import Style, agent_label, plan_json, plan_markdown, plan_table
 from controller.engine.session import Session, trigger_owner, utc_now
 from controller.engine.triggers import TriggerReconciler
 from controller.failures import LocalConfigError
@@ -191,19 +191,16 @@ def apply_summary(
     lines = [plan_table(result, style)] if show_plan else []
     clean = not result.plan.held
 
-    def who(user_id: str) -> str:
-        agent = result.agents.get(user_id)
-        return agent.email if agent is not None and agent.email else user_id
-
     if report is not None:
         for w in report.writes:
             status = "ok" if w.ok else f"FAILED ({w.error_code})"
             latency = (
                 f" confirmed in {w.latency_seconds * 1000:.0f} ms" if w.latency_seconds is not None else ""
             )
-            lines.append(f"wrote {who(w.user_id)} via {w.via}: {status}{latency}")
+            lines.append(f"wrote {agent_label(result, w.user_id)} via {w.via}: {status}{latency}")
         for user_id in report.changed:
-            lines.append(f"skipped {who(user_id)}: changed after it was read; run apply again")
+            who = agent_label(result, user_id)
+            lines.append(f"skipped {who}: changed after it was read; run apply again")
         clean = clean and not report.failed and not report.backed_off and not report.changed
         counts = (
             f"{len(report.ok)} written",

@@ -52,7 +52,7 @@ class Style:
         return self._paint(text, "2")
 
 
-def _agent(result: CycleResult, user_id: str) -> str:
+def agent_label(result: CycleResult, user_id: str) -> str:
     agent = result.agents.get(user_id)
     return agent.email if agent is not None and agent.email else user_id
 
@@ -60,7 +60,7 @@ def _agent(result: CycleResult, user_id: str) -> str:
 def _row(result: CycleResult, a: Action) -> dict[str, Any]:
     live = result.observed.get(a.user_id)
     return {
-        "agent": _agent(result, a.user_id),
+        "agent": agent_label(result, a.user_id),
         "userId": a.user_id,
         "policy": a.policy,
         "live": a.from_label,
@@ -84,7 +84,7 @@ def _safety_row(result: CycleResult, s: Skip, desired: str) -> dict[str, Any]:
         found = result.catalog.by_id(live.presence_id)
         label = found.label if found is not None else live.system_presence.label
     return {
-        "agent": _agent(result, s.user_id),
+        "agent": agent_label(result, s.user_id),
         "userId": s.user_id,
         "policy": s.policy,
         "live": label,
