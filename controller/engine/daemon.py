@@ -404,7 +404,7 @@ class Daemon:
                     if self._stop.is_set():
                         return
                     chunk = agents[i : i + self._resync_chunk]
-                    sent = self._clock()  # an entry's age counts from its read's sending
+                    sent = self.reconciler.observed.sending(self._clock())
                     self.reconciler.observed.read(self.client.presence.observe(chunk), sent)
         except GenesysError as exc:  # abandoned at shutdown, or failed: the worker reads the rest
             if self._stop.is_set():

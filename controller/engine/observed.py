@@ -12,14 +12,21 @@ plan read it, or that a newer read shows changed, is not written (it is re-plann
 watches whose read is older than LAST_LOOK_AGE is read again first. A full resync's reads of a
 large org take seconds to minutes, and an agent may pick up an interaction meanwhile.
 
-Entries are (ObservedAgent, seen-at) tuples in one dict: about 10,000 agents take a few MB.
+Newer knowledge is never replaced by older: every read is stamped when it was sent (`sending`),
+and an event records when it named its agents. A read's answer for an agent is dropped when an event named the
+agent after the read was sent, or when the entry it would replace is from a later read: a slow read
+(a background resync's, late under load) must not put back a state an event or a write has since
+made old.
+
+Entries are (ObservedAgent, Sent) tuples in one dict: about 10,000 agents take a few MB.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from controller.core.domain import ObservedAgent
@@ -63,13 +70,24 @@ def after_write(before: ObservedAgent, live: UserPresence, at: datetime) -> Obse
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """When a read (or a cycle's writes) went out: `order` among the cache's events, from a counter
+    so that a step of the clock cannot reorder them, and `at` on the daemon's clock (the age)."""
+
+    order: int
+    at: datetime
+
+
 class ObservedCache:
     def __init__(
         self, max_age: timedelta = OBSERVED_MAX_AGE, last_look_age: timedelta = LAST_LOOK_AGE
     ) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[ObservedAgent, datetime]] = {}
+        self._entries: dict[str, tuple[ObservedAgent, Sent]] = {}
         self._streamed: frozenset[str] = frozenset()
+        self._named: dict[str, int] = {}  # the order of the last event that named each agent
+        self._order = itertools.count()
         self.max_age = max_age
         self.last_look_age = last_look_age
 
@@ -81,19 +99,38 @@ class ObservedCache:
         with self._lock:
             self._streamed = frozenset(agents)
 
-    def forget(self, agents: Iterable[str]) -> None:
-        """An event named these agents: what we saw of them is no longer what they are."""
+    def sending(self, at: datetime) -> Sent:
+        """Take right before sending a read: its answer is stored with it (see `read`)."""
         with self._lock:
+            return Sent(next(self._order), at)
+
+    def forget(self, agents: Iterable[str]) -> None:
+        """An event named these agents: what we saw of them is no longer what they are, and no
+        read sent before now tells what they are."""
+        with self._lock:
+            order = next(self._order)
             for agent in agents:
                 self._entries.pop(agent, None)
+                self._named[agent] = order
 
-    def read(self, observed: Mapping[str, ObservedAgent], at: datetime) -> None:
+    def read(self, observed: Mapping[str, ObservedAgent], sent: Sent) -> None:
+        """A read's answer. An agent is not stored if an event named it after the read was sent,
+        or if its entry is from a read sent later: the answer came late, older than what we know."""
         with self._lock:
-            self._entries.update((uid, (o, at)) for uid, o in observed.items())
+            for uid, o in observed.items():
+                entry = self._entries.get(uid)
+                if self._named.get(uid, -1) < sent.order and (entry is None or entry[1].order < sent.order):
+                    self._entries[uid] = (o, sent)
 
-    def written(self, agents: Mapping[str, ObservedAgent], at: datetime) -> None:
-        """Confirmed writes (the agent as the write left it, see `after_write`)."""
-        self.read(agents, at)
+    def written(self, agents: Mapping[str, ObservedAgent], since: Sent, at: datetime) -> None:
+        """Confirmed writes (the agent as the write left it, see `after_write`), newer than any read
+        sent before now. `since` was taken before the cycle's first write: an agent an event named
+        after it is not stored (the event may be a hand change after the write)."""
+        with self._lock:
+            now = Sent(next(self._order), at)
+            for uid, o in agents.items():
+                if self._named.get(uid, -1) < since.order:
+                    self._entries[uid] = (o, now)
 
     def since_planned(
         self, planned: Mapping[str, ObservedAgent], now: datetime
@@ -109,7 +146,7 @@ class ObservedCache:
                 entry = self._entries.get(agent)
                 if entry is None or not same_state(entry[0], seen):
                     changed.add(agent)
-                elif agent not in self._streamed and now - entry[1] > self.last_look_age:
+                elif agent not in self._streamed and now - entry[1].at > self.last_look_age:
                     stale.append(agent)
         return changed, stale
 
@@ -124,7 +161,7 @@ class ObservedCache:
         with self._lock:
             for agent in agents:
                 entry = self._entries.get(agent)
-                if entry is not None and (agent in self._streamed or entry[1] >= oldest):
+                if entry is not None and (agent in self._streamed or entry[1].at >= oldest):
                     fresh[agent] = entry[0]
                 else:
                     stale.append(agent)

@@ -19,7 +19,7 @@ from controller.core.domain import Agent, ObservedAgent, PresenceCatalog
 from controller.core.planner import Plan, SkipKind, plan
 from controller.core.selection import Selection, select_agents
 from controller.engine.executor import ExecutionReport, Executor
-from controller.engine.observed import ObservedCache, after_write, same_state
+from controller.engine.observed import ObservedCache, Sent, after_write
 from controller.engine.org_reader import OrgReader
 from controller.engine.upcoming import Inputs, UpcomingChanges
 from controller.genesys import GenesysClient, GenesysError, RateLimited
@@ -191,6 +191,7 @@ class Reconciler:
         )
         report = None
         if write and self._executor is not None and the_plan.actions:
+            writing_from = self.observed.sending(self._clock())  # no write of this cycle was sent before
             report = self._executor.execute(
                 the_plan,
                 cycle_id,
@@ -201,7 +202,7 @@ class Reconciler:
                 catalog=catalog,
                 last_look=lambda agents: self._last_look({a: observed[a] for a in agents}),
             )
-            self._remember_writes(the_plan, report, observed)
+            self._remember_writes(the_plan, report, observed, writing_from)
         changed = report.changed if report is not None else ()  # re-planned at once (a recheck)
         mine = {a: p for a, p in managed.items() if a in owned}  # boundaries of this replica's agents
         inputs = Inputs(
@@ -233,8 +234,9 @@ class Reconciler:
         now = self._clock()
         _, stale = self.observed.split(sorted(a for a in agents if self._owns(a)), now)
         if stale:
+            sent = self.observed.sending(self._clock())
             read = self._client.presence.observe(stale)
-            self.observed.read(read, now)
+            self.observed.read(read, sent)
             self._recorder.observe(read.values(), "read")
         return len(stale)
 
@@ -252,7 +254,7 @@ class Reconciler:
         """(what the targets look like, how many were read): all read, or only the stale ones."""
         use_cache = cached or read_since is not None
         fresh, stale = self.observed.split(targets, now, read_since) if use_cache else ({}, targets)
-        sent = self._clock()  # the read's age (the last look) counts from its sending
+        sent = self.observed.sending(self._clock())  # the read's age counts from its sending
         read = self._client.presence.observe(stale) if stale else {}
         self.observed.read(read, sent)
         self._recorder.observe(read.values(), "read")
@@ -265,6 +267,7 @@ class Reconciler:
         now = self._clock()
         changed, stale = self.observed.since_planned(planned, now)
         if stale:
+            sent = self.observed.sending(now)
             try:
                 live = self._client.presence.observe(stale)
             except GenesysError as error:
@@ -273,9 +276,11 @@ class Reconciler:
                     extra={"agents": len(stale), "error": str(error), "correlation_id": error.context_id},
                 )
                 live = {}
-            self.observed.read(live, now)
+            self.observed.read(live, sent)
             self._recorder.observe(live.values(), "read")
-            changed.update(a for a in stale if a not in live or not same_state(live[a], planned[a]))
+            # Changed in the answer, missing from it, or named by an event while it was on its way.
+            again, _ = self.observed.since_planned({a: planned[a] for a in stale}, now)
+            changed.update(again, (a for a in stale if a not in live))
         if changed:
             _log.info(
                 "agents changed since they were read: not written, re-planned",
@@ -284,7 +289,11 @@ class Reconciler:
         return changed
 
     def _remember_writes(
-        self, the_plan: Plan, report: ExecutionReport, observed: Mapping[str, ObservedAgent]
+        self,
+        the_plan: Plan,
+        report: ExecutionReport,
+        observed: Mapping[str, ObservedAgent],
+        writing_from: Sent,
     ) -> None:
         written_at = self._clock()
         targets_by_agent = {a.user_id: a.to.definition_id for a in the_plan.writable}
@@ -299,7 +308,7 @@ class Reconciler:
             before = observed.get(outcome.user_id)
             if before is not None and outcome.live is not None:
                 confirmed[outcome.user_id] = after_write(before, outcome.live, written_at)
-        self.observed.written(confirmed, written_at)
+        self.observed.written(confirmed, writing_from, written_at)
         self._recorder.observe(confirmed.values(), "write")
 
     def _track_unobserved(

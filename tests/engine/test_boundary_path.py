@@ -198,7 +198,7 @@ def _agent(user_id: str) -> ObservedAgent:
 def test_an_entry_is_fresh_while_streamed_or_young_and_an_event_drops_it() -> None:
     cache = ObservedCache(max_age=timedelta(seconds=30))
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    cache.read({"a": _agent("a"), "b": _agent("b")}, t0)
+    cache.read({"a": _agent("a"), "b": _agent("b")}, cache.sending(t0))
     assert cache.split(["a", "b", "c"], t0 + timedelta(seconds=30))[1] == ["c"]
     later = t0 + timedelta(minutes=5)
     assert cache.split(["a", "b"], later)[1] == ["a", "b"]
@@ -206,6 +206,6 @@ def test_an_entry_is_fresh_while_streamed_or_young_and_an_event_drops_it() -> No
     assert list(cache.split(["a", "b"], later)[0]) == ["a"]
     cache.forget({"a"})  # an event named it
     assert cache.split(["a"], later)[1] == ["a"]
-    cache.read({"a": _agent("a")}, later)
+    cache.read({"a": _agent("a")}, cache.sending(later))
     cache.stream(())  # a channel dropped: nothing is vouched for by the stream
     assert cache.split(["a"], later + timedelta(minutes=1))[1] == ["a"]

@@ -183,11 +183,12 @@ def test_the_last_look_names_forgotten_and_changed_agents_and_rereads_old_unwatc
     cache = ObservedCache(last_look_age=timedelta(seconds=2))
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     planned: dict[str, ObservedAgent] = {a: _agent(a) for a in ("old", "watched", "named", "moved", "young")}
-    cache.read({a: o for a, o in planned.items() if a != "young"}, t0)
-    cache.read({"young": planned["young"]}, t0 + timedelta(seconds=4))
+    cache.read({a: o for a, o in planned.items() if a != "young"}, cache.sending(t0))
+    cache.read({"young": planned["young"]}, cache.sending(t0 + timedelta(seconds=4)))
     cache.stream({"watched"})
     cache.forget({"named"})  # an event named it after the plan's read
-    cache.read({"moved": _agent("moved", routing=RoutingStatus.INTERACTING)}, t0 + timedelta(seconds=1))
+    interacting = _agent("moved", routing=RoutingStatus.INTERACTING)
+    cache.read({"moved": interacting}, cache.sending(t0 + timedelta(seconds=1)))
     changed, reread = cache.since_planned(planned, t0 + timedelta(seconds=5))
     assert changed == {"named", "moved"}
     assert reread == ["old"]  # "watched": a connected stream would have named it; "young": 1 s old
