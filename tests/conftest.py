@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,12 @@ from controller.emulator.server import RunningEmulator, start_emulator
 # is one, and it failed property tests on a busy machine. The examples themselves stay as many.
 settings.register_profile("presencectl", deadline=None)
 settings.load_profile("presencectl")
+
+# A suite started in the background by a script (`make test &`, `setsid … &`) inherits SIGINT
+# ignored, and so would every child it starts: the tests that press Ctrl-C on a child expect what a
+# terminal gives it. A Python handler here is reset to the default in each child by exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class Api:
