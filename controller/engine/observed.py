@@ -12,11 +12,12 @@ plan read it, or that a newer read shows changed, is not written (it is re-plann
 watches whose read is older than LAST_LOOK_AGE is read again first. A full resync's reads of a
 large org take seconds to minutes, and an agent may pick up an interaction meanwhile.
 
-Newer knowledge is never replaced by older: every read is stamped when it was sent (`sending`),
-and an event records when it named its agents. A read's answer for an agent is dropped when an event named the
-agent after the read was sent, or when the entry it would replace is from a later read: a slow read
-(a background resync's, late under load) must not put back a state an event or a write has since
-made old.
+Newer knowledge is never replaced by older. Every read takes a `Sent` stamp right before it goes
+out (`sending`), and an event records when it named its agents, both on the cache's own counter
+(a step of the clock cannot reorder them). A read's answer for an agent is dropped when an event
+named the agent after the read was sent, or when the entry it would replace is from a later read
+or a confirmed write: a slow read (a background resync's, late under load) must not put back a
+state that an event or a write has since made old.
 
 Entries are (ObservedAgent, Sent) tuples in one dict: about 10,000 agents take a few MB.
 """
