@@ -233,12 +233,19 @@ class Reconciler:
         reading first. Returns how many were read."""
         now = self._clock()
         _, stale = self.observed.split(sorted(a for a in agents if self._owns(a)), now)
-        if stale:
-            sent = self.observed.sending(self._clock())
-            read = self._client.presence.observe(stale)
-            self.observed.read(read, sent)
-            self._recorder.observe(read.values(), "read")
+        self._read(stale)
         return len(stale)
+
+    def _read(self, agents: Sequence[str]) -> dict[str, ObservedAgent]:
+        """Read `agents` in bulk, into the cache (stamped at sending: see engine/observed.py) and
+        the adherence timeline."""
+        if not agents:
+            return {}
+        sent = self.observed.sending(self._clock())
+        read = self._client.presence.observe(agents)
+        self.observed.read(read, sent)
+        self._recorder.observe(read.values(), "read")
+        return read
 
     def _select(self, state: DesiredState, key: tuple[object, ...], agents: Sequence[Agent]) -> Selection:
         """select_agents, kept while the desired state, external states and directory are the
@@ -254,11 +261,7 @@ class Reconciler:
         """(what the targets look like, how many were read): all read, or only the stale ones."""
         use_cache = cached or read_since is not None
         fresh, stale = self.observed.split(targets, now, read_since) if use_cache else ({}, targets)
-        sent = self.observed.sending(self._clock())  # the read's age counts from its sending
-        read = self._client.presence.observe(stale) if stale else {}
-        self.observed.read(read, sent)
-        self._recorder.observe(read.values(), "read")
-        return fresh | read, len(stale)
+        return fresh | self._read(stale), len(stale)
 
     def _last_look(self, planned: Mapping[str, ObservedAgent]) -> set[str]:
         """Of the agents about to be written, those that changed since the plan read them (see
@@ -267,17 +270,14 @@ class Reconciler:
         now = self._clock()
         changed, stale = self.observed.since_planned(planned, now)
         if stale:
-            sent = self.observed.sending(now)
             try:
-                live = self._client.presence.observe(stale)
+                live = self._read(stale)
             except GenesysError as error:
                 _log.warning(
                     "the last look before writing failed; those agents are re-planned",
                     extra={"agents": len(stale), "error": str(error), "correlation_id": error.context_id},
                 )
                 live = {}
-            self.observed.read(live, sent)
-            self._recorder.observe(live.values(), "read")
             # Changed in the answer, missing from it, or named by an event while it was on its way.
             again, _ = self.observed.since_planned({a: planned[a] for a in stale}, now)
             changed.update(again, (a for a in stale if a not in live))
