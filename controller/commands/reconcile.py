@@ -190,7 +190,6 @@ def apply_summary(
     report = result.report
     lines = [plan_table(result, style)] if show_plan else []
     clean = not result.plan.held
-
     if report is not None:
         for w in report.writes:
             status = "ok" if w.ok else f"FAILED ({w.error_code})"
