@@ -14,14 +14,11 @@ from typing import NamedTuple
 import pytest
 
 from controller.audit import AuditWriter
-from controller.core.domain import ObservedAgent
-from controller.core.presence import RoutingStatus, SystemPresence
 from controller.core.selection import select_agents
 from controller.core.timeline import agent_changes, next_boundary
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
-from controller.engine.observed import ObservedCache
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.session import Session
 from controller.metrics import Metrics
@@ -189,23 +186,3 @@ def walked_from_scratch(session: Session, result: CycleResult) -> tuple[datetime
     at = next_boundary(*args, catalog=result.catalog)
     changes = agent_changes(*args, catalog=result.catalog)
     return at, frozenset(a for a, t in changes.items() if t == at)
-
-
-def _agent(user_id: str) -> ObservedAgent:
-    return ObservedAgent(user_id, "p", SystemPresence.AVAILABLE, RoutingStatus.OFF_QUEUE)
-
-
-def test_an_entry_is_fresh_while_streamed_or_young_and_an_event_drops_it() -> None:
-    cache = ObservedCache(max_age=timedelta(seconds=30))
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    cache.read({"a": _agent("a"), "b": _agent("b")}, cache.sending(t0))
-    assert cache.split(["a", "b", "c"], t0 + timedelta(seconds=30))[1] == ["c"]
-    later = t0 + timedelta(minutes=5)
-    assert cache.split(["a", "b"], later)[1] == ["a", "b"]
-    cache.stream({"a"})
-    assert list(cache.split(["a", "b"], later)[0]) == ["a"]
-    cache.forget({"a"})  # an event named it
-    assert cache.split(["a"], later)[1] == ["a"]
-    cache.read({"a": _agent("a")}, cache.sending(later))
-    cache.stream(())  # a channel dropped: nothing is vouched for by the stream
-    assert cache.split(["a"], later + timedelta(minutes=1))[1] == ["a"]

@@ -18,12 +18,10 @@ import pytest
 
 from controller.audit import AuditWriter, read_audit
 from controller.commands.reconcile import apply_summary
-from controller.core.domain import ObservedAgent
-from controller.core.presence import RoutingStatus, SystemPresence
+from controller.core.presence import SystemPresence
 from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.executor import Executor
-from controller.engine.observed import ObservedCache
 from controller.engine.reconciler import CycleResult, Reconciler
 from controller.engine.render import Style
 from controller.engine.session import Session, session_on
@@ -171,26 +169,3 @@ def test_a_write_retried_after_a_pause_looks_again_first(tmp_path: Path, look: b
         else:
             assert written.ok
             assert emu.control.summary()["writesOnInteraction"] == 1
-
-
-def _agent(
-    user_id: str, presence: str = "p", routing: RoutingStatus = RoutingStatus.OFF_QUEUE
-) -> ObservedAgent:
-    return ObservedAgent(user_id, presence, SystemPresence.AVAILABLE, routing)
-
-
-def test_the_last_look_names_forgotten_and_changed_agents_and_rereads_old_unwatched_ones() -> None:
-    cache = ObservedCache(last_look_age=timedelta(seconds=2))
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    planned: dict[str, ObservedAgent] = {a: _agent(a) for a in ("old", "watched", "named", "moved", "young")}
-    cache.read({a: o for a, o in planned.items() if a != "young"}, cache.sending(t0))
-    cache.read({"young": planned["young"]}, cache.sending(t0 + timedelta(seconds=4)))
-    cache.stream({"watched"})
-    cache.forget({"named"})  # an event named it after the plan's read
-    interacting = _agent("moved", routing=RoutingStatus.INTERACTING)
-    cache.read({"moved": interacting}, cache.sending(t0 + timedelta(seconds=1)))
-    changed, reread = cache.since_planned(planned, t0 + timedelta(seconds=5))
-    assert changed == {"named", "moved"}
-    assert reread == ["old"]  # "watched": a connected stream would have named it; "young": 1 s old
-    changed, reread = cache.since_planned(planned, t0 + timedelta(seconds=2))
-    assert (changed, reread) == ({"named", "moved"}, [])

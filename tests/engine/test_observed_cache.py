@@ -1,4 +1,5 @@
-"""The observed cache never replaces newer knowledge with older.
+"""The observed cache: what it trusts without a read, what the last look makes of it, and that it
+never replaces newer knowledge with older.
 
 A read is stamped when it was sent and an event when it was received. Under load a read's answer
 can arrive seconds late: after a write's confirmed entry, or after a stream event that named its
@@ -22,12 +23,49 @@ from controller.engine.observed import ObservedCache, Sent
 T0 = datetime(2026, 1, 1, 13, tzinfo=UTC)
 
 
-def _seen(state: str, routing: RoutingStatus = RoutingStatus.OFF_QUEUE) -> ObservedAgent:
-    return ObservedAgent("agent", state, SystemPresence.AVAILABLE, routing)
+def _seen(
+    state: str = "p", routing: RoutingStatus = RoutingStatus.OFF_QUEUE, user_id: str = "agent"
+) -> ObservedAgent:
+    return ObservedAgent(user_id, state, SystemPresence.AVAILABLE, routing)
 
 
 def _at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
+
+
+def test_an_entry_is_fresh_while_streamed_or_young_and_an_event_drops_it() -> None:
+    cache = ObservedCache(max_age=timedelta(seconds=30))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    cache.read({"a": _seen(user_id="a"), "b": _seen(user_id="b")}, cache.sending(t0))
+    assert cache.split(["a", "b", "c"], t0 + timedelta(seconds=30))[1] == ["c"]
+    later = t0 + timedelta(minutes=5)
+    assert cache.split(["a", "b"], later)[1] == ["a", "b"]
+    cache.stream({"a"})
+    assert list(cache.split(["a", "b"], later)[0]) == ["a"]
+    cache.forget({"a"})  # an event named it
+    assert cache.split(["a"], later)[1] == ["a"]
+    cache.read({"a": _seen(user_id="a")}, cache.sending(later))
+    cache.stream(())  # a channel dropped: nothing is vouched for by the stream
+    assert cache.split(["a"], later + timedelta(minutes=1))[1] == ["a"]
+
+
+def test_the_last_look_names_forgotten_and_changed_agents_and_rereads_old_unwatched_ones() -> None:
+    cache = ObservedCache(last_look_age=timedelta(seconds=2))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    planned: dict[str, ObservedAgent] = {
+        a: _seen(user_id=a) for a in ("old", "watched", "named", "moved", "young")
+    }
+    cache.read({a: o for a, o in planned.items() if a != "young"}, cache.sending(t0))
+    cache.read({"young": planned["young"]}, cache.sending(t0 + timedelta(seconds=4)))
+    cache.stream({"watched"})
+    cache.forget({"named"})  # an event named it after the plan's read
+    interacting = _seen(user_id="moved", routing=RoutingStatus.INTERACTING)
+    cache.read({"moved": interacting}, cache.sending(t0 + timedelta(seconds=1)))
+    changed, reread = cache.since_planned(planned, t0 + timedelta(seconds=5))
+    assert changed == {"named", "moved"}
+    assert reread == ["old"]  # "watched": a connected stream would have named it; "young": 1 s old
+    changed, reread = cache.since_planned(planned, t0 + timedelta(seconds=2))
+    assert (changed, reread) == ({"named", "moved"}, [])
 
 
 def test_a_read_answered_after_an_event_named_its_agent_is_not_stored() -> None:
