@@ -3,6 +3,10 @@ emulator, with agent-made drift injected so a newcomer sees corrections within a
 
 Prints the emulator and daemon URLs, then one summary line every few seconds: agents in their
 desired presence, drifted, corrected so far, the next boundary. Ctrl-C stops it cleanly (exit 0).
+
+The emulator, and the daemon with it, run on a weekday afternoon (`demo_start`) whatever the day:
+the example desired/ has opinions on weekday office hours, so on a weekend or at night the floor
+would be empty and there would be nothing to show.
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ import argparse
 import os
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
+from controller.emulator.generate import generate_org
 from controller.emulator.server import RunningEmulator, start_emulator
 from controller.engine.daemon import Daemon
 from controller.engine.reconciler import CycleResult
@@ -25,6 +30,14 @@ from controller.model.loader import load_desired
 SUMMARY_EVERY_SECONDS = 5.0
 DRIFT_EVERY_SECONDS = 15.0
 DEMO_WEBHOOK_SECRET = "presencectl-demo-webhook-secret"  # demo only; real deployments set their own
+# Both example sites are open then (London, and New York from 15:00 UTC, two minutes in: a boundary).
+DEMO_TIME = time(14, 58, tzinfo=UTC)
+
+
+def demo_start(today: date) -> datetime:
+    """The emulated instant the demo starts at: DEMO_TIME on the latest weekday up to `today`."""
+    day = today - timedelta(days=max(0, today.weekday() - 4))
+    return datetime.combine(day, DEMO_TIME)
 
 
 @dataclass
@@ -44,10 +57,16 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # 85 % of on-shift agents start adherent, like a live floor: the first plan then corrects
     # the rest instead of tripping the example's blast-radius guard.
-    with start_emulator(agents=args.agents, seed=args.seed, rate_limit=300, initial_adherence=0.85) as emu:
+    start = demo_start(datetime.now(UTC).date())
+    org = generate_org(agents=args.agents, seed=args.seed, start=start.date() - timedelta(days=1), days=3)
+    with start_emulator(org=org, rate_limit=300, initial_adherence=0.85, start=start) as emu:
         tally = _Tally()
         daemon = _daemon(args.directory, emu, tally)
-        print(f"emulator  API {emu.api_base}  STREAMING {emu.streaming_base}", flush=True)
+        print(
+            f"emulator  API {emu.api_base}  STREAMING {emu.streaming_base}"
+            f"  time {start:%a %Y-%m-%d %H:%M} UTC (emulated: a weekday afternoon)",
+            flush=True,
+        )
         try:
             daemon.start()
             print(
@@ -65,11 +84,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _daemon(directory: str, emu: RunningEmulator, tally: _Tally) -> Daemon:
-    offline = load_desired(directory, now=datetime.now(UTC))
+    clock = emu.backend.clock.now  # the daemon follows the emulated day
+    offline = load_desired(directory, now=clock())
     client = connect(
         emu.api_base, emu.login_base, emu.client_id, emu.client_secret, offline.config.rate_per_minute
     )
-    session = session_on(client, directory, datetime.now(UTC))
+    session = session_on(client, directory, clock())
     state = session.state
     # A busy metrics port (another demo, a real daemon) must not stop the demo: take a free one.
     state = replace(state, config=replace(state.config, http_bind="127.0.0.1:0"))
@@ -79,7 +99,7 @@ def _daemon(directory: str, emu: RunningEmulator, tally: _Tally) -> Daemon:
         if p.rules.allowed_presences is not None
         and "away" not in {n.casefold() for n in p.rules.allowed_presences}
     )
-    return Daemon(directory, replace(session, state=state), on_cycle=_on_cycle(tally, strict))
+    return Daemon(directory, replace(session, state=state), clock=clock, on_cycle=_on_cycle(tally, strict))
 
 
 def _on_cycle(tally: _Tally, strict_policies: frozenset[str]) -> Callable[[CycleResult], None]:
@@ -112,14 +132,15 @@ def _on_cycle(tally: _Tally, strict_policies: frozenset[str]) -> Callable[[Cycle
 def _loop(
     daemon: Daemon, emu: RunningEmulator, tally: _Tally, stop: threading.Event, rng: random.Random
 ) -> None:
-    next_drift = time.monotonic() + DRIFT_EVERY_SECONDS / 3
+    next_drift = monotonic() + DRIFT_EVERY_SECONDS / 3
     while not stop.wait(SUMMARY_EVERY_SECONDS):
-        if time.monotonic() >= next_drift:
+        if monotonic() >= next_drift:
             _inject_drift(emu, tally, rng)
-            next_drift = time.monotonic() + DRIFT_EVERY_SECONDS
+            next_drift = monotonic() + DRIFT_EVERY_SECONDS
         boundary = tally.next_boundary.strftime("%H:%M:%S UTC") if tally.next_boundary else "none"
+        now = emu.backend.clock.now()
         print(
-            f"{time.strftime('%H:%M:%S')} in line {tally.in_line}/{tally.managed}  drifted {tally.drifted}  "
+            f"{now:%H:%M:%S} in line {tally.in_line}/{tally.managed}  drifted {tally.drifted}  "
             f"corrected {tally.corrected}  next boundary {boundary}"
             + (f"  last: {tally.last}" if tally.last else ""),
             flush=True,
@@ -138,4 +159,4 @@ def _inject_drift(emu: RunningEmulator, tally: _Tally, rng: random.Random) -> No
     tally.in_line -= 1
     tally.drifted += 1
     email = next((a.email for a in emu.org.agents if a.id == user_id), user_id)
-    print(f"{time.strftime('%H:%M:%S')} drift: {email} went Away by hand", flush=True)
+    print(f"{emu.backend.clock.now():%H:%M:%S} drift: {email} went Away by hand", flush=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from controller.commands.demo import DEMO_TIME, demo_start
 
 DESIRED = Path(__file__).resolve().parents[2] / "desired"
 
@@ -36,3 +42,14 @@ def test_demo_corrects_agents_prints_a_summary_and_stops_on_ctrl_c(tmp_path: Pat
     finally:
         process.kill()
         process.communicate()
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)))
+def test_the_demo_runs_on_the_latest_weekday_afternoon_whatever_the_day(today: date) -> None:
+    """The example desired/ has opinions on weekday office hours: a demo started on a weekend or
+    at night runs on a weekday afternoon, so it has a floor to correct (and its test no hour)."""
+    start = demo_start(today)
+    assert start.weekday() < 5
+    assert today - timedelta(days=2) <= start.date() <= today
+    assert start.date() == today or today.weekday() >= 5
+    assert start.timetz() == DEMO_TIME
